@@ -1,0 +1,18 @@
+/**
+ * MaWa, the anchored MSE of PROTOCOL.md:
+ *   L = (1/N) Σ_i [ 1/(s+1) ‖E(F x_i) − F x_i‖² + 1/(s+1) Σ_k ‖E(F t(a_ik, x_i)) − F x_i‖² ]
+ * With Y the (s+1)N adapter outputs and X the clean anchors repeated s+1 times (row j of Y is
+ * paired with row j of X), this is the mean over rows of ‖Y_j − X_j‖².
+ */
+import { mean, square, sub, sum } from "../../tensor/ops.ts";
+import { shapeStr, type Tensor, TensorError } from "../../tensor/tensor.ts";
+
+export function mawaLoss(y: Tensor, anchors: Tensor): Tensor {
+  if (y.rows !== anchors.rows || y.cols !== anchors.cols) {
+    throw new TensorError(
+      "mawaLoss",
+      `outputs ${shapeStr(y.shape)} and anchors ${shapeStr(anchors.shape)}; expected the same shape (d' = d)`,
+    );
+  }
+  return mean(sum(square(sub(y, anchors)), 1));
+}

@@ -1,0 +1,48 @@
+/** Reverse-mode differentiation over the nodes that ops record (see `tensor.ts`). */
+import { add, zeros } from "./ops.ts";
+import { noGrad, shapeStr, Tensor, TensorError } from "./tensor.ts";
+
+/**
+ * Gradients of the scalar `loss` ([1, 1]) with respect to each tensor of `wrt`; a tensor the
+ * loss does not depend on gets zeros. Intermediate gradients are left to the enclosing `tidy`.
+ */
+export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
+  if (loss.size !== 1) {
+    throw new TensorError("grad", `loss must be a [1, 1] tensor, got ${shapeStr(loss.shape)}`);
+  }
+  // Iterative post-order DFS: deep graphs must not overflow the call stack.
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>([loss]);
+  const stack: [Tensor, number][] = [[loss, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const inputs = top[0].node?.inputs ?? [];
+    if (top[1] < inputs.length) {
+      const next = inputs[top[1]++];
+      if (next.requiresGrad && !seen.has(next)) {
+        seen.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(top[0]);
+    }
+  }
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(loss, noGrad(() => add(zeros(loss.shape, loss.backend), 1)));
+  noGrad(() => {
+    for (let k = order.length - 1; k >= 0; k--) {
+      const t = order[k];
+      const g = grads.get(t);
+      if (!g || !t.node) continue;
+      const inputGrads = t.node.backward(g);
+      t.node.inputs.forEach((input, j) => {
+        const gi = inputGrads[j];
+        if (!gi || !input.requiresGrad) return;
+        const prev = grads.get(input);
+        grads.set(input, prev ? add(prev, gi) : gi);
+      });
+    }
+  });
+  return wrt.map((w) => grads.get(w) ?? zeros(w.shape, w.backend));
+}

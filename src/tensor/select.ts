@@ -1,0 +1,65 @@
+/**
+ * Chooses the compute backend for `--backend auto|cpu|webgpu` and says why. A software WebGPU
+ * adapter (llvmpipe, lavapipe, SwiftShader) is a fallback, not a GPU: on such machines `auto`
+ * picks the CPU backend, whose GEMM is ~50× faster there.
+ */
+import type { Backend } from "./backend.ts";
+import { CpuBackend } from "./backends/cpu.ts";
+import { createWebGpuBackend } from "./backends/webgpu.ts";
+import { TensorError } from "./tensor.ts";
+
+export type BackendKind = "auto" | "cpu" | "webgpu";
+export const BACKEND_KINDS: readonly BackendKind[] = ["auto", "cpu", "webgpu"];
+
+export interface BackendChoice {
+  backend: Backend;
+  /** One line for logs and result tables: what was chosen and why. */
+  reason: string;
+}
+
+const SOFTWARE_ADAPTERS = /llvmpipe|lavapipe|softpipe|swiftshader|software|basic render/i;
+
+/** Describes a WebGPU adapter and whether it is a software rasteriser. */
+export function describeAdapter(adapter: GPUAdapter): { description: string; software: boolean } {
+  const info = adapter.info;
+  const description = [info.description, info.vendor && `vendor ${info.vendor}`, info.architecture]
+    .filter(Boolean).join(", ") || "unnamed adapter";
+  const software = Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
+    SOFTWARE_ADAPTERS.test(info.description ?? "") || SOFTWARE_ADAPTERS.test(info.device ?? "");
+  return { description, software };
+}
+
+async function requestAdapter(): Promise<GPUAdapter | null> {
+  if (typeof navigator === "undefined" || !navigator.gpu) return null;
+  try {
+    return await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch {
+    return null;
+  }
+}
+
+/** Creates the backend for `kind`; throws a TensorError for an unknown kind or a missing adapter. */
+export async function selectBackend(kind: string): Promise<BackendChoice> {
+  if (!BACKEND_KINDS.includes(kind as BackendKind)) {
+    throw new TensorError("selectBackend", `unknown backend "${kind}"; expected one of ${BACKEND_KINDS.join(", ")}`);
+  }
+  if (kind === "cpu") return { backend: new CpuBackend(), reason: "cpu: requested with --backend cpu" };
+  const adapter = await requestAdapter();
+  if (kind === "webgpu") {
+    if (!adapter) throw new TensorError("selectBackend", "--backend webgpu: no WebGPU adapter is available here");
+    const { description, software } = describeAdapter(adapter);
+    return {
+      backend: await createWebGpuBackend(adapter),
+      reason: `webgpu: requested with --backend webgpu on ${description}${software ? " (software rasteriser, slow)" : ""}`,
+    };
+  }
+  if (!adapter) return { backend: new CpuBackend(), reason: "cpu: auto found no WebGPU adapter" };
+  const { description, software } = describeAdapter(adapter);
+  if (software) {
+    return {
+      backend: new CpuBackend(),
+      reason: `cpu: auto found only the software WebGPU adapter "${description}", which is no GPU`,
+    };
+  }
+  return { backend: await createWebGpuBackend(adapter), reason: `webgpu: auto found hardware adapter "${description}"` };
+}
