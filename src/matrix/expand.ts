@@ -1,0 +1,131 @@
+/**
+ * Expands a matrix into cells (the cartesian product, minus `exclude`, restricted to `include`),
+ * gives each cell a stable id (the hash of its fully resolved spec), and partitions cells into
+ * shards. A cell's id changes exactly when something that determines its result changes.
+ */
+import canonicalize from "canonicalize";
+import { createHash } from "node:crypto";
+import {
+  type AugmentationSpec,
+  type BackboneSpec,
+  type CellPattern,
+  type ClassifierSpec,
+  type DatasetSpec,
+  type EvaluationSpec,
+  lossParamsOf,
+  type MatrixSpec,
+  type MethodSpec,
+  type TrainingSpec,
+} from "./schema.ts";
+
+/** A method with every default resolved (adapter training merged over the matrix's). */
+export type ResolvedMethod =
+  | Exclude<MethodSpec, { kind: "adapter" }>
+  | (Extract<MethodSpec, { kind: "adapter" }> & { training: TrainingSpec });
+
+export interface Cell {
+  /** 16 hex digits of sha256 over the canonical (RFC 8785) JSON of `spec`. */
+  id: string;
+  dataset: string;
+  backbone: string;
+  augmentation: string;
+  method: string;
+  classifier: string;
+  seed: number;
+  spec: {
+    dataset: DatasetSpec;
+    backbone: BackboneSpec;
+    augmentation: AugmentationSpec;
+    method: ResolvedMethod;
+    classifier: Exclude<ClassifierSpec, string>;
+    seed: number;
+    evaluation: EvaluationSpec;
+  };
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function resolveMethod(method: MethodSpec, training: TrainingSpec): ResolvedMethod {
+  if (method.kind !== "adapter") return method;
+  return {
+    ...method,
+    params: lossParamsOf(method.loss, method.params),
+    training: { ...training, ...method.training },
+  };
+}
+
+function matches(cell: Cell, pattern: CellPattern): boolean {
+  return Object.entries(pattern).every(([k, v]) => v === undefined || cell[k as keyof CellPattern] === v);
+}
+
+/** All cells of the matrix in declaration order (datasets outermost, seeds innermost). */
+export function expandMatrix(spec: MatrixSpec): Cell[] {
+  const cells: Cell[] = [];
+  for (const dataset of spec.datasets) {
+    for (const backbone of spec.backbones) {
+      for (const augmentation of spec.augmentations) {
+        for (const m of spec.methods) {
+          const method = resolveMethod(m, spec.training);
+          for (const c of spec.classifiers) {
+            const classifier = c as Exclude<ClassifierSpec, string>;
+            for (const seed of spec.seeds) {
+              const cellSpec = { dataset, backbone, augmentation, method, classifier, seed, evaluation: spec.evaluation };
+              const cell: Cell = {
+                id: sha256Hex(canonicalize(cellSpec) as string).slice(0, 16),
+                dataset: dataset.id,
+                backbone: backbone.id,
+                augmentation: augmentation.id,
+                method: method.id,
+                classifier: classifier.id,
+                seed,
+                spec: cellSpec,
+              };
+              if (spec.exclude.some((p) => matches(cell, p))) continue;
+              if (spec.include && !spec.include.some((p) => matches(cell, p))) continue;
+              cells.push(cell);
+            }
+          }
+        }
+      }
+    }
+  }
+  return cells;
+}
+
+/** Parses `--shard I/N` (0 ≤ I < N). */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN, count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) {
+    throw new RangeError(`--shard "${text}": expected I/N with 0 ≤ I < N, e.g. 0/4`);
+  }
+  return { index, count };
+}
+
+/**
+ * The cells of shard I of N: cells sorted by id, every N-th from position I. Independent of the
+ * order in which the matrix lists things, balanced to within one cell, and the shards of one
+ * matrix are disjoint and cover it.
+ */
+export function shardCells(cells: readonly Cell[], index: number, count: number): Cell[] {
+  return [...cells].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).filter((_, i) => i % count === index);
+}
+
+const FILTER_FIELDS = ["dataset", "backbone", "augmentation", "method", "classifier", "seed"] as const;
+
+/**
+ * Keeps cells matching every `field=value[,value...]` filter (values of one field are OR-ed).
+ */
+export function filterCells(cells: readonly Cell[], filters: readonly string[]): Cell[] {
+  const parsed = filters.map((f) => {
+    const m = /^([a-z]+)=(.+)$/.exec(f);
+    const field = m?.[1] as (typeof FILTER_FIELDS)[number];
+    if (!m || !FILTER_FIELDS.includes(field)) {
+      throw new RangeError(`--filter "${f}": expected FIELD=VALUE[,VALUE] with FIELD one of ${FILTER_FIELDS.join(", ")}`);
+    }
+    return { field, values: new Set(m[2].split(",")) };
+  });
+  return cells.filter((c) => parsed.every(({ field, values }) => values.has(String(c[field]))));
+}

@@ -1,0 +1,197 @@
+/**
+ * The benchmark matrix, `invbench.matrix/v1`: what a user declares. Every object is strict
+ * (unknown fields are errors) and every default is the protocol's (../docs/matrix.md documents
+ * each field). The JSON Schema in schemas/matrix.v1.schema.json is generated from this file.
+ */
+import { z } from "zod";
+
+export const MATRIX_SCHEMA_ID = "invbench.matrix/v1";
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "an id: lowercase letters, digits, '_', '.', '-'");
+const semver = z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "a semantic version like 1.0.0");
+const positiveInt = z.number().int().positive();
+
+const splitOptions = z.strictObject({
+  /** Keep at most this many examples of the split (after stratification). */
+  limit: positiveInt.optional(),
+  /** Draw the `limit` examples stratified by class with this seed (default: the first `limit`). */
+  stratified_seed: z.number().int().nonnegative().optional(),
+});
+
+export const DatasetSpec = z.strictObject({
+  id,
+  source: z.enum(["mnist", "fashion-mnist", "idx", "cifar10", "cifar100", "stl10", "npy", "safetensors"]),
+  /** Directory or files for on-disk sources; ignored for the packaged mnist / fashion-mnist. */
+  path: z.string().optional(),
+  train: splitOptions.default({}),
+  test: splitOptions.default({}),
+});
+
+export const BackboneSpec = z.strictObject({
+  id,
+  /** Path of the ONNX model, relative to the matrix file. */
+  onnx: z.string().min(1),
+  /** Model output to use as features (name); default the first output. */
+  output: z.string().optional(),
+  input: z.strictObject({
+    layout: z.enum(["NCHW", "NHWC"]).default("NCHW"),
+    size: z.tuple([positiveInt, positiveInt]),
+    channels: positiveInt,
+    resize: z.enum(["none", "bilinear"]).default("none"),
+    mean: z.array(z.number()).min(1),
+    std: z.array(z.number().positive()).min(1),
+  }),
+});
+
+export const AugmentationSpec = z.discriminatedUnion("kind", [
+  z.strictObject({
+    id,
+    kind: z.literal("rotation"),
+    /** Continuous angle range in degrees, uniform. */
+    degrees: z.tuple([z.number(), z.number()]).default([-180, 180]),
+  }),
+  z.strictObject({ id, kind: z.literal("rotation_c4") }),
+  z.strictObject({ id, kind: z.literal("rotation_c8") }),
+  z.strictObject({
+    id,
+    kind: z.literal("affine"),
+    degrees: z.tuple([z.number(), z.number()]).default([-30, 30]),
+    translate: z.number().min(0).max(1).default(0.2),
+    scale: z.tuple([z.number().positive(), z.number().positive()]).default([0.8, 1.2]),
+    shear: z.tuple([z.number(), z.number()]).default([-15, 15]),
+  }),
+  z.strictObject({
+    id,
+    kind: z.literal("gaussian_noise"),
+    /** σ in normalised units (added after mean/std normalisation). */
+    std: z.number().positive().default(1),
+  }),
+  z.strictObject({
+    id,
+    kind: z.literal("resized_crop"),
+    area: z.tuple([z.number().positive().max(1), z.number().positive().max(1)]).default([0.5, 0.7]),
+    ratio: z.tuple([z.number().positive(), z.number().positive()]).default([0.75, 1.33]),
+  }),
+]);
+
+/** Adapter training hyper-parameters (PROTOCOL.md defaults). */
+export const TrainingSpec = z.strictObject({
+  hidden: positiveInt.default(4096),
+  /** Output dimension d' as a fraction of d (WaCo dimension reduction uses 0.25). */
+  out_ratio: z.number().positive().max(1).default(1),
+  epochs: positiveInt.default(100),
+  batch: positiveInt.default(256),
+  /** Augmented views per clean input in each step (s). */
+  views: positiveInt.default(3),
+  /** Augmented views cached per image (V ≥ s); each step draws s of them afresh. */
+  view_pool: positiveInt.default(8),
+  lr: z.number().positive().default(1e-3),
+  lr_min: z.number().nonnegative().default(4e-4),
+  weight_decay: z.number().nonnegative().default(1e-4),
+});
+
+const lossParams = {
+  mawa: z.strictObject({}),
+  waco: z.strictObject({ directions: positiveInt.default(1000), p: z.number().positive().default(2) }),
+  simclr: z.strictObject({ temperature: z.number().positive().default(0.5) }),
+  hsic: z.strictObject({ bandwidth: z.number().positive().optional() }),
+  vicreg: z.strictObject({
+    invariance: z.number().nonnegative().default(25),
+    variance: z.number().nonnegative().default(25),
+    covariance: z.number().nonnegative().default(1),
+  }),
+};
+
+const MethodOptions = z.discriminatedUnion("kind", [
+  z.strictObject({ id, kind: z.literal("none") }),
+  z.strictObject({
+    id,
+    kind: z.literal("adapter"),
+    loss: z.enum(["mawa", "waco", "simclr", "hsic", "vicreg"]),
+    /** Loss parameters; which fields are allowed depends on `loss` (checked below). */
+    params: z.record(z.string(), z.unknown()).default({}),
+    training: TrainingSpec.partial().default({}),
+  }),
+  z.strictObject({ id, kind: z.literal("aug-probe") }),
+  z.strictObject({ id, kind: z.literal("tta"), copies: positiveInt.default(8) }),
+  z.strictObject({ id, kind: z.literal("steer"), bins: positiveInt.default(8), ridge: z.number().positive().default(1e-2) }),
+  z.strictObject({ id, kind: z.literal("canon"), bins: positiveInt.default(8), ridge: z.number().positive().default(1e-2) }),
+]);
+
+/** A method; an adapter's `params` are checked against its loss's own strict schema. */
+export const MethodSpec = MethodOptions.superRefine((m, ctx) => {
+  if (m.kind !== "adapter") return;
+  const r = lossParams[m.loss].safeParse(m.params);
+  if (!r.success) {
+    for (const issue of r.error.issues) {
+      ctx.addIssue({ code: "custom", message: issue.message, path: ["params", ...issue.path] });
+    }
+  }
+});
+
+/** Loss parameters with their defaults, per loss. */
+export const LOSS_PARAMS = lossParams;
+
+/** The resolved parameters of an adapter loss (defaults applied). */
+export function lossParamsOf(loss: keyof typeof lossParams, params: Record<string, unknown>): Record<string, unknown> {
+  return lossParams[loss].parse(params);
+}
+
+export const ClassifierSpec = z.union([
+  z.enum(["linear", "mlp", "ec"]).transform((kind) => ({ id: kind, kind, epochs: 50, batch: 256, lr: 1e-3 })),
+  z.strictObject({
+    id,
+    kind: z.enum(["linear", "mlp", "ec"]),
+    epochs: positiveInt.default(50),
+    batch: positiveInt.default(256),
+    lr: z.number().positive().default(1e-3),
+  }),
+]);
+
+export const EvaluationSpec = z.strictObject({
+  /** K: independent augmentation draws of the whole test set for augmented accuracy. */
+  aug_draws: positiveInt.default(5),
+  /** n clean test points for the structure metrics (all n(n−1)/2 pairs). */
+  structure_points: positiveInt.default(500),
+  /** Augmented test points for the collision rate. */
+  collision_points: positiveInt.default(1000),
+});
+
+/** A partial cell: every given field must match for include/exclude to apply. */
+const CellPattern = z.strictObject({
+  dataset: id.optional(),
+  backbone: id.optional(),
+  augmentation: id.optional(),
+  method: id.optional(),
+  classifier: id.optional(),
+  seed: z.number().int().nonnegative().optional(),
+});
+
+export const MatrixSpec = z.strictObject({
+  schema: z.literal(MATRIX_SCHEMA_ID),
+  name: id,
+  version: semver,
+  description: z.string().optional(),
+  datasets: z.array(DatasetSpec).min(1),
+  backbones: z.array(BackboneSpec).min(1),
+  augmentations: z.array(AugmentationSpec).min(1),
+  methods: z.array(MethodSpec).min(1),
+  classifiers: z.array(ClassifierSpec).min(1),
+  seeds: z.array(z.number().int().nonnegative()).min(1),
+  training: TrainingSpec.default(TrainingSpec.parse({})),
+  evaluation: EvaluationSpec.default(EvaluationSpec.parse({})),
+  /** Cells to drop from the cartesian product. */
+  exclude: z.array(CellPattern).default([]),
+  /** Only cells matching at least one pattern are kept (default: all). */
+  include: z.array(CellPattern).optional(),
+});
+
+export type DatasetSpec = z.infer<typeof DatasetSpec>;
+export type BackboneSpec = z.infer<typeof BackboneSpec>;
+export type AugmentationSpec = z.infer<typeof AugmentationSpec>;
+export type TrainingSpec = z.infer<typeof TrainingSpec>;
+export type MethodSpec = z.infer<typeof MethodSpec>;
+export type ClassifierSpec = z.infer<typeof ClassifierSpec>;
+export type EvaluationSpec = z.infer<typeof EvaluationSpec>;
+export type CellPattern = z.infer<typeof CellPattern>;
+export type MatrixSpec = z.infer<typeof MatrixSpec>;
