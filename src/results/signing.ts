@@ -1,0 +1,159 @@
+/**
+ * Signing and verifying result documents. A signed result is the document itself plus a
+ * `signature` member holding a flattened JWS with detached payload (RFC 7515 §7.2.2 and App. F):
+ * the payload is the RFC 8785 canonical JSON of the document without `signature`. The only
+ * algorithm is EdDSA (Ed25519); the key id is the RFC 7638 thumbprint of the public JWK.
+ */
+import canonicalize from "canonicalize";
+import {
+  base64url,
+  calculateJwkThumbprint,
+  exportJWK,
+  flattenedVerify,
+  FlattenedSign,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+} from "jose";
+
+export const SIGNATURE_TYPE = "invbench-result+jws";
+
+export interface DetachedSignature {
+  protected: string;
+  signature: string;
+}
+
+export interface KeyFile {
+  /** The private JWK (Ed25519, with `d`), its `kid` the public thumbprint. */
+  privateJwk: JWK;
+  publicJwk: JWK;
+  kid: string;
+}
+
+/** Why a signature was refused; each reason has its own message and CLI exit code. */
+export type VerifyFailure =
+  | "missing-signature"
+  | "malformed-signature"
+  | "bad-algorithm"
+  | "untrusted-key"
+  | "bad-signature";
+
+export class VerificationError extends Error {
+  constructor(readonly reason: VerifyFailure, message: string) {
+    super(message);
+    this.name = "VerificationError";
+  }
+}
+
+/** The canonical bytes that are signed: the document without its `signature` member. */
+export function signedBytes(doc: Record<string, unknown>): Uint8Array {
+  const { signature: _ignored, ...content } = doc;
+  const text = canonicalize(content);
+  if (text === undefined) throw new Error("document cannot be canonicalised");
+  return new TextEncoder().encode(text);
+}
+
+/** A fresh Ed25519 key pair; `kid` is the RFC 7638 thumbprint of the public key. */
+export async function generateKeys(): Promise<KeyFile> {
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk, "sha256");
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "EdDSA" };
+  return { privateJwk, publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" }, kid };
+}
+
+/** Writes the private JWK to `path` with mode 0600 (refuses to overwrite an existing file). */
+export async function writePrivateKey(path: string, keys: KeyFile): Promise<void> {
+  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  try {
+    await file.write(new TextEncoder().encode(JSON.stringify(keys.privateJwk, null, 2) + "\n"));
+  } finally {
+    file.close();
+  }
+  await Deno.chmod(path, 0o600);
+}
+
+/** Reads a private JWK file written by `writePrivateKey`. */
+export async function readPrivateKey(path: string): Promise<KeyFile> {
+  const jwk = JSON.parse(await Deno.readTextFile(path)) as JWK;
+  if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || !jwk.d || !jwk.x) {
+    throw new Error(`${path}: expected a private Ed25519 JWK (kty OKP, crv Ed25519, with d and x)`);
+  }
+  const publicJwk: JWK = { kty: "OKP", crv: "Ed25519", x: jwk.x };
+  const kid = await calculateJwkThumbprint(publicJwk, "sha256");
+  return { privateJwk: jwk, publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" }, kid };
+}
+
+/** Returns `doc` with a `signature` member over its canonical form. */
+export async function signDocument<T extends Record<string, unknown>>(
+  doc: T,
+  keys: KeyFile,
+): Promise<T & { signature: DetachedSignature }> {
+  const key = await importJWK(keys.privateJwk, "EdDSA");
+  const jws = await new FlattenedSign(signedBytes(doc))
+    .setProtectedHeader({ alg: "EdDSA", kid: keys.kid, typ: SIGNATURE_TYPE })
+    .sign(key);
+  const { signature: _old, ...content } = doc;
+  return { ...content, signature: { protected: jws.protected!, signature: jws.signature } } as T & {
+    signature: DetachedSignature;
+  };
+}
+
+export interface Jwks {
+  keys: JWK[];
+}
+
+/** Reads a trusted-keys file (a JWKS); every key must be a public Ed25519 JWK. */
+export async function readJwks(path: string): Promise<Jwks> {
+  const jwks = JSON.parse(await Deno.readTextFile(path)) as Jwks;
+  if (!jwks || !Array.isArray(jwks.keys)) throw new Error(`${path}: expected a JWKS ({"keys": [...]})`);
+  jwks.keys.forEach((k, i) => {
+    if (k.kty !== "OKP" || k.crv !== "Ed25519" || !k.x || k.d) {
+      throw new Error(`${path}: keys[${i}] is not a public Ed25519 JWK (kty OKP, crv Ed25519, x, no d)`);
+    }
+  });
+  return jwks;
+}
+
+/**
+ * Verifies `doc.signature` against the trusted keys. Returns the signer's key id; throws a
+ * VerificationError whose `reason` says what was wrong.
+ */
+export async function verifyDocument(doc: Record<string, unknown>, trusted: Jwks): Promise<string> {
+  const sig = doc.signature as Partial<DetachedSignature> | undefined;
+  if (sig === undefined) throw new VerificationError("missing-signature", "the document has no signature");
+  if (!sig || typeof sig.protected !== "string" || typeof sig.signature !== "string") {
+    throw new VerificationError("malformed-signature", "signature must be {protected, signature} base64url strings");
+  }
+  let header: { alg?: string; kid?: string; typ?: string };
+  try {
+    header = JSON.parse(new TextDecoder().decode(base64url.decode(sig.protected)));
+  } catch {
+    throw new VerificationError("malformed-signature", "the protected header is not base64url-encoded JSON");
+  }
+  if (header.alg !== "EdDSA") {
+    throw new VerificationError("bad-algorithm", `alg "${header.alg}" is refused; only EdDSA (Ed25519) is accepted`);
+  }
+  // Match by thumbprint, recomputed from each trusted key: a "kid" written into the JWKS is not trusted.
+  let match: JWK | undefined;
+  for (const k of trusted.keys) {
+    if ((await calculateJwkThumbprint({ kty: "OKP", crv: "Ed25519", x: k.x! }, "sha256")) === header.kid) match = k;
+  }
+  if (!match) {
+    throw new VerificationError("untrusted-key", `signed by key ${header.kid ?? "(no kid)"}, which is not in the trusted keys`);
+  }
+  const key = await importJWK({ kty: "OKP", crv: "Ed25519", x: match.x }, "EdDSA");
+  try {
+    await flattenedVerify(
+      { protected: sig.protected, signature: sig.signature, payload: base64url.encode(signedBytes(doc)) },
+      key,
+      { algorithms: ["EdDSA"] },
+    );
+  } catch (e) {
+    throw new VerificationError(
+      "bad-signature",
+      `the signature does not match the content (${(e as Error).message}); the document was changed after signing`,
+    );
+  }
+  return header.kid!;
+}

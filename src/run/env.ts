@@ -1,0 +1,50 @@
+/**
+ * The environment fingerprint recorded in every result table: what ran the numbers. Two results
+ * are comparable bit-for-bit only when their fingerprints agree on backend and device.
+ */
+import { createRequire } from "node:module";
+import { cpus, totalmem } from "node:os";
+import { describeAdapter, selectBackend } from "../tensor/select.ts";
+
+export interface EnvFingerprint {
+  os: string;
+  cpu: { model: string; cores: number };
+  memoryGiB: number;
+  deno: string;
+  v8: string;
+  typescript: string;
+  onnxruntime: string;
+  webgpu: { description: string; software: boolean } | null;
+  backend: { requested: string; chosen: string; device: string; reason: string };
+}
+
+function onnxruntimeVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require("onnxruntime-node/package.json") as { version: string }).version;
+  } catch {
+    return "not installed";
+  }
+}
+
+/** Collects the fingerprint; `backend` is the --backend request to resolve. */
+export async function envFingerprint(backend = "auto"): Promise<EnvFingerprint> {
+  const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
+  const choice = await selectBackend(backend);
+  return {
+    os: `${Deno.build.os} ${Deno.osRelease()} ${Deno.build.arch}`,
+    cpu: { model: cpus()[0]?.model ?? "unknown", cores: navigator.hardwareConcurrency },
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    onnxruntime: onnxruntimeVersion(),
+    webgpu: adapter ? describeAdapter(adapter) : null,
+    backend: {
+      requested: backend,
+      chosen: choice.backend.name,
+      device: choice.backend.device,
+      reason: choice.reason,
+    },
+  };
+}
