@@ -1,0 +1,107 @@
+/**
+ * Per-view augmentation parameters. Every draw for image `index`, view `view` comes from
+ * `new CounterRng(seed, "augment", split, index, view)` at a fixed draw number per parameter, so
+ * a view is a function of (seed, split, index, view) alone: batch size, batch order, sharding and
+ * backend cannot change it (DESIGN.md, "Rules that keep results trustworthy").
+ */
+import { CounterRng } from "../rng/philox.ts";
+import type { ResolvedSpec } from "./spec.ts";
+
+/** The stream of one view of one image. */
+export function viewRng(seed: number, split: string, index: number, view: number): CounterRng {
+  return new CounterRng(seed, "augment", split, index, view);
+}
+
+/** Crop box in pixel-edge units: covers [x, x + w] × [y, y + h] of the image's extent [0, W] × [0, H]. */
+export interface CropBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** The drawn parameters of one view. */
+export type ViewParams =
+  | { kind: "identity" }
+  /** Degrees, counter-clockwise on screen. */
+  | { kind: "rotation"; degrees: number }
+  /** translate: pixels (x right, y down); shear: degrees (x then y). */
+  | { kind: "affine"; degrees: number; translate: [number, number]; scale: number; shear: [number, number] }
+  /** The per-value noise itself is drawn by noise.ts from the same stream. */
+  | { kind: "gaussian_noise"; std: number }
+  | { kind: "resized_crop"; box: CropBox };
+
+/** Draw numbers (`CounterRng.uniform(i)`) of each parameter; fixed so views never shift. */
+export const DRAW = {
+  angle: 0,
+  translateX: 1,
+  translateY: 2,
+  scale: 3,
+  shearX: 4,
+  shearY: 5,
+  /** Resized crop attempt k uses draws CROP + 4k .. CROP + 4k + 3 (area, ratio, x, y). */
+  crop: 16,
+  cropAttempts: 10,
+  /** Gaussian noise uses blocks NOISE + j (two normals per block). */
+  noise: 1 << 20,
+} as const;
+
+const lerp = (r: readonly [number, number], u: number) => r[0] + (r[1] - r[0]) * u;
+
+/** Draws one view's parameters for an image of width × height pixels. */
+export function sampleParams(spec: ResolvedSpec, rng: CounterRng, width: number, height: number): ViewParams {
+  switch (spec.kind) {
+    case "identity":
+      return { kind: "identity" };
+    case "rotation":
+      return { kind: "rotation", degrees: lerp(spec.degrees, rng.uniform(DRAW.angle)) };
+    case "rotation_c4":
+      return { kind: "rotation", degrees: 90 * Math.floor(4 * rng.uniform(DRAW.angle)) };
+    case "rotation_c8":
+      return { kind: "rotation", degrees: 45 * Math.floor(8 * rng.uniform(DRAW.angle)) };
+    case "affine":
+      return {
+        kind: "affine",
+        degrees: lerp(spec.degrees, rng.uniform(DRAW.angle)),
+        translate: [
+          lerp([-spec.translate[0], spec.translate[0]], rng.uniform(DRAW.translateX)) * width,
+          lerp([-spec.translate[1], spec.translate[1]], rng.uniform(DRAW.translateY)) * height,
+        ],
+        scale: lerp(spec.scale, rng.uniform(DRAW.scale)),
+        shear: [lerp(spec.shear, rng.uniform(DRAW.shearX)), lerp(spec.shear_y, rng.uniform(DRAW.shearY))],
+      };
+    case "gaussian_noise":
+      return { kind: "gaussian_noise", std: spec.std };
+    case "resized_crop":
+      return { kind: "resized_crop", box: sampleCrop(spec.area, spec.ratio, rng, width, height) };
+  }
+}
+
+/**
+ * torchvision's RandomResizedCrop.get_params without the rounding to whole pixels: up to 10
+ * attempts of (area fraction uniform in `area`, aspect w/h log-uniform in `ratio`), the first box
+ * that fits placed uniformly; else the largest centred box with aspect clamped into `ratio`.
+ */
+export function sampleCrop(
+  area: readonly [number, number],
+  ratio: readonly [number, number],
+  rng: CounterRng,
+  width: number,
+  height: number,
+): CropBox {
+  const full = width * height;
+  for (let k = 0; k < DRAW.cropAttempts; k++) {
+    const d = DRAW.crop + 4 * k;
+    const target = full * lerp(area, rng.uniform(d));
+    const aspect = Math.exp(lerp([Math.log(ratio[0]), Math.log(ratio[1])], rng.uniform(d + 1)));
+    const w = Math.sqrt(target * aspect), h = Math.sqrt(target / aspect);
+    if (w <= width && h <= height) {
+      return { x: (width - w) * rng.uniform(d + 2), y: (height - h) * rng.uniform(d + 3), w, h };
+    }
+  }
+  const inRatio = width / height;
+  let w = width, h = height;
+  if (inRatio < ratio[0]) h = w / ratio[0];
+  else if (inRatio > ratio[1]) w = h * ratio[1];
+  return { x: (width - w) / 2, y: (height - h) / 2, w, h };
+}
