@@ -6,6 +6,17 @@
  */
 import { mean, square, sub, sum } from "../../tensor/ops.ts";
 import { shapeStr, type Tensor, TensorError } from "../../tensor/tensor.ts";
+import type { LossBatch, LossSpec } from "./spec.ts";
+
+export const mawaSpec: LossSpec = {
+  name: "mawa",
+  summary: "anchored MSE: mean over all views of ‖E(F(view)) − F(clean)‖²",
+  params: {},
+  usesAnchors: true,
+  random: false,
+  sameDim: true,
+  minViews: 1,
+};
 
 export function mawaLoss(y: Tensor, anchors: Tensor): Tensor {
   if (y.rows !== anchors.rows || y.cols !== anchors.cols) {
@@ -15,4 +26,9 @@ export function mawaLoss(y: Tensor, anchors: Tensor): Tensor {
     );
   }
   return mean(sum(square(sub(y, anchors)), 1));
+}
+
+/** `mawaLoss` on a `LossBatch` (MaWa has no parameters). */
+export function mawaFromBatch(batch: LossBatch, _params: Record<string, number | undefined> = {}): Tensor {
+  return mawaLoss(batch.y, batch.anchors);
 }

@@ -1,0 +1,157 @@
+/**
+ * HSIC baseline (PROTOCOL.md): loss = −HSIC(X, Y) over the (s+1)N joint sample, X the clean
+ * features repeated s+1 times (the anchors), Y the adapter outputs, row j of X paired with row j
+ * of Y. The biased estimator (Gretton et al. 2005):
+ *
+ *   HSIC = Tr(K H L H) / (n − 1)²,  H = I − 11ᵀ/n,
+ *
+ * computed as Σ_ij (HKH)_ij (HLH)_ij / (n − 1)² (equal, since H is idempotent and K, L
+ * symmetric; centring both keeps float32 cancellation small and makes HSIC exactly 0 for a
+ * constant Y). Gaussian kernels K_ij = exp(−‖x_i − x_j‖² / (2σ_X² + 1e-12)), L likewise with σ_Y.
+ *
+ * Bandwidth: `bandwidth` sets σ_X = σ_Y = bandwidth. Otherwise the median heuristic, separately
+ * for X and Y: σ = median of the n(n−1)/2 pairwise distances ‖z_i − z_j‖, i < j (the mean of the
+ * two middle values when their count is even), computed on detached values (no gradient flows
+ * through σ). The 1e-12 keeps a constant sample (σ = 0) finite: then K = 11ᵀ and HSIC = 0.
+ */
+import {
+  add,
+  div,
+  exp,
+  gatherElems,
+  indexTensor,
+  mean,
+  mul,
+  neg,
+  pairwiseSqDist,
+  reshape,
+  sortRows,
+  sqrt,
+  square,
+  sub,
+  sum,
+  tensor,
+} from "../../tensor/ops.ts";
+import { noGrad, type Tensor, TensorError } from "../../tensor/tensor.ts";
+import { checkPaired, type LossBatch, type LossSpec } from "./spec.ts";
+
+export const hsicSpec: LossSpec = {
+  name: "hsic",
+  summary: "−HSIC (biased, Gaussian kernels) between clean features and adapter outputs",
+  params: {
+    bandwidth: {
+      description: "Gaussian kernel bandwidth σ for both kernels; median heuristic per call when absent",
+      min: 0,
+      exclusiveMin: true,
+    },
+  },
+  usesAnchors: true,
+  random: false,
+  sameDim: false,
+  minViews: 1,
+};
+
+/** Added to 2σ² in the kernels' denominators. */
+export const KERNEL_EPS = 1e-12;
+
+/** k-th smallest (0-based) of `v`, reordering `v` in place (quickselect, median-of-three pivot). */
+function select(v: Float32Array, k: number): number {
+  let lo = 0, hi = v.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const a = v[lo], b = v[mid], c = v[hi];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        const t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return v[k];
+  }
+  return v[k];
+}
+
+/**
+ * The median pairwise distance of the rows of `d2` ([n, n] squared distances, no gradient):
+ * over the upper triangle i < j. A [1, 1] tensor; on the host where the backend reads
+ * synchronously (cpu), else on the device (sort of the upper triangle).
+ */
+export function medianDistance(d2: Tensor): Tensor {
+  const n = d2.rows;
+  if (n < 2) {
+    throw new TensorError("medianDistance", `${n} points; expected at least 2 for a pairwise distance`);
+  }
+  const q = (n * (n - 1)) / 2;
+  const k1 = (q - 1) >> 1, k2 = q >> 1; // the two middle ranks (equal when q is odd)
+  return noGrad(() => {
+    const backend = d2.backend;
+    if (backend.readSync) {
+      const all = d2.toArraySync();
+      const upper = new Float32Array(q);
+      let t = 0;
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) upper[t++] = all[i * n + j];
+      const a = select(upper, k1);
+      let b = a;
+      if (k2 !== k1) {
+        // Everything after position k1 is ≥ v[k1]; the next rank is their minimum.
+        b = Infinity;
+        for (let i = k1 + 1; i < q; i++) if (upper[i] < b) b = upper[i];
+      }
+      const sigma = (Math.sqrt(Math.max(a, 0)) + Math.sqrt(Math.max(b, 0))) / 2;
+      return tensor(new Float32Array([sigma]), [1, 1], { backend });
+    }
+    const idx = new Int32Array(q);
+    let t = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) idx[t++] = i * n + j;
+    const upper = gatherElems(reshape(d2, [1, n * n]), indexTensor(idx, [1, q], backend));
+    const sorted = sortRows(upper).values;
+    const mid = gatherElems(sorted, indexTensor(new Int32Array([k1, k2]), [1, 2], backend));
+    return mean(sqrt(mid));
+  });
+}
+
+/** Double centring HKH of a square matrix. */
+function center(k: Tensor): Tensor {
+  return add(sub(sub(k, mean(k, 0)), mean(k, 1)), mean(k));
+}
+
+/** Gaussian kernel matrix of the rows of z with bandwidth σ (a number, or a [1, 1] tensor). */
+export function gaussianKernel(z: Tensor, sigma?: number): Tensor {
+  const d2 = pairwiseSqDist(z, z);
+  const s = sigma === undefined
+    ? medianDistance(noGrad(() => mul(d2, 1)))
+    : tensor([sigma], [1, 1], { backend: z.backend });
+  return exp(neg(div(d2, add(mul(square(s), 2), KERNEL_EPS))));
+}
+
+/** The biased HSIC ([1, 1]) between paired rows of x [n, d] and y [n, d']. */
+export function hsic(x: Tensor, y: Tensor, bandwidth?: number): Tensor {
+  checkPaired("hsic", y, x);
+  const n = x.rows;
+  if (n < 2) throw new TensorError("hsic", `${n} samples; expected at least 2`);
+  if (bandwidth !== undefined && !(bandwidth > 0 && Number.isFinite(bandwidth))) {
+    throw new TensorError("hsic", `bandwidth ${bandwidth}; expected a finite σ > 0`);
+  }
+  const kc = center(gaussianKernel(x, bandwidth));
+  const lc = center(gaussianKernel(y, bandwidth));
+  return mul(sum(mul(kc, lc)), 1 / ((n - 1) * (n - 1)));
+}
+
+/** The HSIC loss −HSIC(anchors, y). */
+export function hsicLoss(y: Tensor, anchors: Tensor, opts: { bandwidth?: number } = {}): Tensor {
+  return neg(hsic(anchors, y, opts.bandwidth));
+}
+
+/** `hsicLoss` on a `LossBatch` with resolved parameters. */
+export function hsicFromBatch(batch: LossBatch, params: Record<string, number | undefined>): Tensor {
+  return hsicLoss(batch.y, batch.anchors, { bandwidth: params.bandwidth });
+}
