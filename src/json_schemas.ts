@@ -23,6 +23,9 @@ export function jsonSchemas(): Record<string, Record<string, unknown>> {
 
 if (import.meta.main) {
   for (const [name, schema] of Object.entries(jsonSchemas())) {
-    await Deno.writeTextFile(new URL(`../schemas/${name}`, import.meta.url), JSON.stringify(schema, null, 2) + "\n");
+    await Deno.writeTextFile(
+      new URL(`../schemas/${name}`, import.meta.url),
+      JSON.stringify(schema, null, 2) + "\n",
+    );
   }
 }

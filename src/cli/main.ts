@@ -1,25 +1,286 @@
 /**
- * The invbench command line (`deno task invbench <command>`). Exit codes: 0 success,
- * 2 invalid input (bad flags, unknown backend), 1 unexpected failure.
+ * The invbench command line (`deno task invbench <command>`; docs/cli.md). Exit codes:
+ *   0 success · 1 unexpected failure · 2 invalid input (flags, matrix, data, model, result file)
+ *   3 verification failed (signature, key, algorithm) · 4 results differ (compare, reproduce)
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
+import { batchOf } from "../augment/augment.ts";
+import { writePreview } from "../augment/preview.ts";
+import { BackboneError } from "../backbone/onnx_backbone.ts";
+import { clearCache, listCache } from "../cache/feature_cache.ts";
+import { DataError } from "../data/errors.ts";
+import { loadDatasetSplits } from "../data/registry.ts";
+import { parseShard } from "../matrix/expand.ts";
+import { MatrixError } from "../matrix/parse.ts";
+import { AugmentationSpec, DatasetSpec } from "../matrix/schema.ts";
+import { compareResults, DEFAULT_TOLERANCE, formatComparison } from "../results/compare.ts";
+import { readResult, ResultFormatError } from "../results/schema.ts";
+import {
+  generateKeys,
+  type KeyFile,
+  readJwks,
+  readPrivateKey,
+  VerificationError,
+  verifyDocument,
+  writePrivateKey,
+} from "../results/signing.ts";
+import { renderCsv, renderMarkdown } from "../results/table.ts";
 import { envFingerprint } from "../run/env.ts";
+import { LOCAL_SIGNER, localKey } from "../run/local_key.ts";
+import { reproduce } from "../run/reproduce.ts";
+import { runMatrix } from "../run/runner.ts";
+import { BACKEND_KINDS } from "../tensor/select.ts";
 import { TensorError } from "../tensor/tensor.ts";
 
-export const EXIT = { ok: 0, failure: 1, invalidInput: 2 } as const;
+export const EXIT = { ok: 0, failure: 1, invalidInput: 2, verificationFailed: 3, mismatch: 4 } as const;
+
+/** An error that carries its exit code. */
+export class ExitError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+async function readDocument(
+  path: string,
+): Promise<{ raw: Record<string, unknown>; doc: ReturnType<typeof readResult> }> {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new ExitError(
+      EXIT.invalidInput,
+      `${path}: cannot read a JSON result document: ${(e as Error).message}`,
+    );
+  }
+  return { raw, doc: readResult(raw, path) };
+}
+
+const backendOption = () =>
+  new Option("--backend <kind>", "compute backend").choices(BACKEND_KINDS as string[]).default("auto");
 
 export function buildCli(): Command {
   const program = new Command("invbench")
     .description("Benchmark harness for post-training augmentation invariance")
-    .exitOverride();
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command("run")
+    .description("run (or resume) a benchmark matrix into a run directory")
+    .argument("<matrix>", "matrix file (YAML or JSON, invbench.matrix/v1)")
+    .option("--out <dir>", "run directory (resumed when it exists)", "runs/latest")
+    .addOption(backendOption())
+    .option("--shard <i/n>", "run only shard I of N (0 ≤ I < N)")
+    .option("--filter <field=value...>", "keep cells whose FIELD matches one of the comma-separated values")
+    .option("--key <file>", "sign the result with this private Ed25519 JWK")
+    .option(
+      "--local-key",
+      "sign with this machine's local key (generated on first use, not a leaderboard identity)",
+    )
+    .option(
+      "--cache <dir>",
+      "feature cache directory (default .cache/invbench/features or INVBENCH_CACHE_DIR)",
+    )
+    .action(async (matrix: string, opts) => {
+      let key: KeyFile | undefined, signer: string | undefined;
+      if (opts.key) {
+        key = await readPrivateKey(opts.key);
+        signer = `key ${key.kid}`;
+      } else if (opts.localKey) {
+        key = await localKey();
+        signer = LOCAL_SIGNER;
+      }
+      const r = await runMatrix({
+        matrix,
+        out: opts.out,
+        backend: opts.backend,
+        shard: opts.shard ? parseShard(opts.shard) : undefined,
+        filters: opts.filter,
+        key,
+        signer,
+        cacheDir: opts.cache,
+      });
+      console.log(renderMarkdown(r.document));
+      console.log(
+        `${r.cells} cells (${r.computed} computed, ${r.resumed} resumed) → ${r.out}/result.{json,csv,md}`,
+      );
+    });
+
+  program
+    .command("verify")
+    .description("check a result's signature against trusted keys and its document against the schema")
+    .argument("<result>", "result.json")
+    .option("--keys <jwks>", "trusted public keys (JWKS)", "results/trusted_keys.jwks")
+    .action(async (path: string, opts) => {
+      const { raw } = await readDocument(path);
+      const kid = await verifyDocument(raw, await readJwks(opts.keys));
+      console.log(`${path}: valid signature by ${kid}; document follows ${String(raw.schema)}`);
+    });
+
+  program
+    .command("compare")
+    .description("compare two results cell by cell; exit 4 on any difference or missing cell")
+    .argument("<a>", "result.json")
+    .argument("<b>", "result.json")
+    .option("--tolerance <abs>", "absolute tolerance on every metric", String(DEFAULT_TOLERANCE.absolute))
+    .option(
+      "--seed-sd <k>",
+      "add k × the seed standard deviation to the tolerance",
+      String(DEFAULT_TOLERANCE.seedSd),
+    )
+    .action(async (a: string, b: string, opts) => {
+      const tol = { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) };
+      if (!(tol.absolute >= 0) || !(tol.seedSd >= 0)) {
+        throw new ExitError(EXIT.invalidInput, "tolerances must be ≥ 0");
+      }
+      const c = compareResults((await readDocument(a)).doc, (await readDocument(b)).doc, tol);
+      console.log(formatComparison(c));
+      if (!c.agree) throw new ExitError(EXIT.mismatch, "results differ");
+    });
+
+  program
+    .command("reproduce")
+    .description("re-run N cells of a (verified) result on this machine and compare them")
+    .argument("<result>", "result.json")
+    .option("--cells <n>", "number of cells to re-run", "3")
+    .option("--keys <jwks>", "verify the result's signature first against these trusted keys")
+    .option("--matrix <file>", "the matrix file (default: the path recorded in the result)")
+    .option("--out <dir>", "run directory for the re-run", "runs/reproduce")
+    .addOption(backendOption())
+    .option("--tolerance <abs>", "absolute tolerance", String(DEFAULT_TOLERANCE.absolute))
+    .option("--seed-sd <k>", "seed-sd multiple added to the tolerance", String(DEFAULT_TOLERANCE.seedSd))
+    .action(async (path: string, opts) => {
+      const { raw, doc } = await readDocument(path);
+      if (opts.keys) {
+        console.log(`signature: valid, by ${await verifyDocument(raw, await readJwks(opts.keys))}`);
+      } else console.error("warning: --keys not given; the result's signature was not checked");
+      const c = await reproduce(doc, {
+        cells: Number(opts.cells),
+        matrix: opts.matrix,
+        out: opts.out,
+        backend: opts.backend,
+        tolerance: { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) },
+      });
+      console.log(formatComparison(c));
+      if (!c.agree) throw new ExitError(EXIT.mismatch, "the re-run cells differ from the result");
+    });
+
+  const keys = program.command("keys").description("signing keys");
+  keys
+    .command("generate")
+    .description("write a new private Ed25519 JWK (mode 0600); print the public JWK and its thumbprint")
+    .requiredOption("--out <file>", "private key file to create (never overwritten)")
+    .option("--jwks <file>", "also add the public key to this trusted-keys file")
+    .action(async (opts) => {
+      const k = await generateKeys();
+      await writePrivateKey(opts.out, k);
+      if (opts.jwks) await addToJwks(opts.jwks, k);
+      console.log(JSON.stringify({ kid: k.kid, publicJwk: k.publicJwk }, null, 2));
+    });
+
   program
     .command("env")
     .description("print the environment fingerprint (OS, CPU, Deno/V8, onnxruntime, WebGPU adapter, backend)")
-    .option("--backend <kind>", "backend to resolve: auto|cpu|webgpu", "auto")
-    .action(async (opts: { backend: string }) => {
-      console.log(JSON.stringify(await envFingerprint(opts.backend), null, 2));
+    .addOption(backendOption())
+    .action(async (opts) => console.log(JSON.stringify(await envFingerprint(opts.backend), null, 2)));
+
+  const cache = program.command("cache").description("the content-addressed feature cache");
+  cache
+    .command("ls")
+    .description("list cache entries")
+    .option("--dir <dir>", "cache directory")
+    .option("--verify", "re-hash every payload")
+    .action(async (opts) => {
+      const l = await listCache(opts.dir, { verify: opts.verify });
+      for (const e of l.entries) {
+        console.log(
+          `${e.key.slice(0, 16)}  ${String(e.rows ?? "?").padStart(6)}×${String(e.cols ?? "?").padEnd(5)} ${
+            (e.bytes / 2 ** 20).toFixed(1).padStart(7)
+          } MiB  ${e.status}  ${
+            JSON.stringify({
+              split: e.fields?.split,
+              augmentation: e.fields?.augmentation,
+              view: e.fields?.view,
+            })
+          }`,
+        );
+      }
+      console.log(
+        `${l.entries.length} entries, ${(l.bytes / 2 ** 20).toFixed(1)} MiB in ${l.dir}` +
+          (l.tempFiles ? ` (${l.tempFiles} temp files of interrupted writes)` : ""),
+      );
     });
+  cache
+    .command("clear")
+    .description("delete every cache entry")
+    .option("--dir <dir>", "cache directory")
+    .action(async (opts) => {
+      const r = await clearCache(opts.dir);
+      console.log(`removed ${r.removed} files (${(r.bytes / 2 ** 20).toFixed(1)} MiB) from ${r.dir}`);
+    });
+
+  program
+    .command("report")
+    .description("render a result document (any schema version) as Markdown, CSV or JSON")
+    .argument("<result>", "result.json")
+    .addOption(new Option("--format <format>", "output format").choices(["md", "csv", "json"]).default("md"))
+    .action(async (path: string, opts) => {
+      const { doc } = await readDocument(path);
+      const text = opts.format === "csv"
+        ? renderCsv(doc)
+        : opts.format === "json"
+        ? JSON.stringify(doc, null, 2) + "\n"
+        : renderMarkdown(doc);
+      await Deno.stdout.write(new TextEncoder().encode(text));
+    });
+
+  program
+    .command("preview")
+    .description("write a PNG grid of a few images (top row) and their augmented views")
+    .option("--dataset <json>", "dataset spec as in a matrix", '{"id":"mnist","source":"mnist"}')
+    .option("--augmentation <json>", "augmentation spec as in a matrix", '{"id":"rot","kind":"rotation"}')
+    .option("--images <n>", "images", "8")
+    .option("--views <n>", "views per image", "4")
+    .option("--seed <n>", "seed", "0")
+    .option("--out <file>", "PNG file", "preview.png")
+    .action((opts) => {
+      const ds = DatasetSpec.parse(JSON.parse(opts.dataset));
+      const aug = AugmentationSpec.parse(JSON.parse(opts.augmentation));
+      const test = loadDatasetSplits({ ...ds, id: ds.id }).test;
+      if (test.kind !== "images") throw new ExitError(EXIT.invalidInput, "preview needs an image dataset");
+      const rows = Array.from({ length: Math.min(Number(opts.images), test.n) }, (_, i) => i);
+      const { images, indices } = batchOf(test, rows);
+      const size = writePreview(opts.out, images, indices, aug, Number(opts.seed), "test", {
+        views: Number(opts.views),
+      });
+      console.log(`wrote ${opts.out} (${size.width}×${size.height})`);
+    });
+
   return program;
+}
+
+async function addToJwks(path: string, k: KeyFile): Promise<void> {
+  let jwks: { keys: unknown[] } = { keys: [] };
+  try {
+    jwks = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  jwks.keys.push(k.publicJwk);
+  await Deno.writeTextFile(path, JSON.stringify(jwks, null, 2) + "\n");
+}
+
+/** The exit code for an error thrown by a command. */
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof ExitError) return e.code;
+  if (e instanceof VerificationError) return EXIT.verificationFailed;
+  if (
+    e instanceof MatrixError || e instanceof ResultFormatError || e instanceof DataError ||
+    e instanceof BackboneError || e instanceof TensorError || e instanceof RangeError ||
+    e instanceof SyntaxError
+  ) return EXIT.invalidInput;
+  return EXIT.failure;
 }
 
 if (import.meta.main) {
@@ -27,10 +288,8 @@ if (import.meta.main) {
     await buildCli().parseAsync(Deno.args, { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) Deno.exit(e.exitCode === 0 ? EXIT.ok : EXIT.invalidInput);
-    if (e instanceof TensorError) {
-      console.error(`invbench: ${e.message}`);
-      Deno.exit(EXIT.invalidInput);
-    }
-    throw e;
+    const code = exitCodeOf(e);
+    console.error(`invbench: ${code === EXIT.failure ? (e as Error).stack : (e as Error).message}`);
+    Deno.exit(code);
   }
 }

@@ -71,7 +71,15 @@ export function expandMatrix(spec: MatrixSpec): Cell[] {
           for (const c of spec.classifiers) {
             const classifier = c as Exclude<ClassifierSpec, string>;
             for (const seed of spec.seeds) {
-              const cellSpec = { dataset, backbone, augmentation, method, classifier, seed, evaluation: spec.evaluation };
+              const cellSpec = {
+                dataset,
+                backbone,
+                augmentation,
+                method,
+                classifier,
+                seed,
+                evaluation: spec.evaluation,
+              };
               const cell: Cell = {
                 id: sha256Hex(canonicalize(cellSpec) as string).slice(0, 16),
                 dataset: dataset.id,
@@ -110,7 +118,9 @@ export function parseShard(text: string): { index: number; count: number } {
  * matrix are disjoint and cover it.
  */
 export function shardCells(cells: readonly Cell[], index: number, count: number): Cell[] {
-  return [...cells].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).filter((_, i) => i % count === index);
+  return [...cells].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).filter((_, i) =>
+    i % count === index
+  );
 }
 
 const FILTER_FIELDS = ["dataset", "backbone", "augmentation", "method", "classifier", "seed"] as const;
@@ -123,7 +133,9 @@ export function filterCells(cells: readonly Cell[], filters: readonly string[]):
     const m = /^([a-z]+)=(.+)$/.exec(f);
     const field = m?.[1] as (typeof FILTER_FIELDS)[number];
     if (!m || !FILTER_FIELDS.includes(field)) {
-      throw new RangeError(`--filter "${f}": expected FIELD=VALUE[,VALUE] with FIELD one of ${FILTER_FIELDS.join(", ")}`);
+      throw new RangeError(
+        `--filter "${f}": expected FIELD=VALUE[,VALUE] with FIELD one of ${FILTER_FIELDS.join(", ")}`,
+      );
     }
     return { field, values: new Set(m[2].split(",")) };
   });

@@ -42,7 +42,9 @@ export function parseMatrix(text: string, file = "<matrix>"): ParsedMatrix {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       // Point at the deepest node that exists on the issue's path.
-      let path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path as PropertyKey[];
+      let path = issue.code === "unrecognized_keys"
+        ? [...issue.path, issue.keys[0]]
+        : issue.path as PropertyKey[];
       let node = doc.getIn(path, true);
       while (!isNode(node) && path.length) {
         path = path.slice(0, -1);
@@ -51,7 +53,9 @@ export function parseMatrix(text: string, file = "<matrix>"): ParsedMatrix {
       const where = isNode(node) && node.range ? at(node.range[0]) : "";
       let message = issue.message;
       if (issue.code === "unrecognized_keys") {
-        message = `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; remove or fix the spelling`;
+        message = `unknown field(s) ${
+          issue.keys.map((k) => `"${k}"`).join(", ")
+        }; remove or fix the spelling`;
       }
       if (issue.path.length === 1 && issue.path[0] === "schema") {
         message = `expected schema: ${MATRIX_SCHEMA_ID}`;

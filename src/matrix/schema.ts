@@ -112,10 +112,39 @@ const MethodOptions = z.discriminatedUnion("kind", [
     params: z.record(z.string(), z.unknown()).default({}),
     training: TrainingSpec.partial().default({}),
   }),
-  z.strictObject({ id, kind: z.literal("aug-probe") }),
-  z.strictObject({ id, kind: z.literal("tta"), copies: positiveInt.default(8) }),
-  z.strictObject({ id, kind: z.literal("steer"), bins: positiveInt.default(8), ridge: z.number().positive().default(1e-2) }),
-  z.strictObject({ id, kind: z.literal("canon"), bins: positiveInt.default(8), ridge: z.number().positive().default(1e-2) }),
+  z.strictObject({
+    id,
+    kind: z.literal("aug-probe"),
+    /** s: augmented train views 0..s−1 added, with clean labels, to the clean train features. */
+    views: positiveInt.default(3),
+  }),
+  z.strictObject({
+    id,
+    kind: z.literal("tta"),
+    /** K: transformed copies averaged per input (K backbone passes per train and test input). */
+    copies: positiveInt.default(8),
+  }),
+  z.strictObject({
+    id,
+    kind: z.literal("steer"),
+    /** Bins of the transform parameter, one map each (rotation; c4 / c8 use one per element). */
+    bins: positiveInt.default(8),
+    /** Ridge λ relative to the mean per-dimension variance of the inputs of each map. */
+    ridge: z.number().positive().default(1e-2),
+    /** Augmented train views 0..views−1 the maps are fitted on. */
+    views: positiveInt.default(3),
+  }),
+  z.strictObject({
+    id,
+    kind: z.literal("canon"),
+    bins: positiveInt.default(8),
+    ridge: z.number().positive().default(1e-2),
+    views: positiveInt.default(3),
+    /** Hidden width of the bin-predicting head (d, hidden, bins); 0: a linear head. */
+    head_hidden: z.number().int().nonnegative().default(256),
+    /** Epochs of the head (AdamW, lr 1e-3 cosine to 0, batch 256, weight decay 0). */
+    head_epochs: positiveInt.default(20),
+  }),
 ]);
 
 /** A method; an adapter's `params` are checked against its loss's own strict schema. */
@@ -133,7 +162,10 @@ export const MethodSpec = MethodOptions.superRefine((m, ctx) => {
 export const LOSS_PARAMS = lossParams;
 
 /** The resolved parameters of an adapter loss (defaults applied). */
-export function lossParamsOf(loss: keyof typeof lossParams, params: Record<string, unknown>): Record<string, unknown> {
+export function lossParamsOf(
+  loss: keyof typeof lossParams,
+  params: Record<string, unknown>,
+): Record<string, unknown> {
   return lossParams[loss].parse(params);
 }
 

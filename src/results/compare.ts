@@ -41,7 +41,9 @@ function label(r: ResultRow): string {
 }
 
 function sdIndex(summary: readonly SummaryRow[]): Map<string, SummaryRow> {
-  return new Map(summary.map((s) => [[s.dataset, s.backbone, s.augmentation, s.method, s.classifier].join("\0"), s]));
+  return new Map(
+    summary.map((s) => [[s.dataset, s.backbone, s.augmentation, s.method, s.classifier].join("\0"), s]),
+  );
 }
 
 /** Compares B against A; `cells` restricts the comparison to those ids (for `reproduce`). */
@@ -51,7 +53,8 @@ export function compareResults(
   tol: Tolerance = DEFAULT_TOLERANCE,
   cells?: ReadonlySet<string>,
 ): Comparison {
-  const pick = (rows: ResultRow[]) => new Map(rows.filter((r) => !cells || cells.has(r.cell)).map((r) => [r.cell, r]));
+  const pick = (rows: ResultRow[]) =>
+    new Map(rows.filter((r) => !cells || cells.has(r.cell)).map((r) => [r.cell, r]));
   const rowsA = pick(a.rows), rowsB = pick(b.rows);
   const sdA = sdIndex(a.summary), sdB = sdIndex(b.summary);
   const onlyInA = [...rowsA.keys()].filter((c) => !rowsB.has(c));

@@ -90,6 +90,8 @@ export const ResultDocument = z.strictObject({
     name: z.string(),
     version: z.string(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** The matrix file, relative to the project root when inside it (for `reproduce`). */
+    path: z.string(),
     /** The matrix as parsed (defaults applied), so a result can be re-run without its file. */
     spec: z.record(z.string(), z.unknown()),
   }),

@@ -9,8 +9,8 @@ import {
   base64url,
   calculateJwkThumbprint,
   exportJWK,
-  flattenedVerify,
   FlattenedSign,
+  flattenedVerify,
   generateKeyPair,
   importJWK,
   type JWK,
@@ -123,7 +123,10 @@ export async function verifyDocument(doc: Record<string, unknown>, trusted: Jwks
   const sig = doc.signature as Partial<DetachedSignature> | undefined;
   if (sig === undefined) throw new VerificationError("missing-signature", "the document has no signature");
   if (!sig || typeof sig.protected !== "string" || typeof sig.signature !== "string") {
-    throw new VerificationError("malformed-signature", "signature must be {protected, signature} base64url strings");
+    throw new VerificationError(
+      "malformed-signature",
+      "signature must be {protected, signature} base64url strings",
+    );
   }
   let header: { alg?: string; kid?: string; typ?: string };
   try {
@@ -132,15 +135,23 @@ export async function verifyDocument(doc: Record<string, unknown>, trusted: Jwks
     throw new VerificationError("malformed-signature", "the protected header is not base64url-encoded JSON");
   }
   if (header.alg !== "EdDSA") {
-    throw new VerificationError("bad-algorithm", `alg "${header.alg}" is refused; only EdDSA (Ed25519) is accepted`);
+    throw new VerificationError(
+      "bad-algorithm",
+      `alg "${header.alg}" is refused; only EdDSA (Ed25519) is accepted`,
+    );
   }
   // Match by thumbprint, recomputed from each trusted key: a "kid" written into the JWKS is not trusted.
   let match: JWK | undefined;
   for (const k of trusted.keys) {
-    if ((await calculateJwkThumbprint({ kty: "OKP", crv: "Ed25519", x: k.x! }, "sha256")) === header.kid) match = k;
+    if ((await calculateJwkThumbprint({ kty: "OKP", crv: "Ed25519", x: k.x! }, "sha256")) === header.kid) {
+      match = k;
+    }
   }
   if (!match) {
-    throw new VerificationError("untrusted-key", `signed by key ${header.kid ?? "(no kid)"}, which is not in the trusted keys`);
+    throw new VerificationError(
+      "untrusted-key",
+      `signed by key ${header.kid ?? "(no kid)"}, which is not in the trusted keys`,
+    );
   }
   const key = await importJWK({ kty: "OKP", crv: "Ed25519", x: match.x }, "EdDSA");
   try {
@@ -152,7 +163,9 @@ export async function verifyDocument(doc: Record<string, unknown>, trusted: Jwks
   } catch (e) {
     throw new VerificationError(
       "bad-signature",
-      `the signature does not match the content (${(e as Error).message}); the document was changed after signing`,
+      `the signature does not match the content (${
+        (e as Error).message
+      }); the document was changed after signing`,
     );
   }
   return header.kid!;

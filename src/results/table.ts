@@ -50,15 +50,17 @@ export function renderCsv(doc: ResultDocument): string {
   const header = ["cell", ...GROUP, "seed", "status", "reason", ...metricNames, ...costNames];
   const lines = [header.join(",")];
   for (const r of doc.rows) {
-    lines.push([
-      r.cell,
-      ...GROUP.map((k) => r[k]),
-      r.seed,
-      r.status,
-      r.reason ?? "",
-      ...metricNames.map((m) => r.metrics[m]),
-      ...costNames.map((c) => r.cost[c]),
-    ].map(csvField).join(","));
+    lines.push(
+      [
+        r.cell,
+        ...GROUP.map((k) => r[k]),
+        r.seed,
+        r.status,
+        r.reason ?? "",
+        ...metricNames.map((m) => r.metrics[m]),
+        ...costNames.map((c) => r.cost[c]),
+      ].map(csvField).join(","),
+    );
   }
   return lines.join("\n") + "\n";
 }
@@ -95,7 +97,9 @@ export function renderMarkdown(doc: ResultDocument): string {
   for (const s of doc.summary) {
     const m = s.metrics;
     out.push(
-      `| ${[s.dataset, s.backbone, s.augmentation, s.method, s.classifier].map(mdCell).join(" | ")} | ${s.seeds.length} | ` +
+      `| ${
+        [s.dataset, s.backbone, s.augmentation, s.method, s.classifier].map(mdCell).join(" | ")
+      } | ${s.seeds.length} | ` +
         `${pct(m.acc_clean)} | ${pct(m.acc_aug)} | ${num(m.r2)} | ${num(m.nrmsd)} | ` +
         `${pct(m.collision_raw)} / ${pct(m.collision_aligned)} | ${s.failed} |`,
     );
@@ -104,7 +108,15 @@ export function renderMarkdown(doc: ResultDocument): string {
   if (failed.length) {
     out.push("", "## Cells that did not finish normally", "");
     for (const r of failed) {
-      out.push(`- ${mdCell(`${r.method} on ${r.augmentation}, seed ${r.seed}: ${r.status}${r.reason ? ` (${r.reason})` : ""}`)}`);
+      out.push(
+        `- ${
+          mdCell(
+            `${r.method} on ${r.augmentation}, seed ${r.seed}: ${r.status}${
+              r.reason ? ` (${r.reason})` : ""
+            }`,
+          )
+        }`,
+      );
     }
   }
   return out.join("\n") + "\n";

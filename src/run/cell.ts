@@ -1,0 +1,238 @@
+/**
+ * One cell, start to finish: features (through the cache) → method.fit → classifier on clean
+ * train features → clean and augmented accuracy, structure and collision metrics → a result row.
+ * A cell is a pure function of its spec and seed; what it shares with other cells (datasets,
+ * backbones, features, collision rates) is memoised in the RunContext, never order-dependent.
+ */
+import { sampleParams, viewRng } from "../augment/params.ts";
+import { resolveSpec } from "../augment/spec.ts";
+import { extractFeatures, type FeatureAugmentation } from "../backbone/extract.ts";
+import { OnnxBackbone } from "../backbone/onnx_backbone.ts";
+import type { FeatureCache } from "../cache/feature_cache.ts";
+import type { Dataset, Split } from "../data/dataset.ts";
+import { loadDatasetSplits } from "../data/registry.ts";
+import type { Cell } from "../matrix/expand.ts";
+import type { BackboneSpec, DatasetSpec } from "../matrix/schema.ts";
+import { Classifier, type ClassifierKind } from "../methods/classifier.ts";
+import type { CellFeatures } from "../methods/method.ts";
+import { fitMethod } from "../methods/registry.ts";
+import { accuracy, augmentedAccuracy } from "../metrics/accuracy.ts";
+import { collisionRates } from "../metrics/collision.ts";
+import { structureMetrics } from "../metrics/structure.ts";
+import type { ResultRow } from "../results/schema.ts";
+import type { Backend } from "../tensor/backend.ts";
+import { resolve } from "node:path";
+
+export interface RunContext {
+  backend: Backend;
+  cache: FeatureCache;
+  /** Directory of the matrix file: relative paths in it resolve from here. */
+  baseDir: string;
+  log: (message: string) => void;
+  datasets: Map<string, Promise<Record<Split, Dataset>>>;
+  backbones: Map<string, Promise<OnnxBackbone>>;
+  collisions: Map<string, Promise<{ raw: number; aligned: number }>>;
+}
+
+export function newRunContext(
+  backend: Backend,
+  cache: FeatureCache,
+  baseDir: string,
+  log: (m: string) => void,
+): RunContext {
+  return { backend, cache, baseDir, log, datasets: new Map(), backbones: new Map(), collisions: new Map() };
+}
+
+function memo<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let p = map.get(key);
+  if (!p) {
+    p = make();
+    map.set(key, p);
+    p.catch(() => map.delete(key));
+  }
+  return p;
+}
+
+export function datasetSplits(ctx: RunContext, spec: DatasetSpec): Promise<Record<Split, Dataset>> {
+  return memo(ctx.datasets, JSON.stringify(spec), () => {
+    const splits = loadDatasetSplits({
+      id: spec.id,
+      source: spec.source,
+      path: spec.path === undefined ? undefined : resolve(ctx.baseDir, spec.path),
+      train: spec.train,
+      test: spec.test,
+    });
+    for (const split of ["train", "test"] as const) {
+      if (splits[split].kind !== "images") {
+        throw new RangeError(
+          `dataset ${spec.id}: precomputed feature datasets cannot run through a backbone`,
+        );
+      }
+    }
+    return Promise.resolve(splits as Record<Split, Dataset>);
+  });
+}
+
+export function backbone(ctx: RunContext, spec: BackboneSpec): Promise<OnnxBackbone> {
+  return memo(ctx.backbones, JSON.stringify(spec), () =>
+    OnnxBackbone.load({
+      id: spec.id,
+      onnx: resolve(ctx.baseDir, spec.onnx),
+      output: spec.output,
+      input: spec.input,
+    }));
+}
+
+/** Pairs of (d, e) kept per row for the leaderboard's structure scatter. */
+export const STRUCTURE_SAMPLE = 400;
+
+const CLASSIFIER_KIND: Record<string, ClassifierKind> = { linear: "LC", mlp: "NC", ec: "EC" };
+
+/** Runs one cell and returns its row (status "ok", "collapsed" or "diverged"). */
+export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
+  const { spec } = cell;
+  const data = await datasetSplits(ctx, spec.dataset);
+  const model = await backbone(ctx, spec.backbone);
+  const aug = spec.augmentation;
+  const poolViews = spec.method.kind === "adapter" ? spec.method.training.view_pool : 0;
+  const features = new Map<string, Promise<Float32Array>>();
+  const extract = (
+    split: Split,
+    augmentation: typeof aug | FeatureAugmentation | undefined,
+    view: number,
+    tag: string,
+  ) =>
+    memo(features, `${split}/${tag}/${view}`, async () =>
+      (await extractFeatures({
+        backbone: model,
+        dataset: data[split],
+        augmentation,
+        seed: spec.seed,
+        view,
+        cache: ctx.cache,
+      })).data);
+  const f: CellFeatures = {
+    backend: ctx.backend,
+    seed: spec.seed,
+    augmentation: aug,
+    d: model.featureDim,
+    classes: Math.max(data.train.classes, data.test.classes),
+    labels: { train: data.train.labels, test: data.test.labels },
+    poolViews,
+    testDraws: spec.evaluation.aug_draws,
+    clean: (split) => extract(split, undefined, 0, "clean"),
+    augmented: (split, view) => extract(split, aug, view, `aug:${aug.id}`),
+    transformed: (split, a, view) => extract(split, a, view, `custom:${JSON.stringify(a.key)}`),
+    // The draws augmentBatch makes for these rows: same stream, at the model's size (extract.ts).
+    viewParams: (split, view) => {
+      const resolved = resolveSpec(aug), [h, w] = model.spec.size;
+      return Array.from(
+        data[split].sourceIndex,
+        (id) => sampleParams(resolved, viewRng(spec.seed, data[split].split, id, view), w, h),
+      );
+    },
+  };
+
+  const fitted = await fitMethod(spec.method, f);
+  try {
+    const testStarted = performance.now();
+    const kind = CLASSIFIER_KIND[spec.classifier.kind];
+    const classifier = await Classifier.train(fitted.trainSet.x, fitted.trainSet.labels, {
+      kind,
+      inputDim: fitted.trainSet.dim,
+      classes: f.classes,
+      seed: spec.seed,
+      backend: ctx.backend,
+      epochs: spec.classifier.epochs,
+      batchSize: spec.classifier.batch,
+      lr: spec.classifier.lr,
+    });
+    try {
+      const accOf = async (view: "clean" | number) =>
+        accuracy(
+          (await classifier.predict(await fitted.represent(view))).logits,
+          data.test.labels,
+          f.classes,
+        );
+      const accClean = await accOf("clean");
+      const draws: number[] = [];
+      for (let k = 0; k < spec.evaluation.aug_draws; k++) draws.push(await accOf(k));
+      const accAug = augmentedAccuracy(draws);
+
+      // Structure of E on the first n clean test points (identity when the method has no E).
+      const n = Math.min(spec.evaluation.structure_points, data.test.n);
+      const fTest = (await f.clean("test")).subarray(0, n * f.d);
+      const efTest = fitted.embed ? await fitted.embed(fTest) : fTest;
+      const structure = structureMetrics(fTest, f.d, efTest, efTest.length / n, {
+        seed: spec.seed,
+        sampleSize: STRUCTURE_SAMPLE,
+      });
+
+      const collision = await collisionOf(
+        ctx,
+        cell,
+        f,
+        Math.min(spec.evaluation.collision_points, data.test.n),
+      );
+      const testSeconds = (performance.now() - testStarted) / 1000;
+      return {
+        cell: cell.id,
+        dataset: cell.dataset,
+        backbone: cell.backbone,
+        augmentation: cell.augmentation,
+        method: cell.method,
+        classifier: cell.classifier,
+        seed: cell.seed,
+        status: classifier.training.diverged ? "diverged" : fitted.status,
+        ...(fitted.reason || classifier.training.diverged
+          ? { reason: fitted.reason ?? "the classifier's cross-entropy became non-finite" }
+          : {}),
+        flags: fitted.flags,
+        metrics: {
+          acc_clean: accClean,
+          acc_aug: accAug.mean,
+          acc_aug_sd: accAug.sd,
+          ...structure.metrics,
+          collision_raw: collision.raw,
+          collision_aligned: collision.aligned,
+          ...fitted.metrics,
+          train_seconds: fitted.fitSeconds + classifier.training.trainSeconds,
+          test_seconds: testSeconds,
+        },
+        cost: {
+          ...fitted.cost,
+          trainable_parameters: fitted.cost.trainable_parameters + classifier.trainableParameters,
+        },
+        structure_sample: structure.sample,
+      };
+    } finally {
+      classifier.dispose();
+    }
+  } finally {
+    fitted.dispose();
+  }
+}
+
+/** Collision rate of (F, t) for the cell's dataset, backbone, augmentation and seed (shared by methods). */
+function collisionOf(
+  ctx: RunContext,
+  cell: Cell,
+  f: CellFeatures,
+  n: number,
+): Promise<{ raw: number; aligned: number }> {
+  const key = JSON.stringify([cell.spec.dataset, cell.spec.backbone, cell.spec.augmentation, cell.seed, n]);
+  return memo(ctx.collisions, key, async () => {
+    const clean = await f.clean("test");
+    const augmented = (await f.augmented("test", 0)).subarray(0, n * f.d);
+    const labels = f.labels.test;
+    const r = await collisionRates({
+      dim: f.d,
+      clean,
+      cleanLabels: labels,
+      augmented,
+      augmentedLabels: labels.subarray(0, n),
+      pairedClean: clean.subarray(0, n * f.d),
+    });
+    return { raw: r.raw, aligned: r.aligned };
+  });
+}

@@ -1,0 +1,233 @@
+/**
+ * Runs a matrix into a run directory, resumably:
+ *
+ *   OUT/run.json          the plan: matrix name, version, sha256, and the cell ids of this run
+ *   OUT/cells/<id>.json   one finished row per cell, each written atomically before the next starts
+ *   OUT/log.txt           what happened, appended
+ *   OUT/result.json       the result document (signed when a key is given), plus .csv and .md
+ *
+ * Running again on the same directory skips finished cells, so a run killed at any point and
+ * resumed ends with the same table as an uninterrupted one (timings aside).
+ */
+import { relative, resolve } from "node:path";
+import { atomicWrite } from "../cache/feature_cache.ts";
+import { FeatureCache } from "../cache/feature_cache.ts";
+import { type Cell, expandMatrix, filterCells, sha256Hex, shardCells } from "../matrix/expand.ts";
+import { loadMatrix } from "../matrix/parse.ts";
+import { RESULT_SCHEMA_ID, type ResultDocument, ResultRow } from "../results/schema.ts";
+import { type KeyFile, signDocument } from "../results/signing.ts";
+import { renderCsv, renderMarkdown, summarizeRows } from "../results/table.ts";
+import { selectBackend } from "../tensor/select.ts";
+import { backbone, datasetSplits, newRunContext, runCell, type RunContext } from "./cell.ts";
+import { envFingerprint } from "./env.ts";
+import { harnessInfo, PROJECT_ROOT } from "./harness.ts";
+
+export interface RunOptions {
+  matrix: string;
+  out: string;
+  backend?: string;
+  shard?: { index: number; count: number };
+  filters?: string[];
+  /** Run only these cell ids (reproduce). */
+  cellIds?: ReadonlySet<string>;
+  /** Signing key; `signer` describes it in the document. */
+  key?: KeyFile;
+  signer?: string;
+  cacheDir?: string;
+  /** Progress lines (default: stderr). */
+  progress?: (line: string) => void;
+}
+
+export interface RunSummary {
+  out: string;
+  cells: number;
+  computed: number;
+  resumed: number;
+  document: ResultDocument;
+}
+
+interface RunPlan {
+  matrix: { name: string; version: string; sha256: string };
+  cells: string[];
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  const m = Math.floor(s / 60);
+  return m ? `${m}m${Math.round(s % 60).toString().padStart(2, "0")}s` : `${s.toFixed(1)}s`;
+}
+
+async function readJson(path: string): Promise<unknown | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+/** A project-relative path for result documents (absolute paths would differ across machines). */
+function portablePath(path: string): string {
+  const rel = relative(PROJECT_ROOT, path);
+  return rel.startsWith("..") ? path : rel;
+}
+
+/** Runs (or resumes) the matrix; returns the assembled result document. */
+export async function runMatrix(o: RunOptions): Promise<RunSummary> {
+  const say = o.progress ?? ((line: string) => console.error(line));
+  const parsed = await loadMatrix(o.matrix);
+  const matrixSha = sha256Hex(parsed.text);
+  let cells = expandMatrix(parsed.spec);
+  if (o.filters?.length) cells = filterCells(cells, o.filters);
+  if (o.shard) cells = shardCells(cells, o.shard.index, o.shard.count);
+  if (o.cellIds) cells = cells.filter((c) => o.cellIds!.has(c.id));
+  if (!cells.length) throw new RangeError(`${o.matrix}: no cells left after --filter/--shard`);
+
+  const out = resolve(o.out);
+  const cellsDir = `${out}/cells`;
+  await Deno.mkdir(cellsDir, { recursive: true });
+  const plan: RunPlan = {
+    matrix: { name: parsed.spec.name, version: parsed.spec.version, sha256: matrixSha },
+    cells: cells.map((c) => c.id),
+  };
+  const previous = await readJson(`${out}/run.json`) as RunPlan | null;
+  if (previous && (previous.matrix.sha256 !== matrixSha || previous.cells.join() !== plan.cells.join())) {
+    throw new RangeError(
+      `${out} holds a run of ${previous.matrix.name} ${previous.matrix.version} (matrix sha256 ${
+        previous.matrix.sha256.slice(0, 12)
+      }…, ${previous.cells.length} cells), not this matrix/shard/filter; use another --out directory`,
+    );
+  }
+  if (!previous) {
+    await atomicWrite(out, "run.json", new TextEncoder().encode(JSON.stringify(plan, null, 2) + "\n"));
+  }
+
+  const logFile = await Deno.open(`${out}/log.txt`, { append: true, create: true });
+  const log = (message: string) => {
+    logFile.writeSync(new TextEncoder().encode(`${new Date().toISOString()} ${message}\n`));
+  };
+  const { backend, reason } = await selectBackend(o.backend ?? "auto");
+  log(`run ${parsed.spec.name} ${parsed.spec.version} (${cells.length} cells) on ${reason}`);
+  say(`invbench: ${parsed.spec.name} ${parsed.spec.version}: ${cells.length} cells; ${reason}`);
+  const cache = new FeatureCache({
+    dir: o.cacheDir,
+    onWarning: (m) => (log(`warning: ${m}`), say(`warning: ${m}`)),
+  });
+  const ctx: RunContext = newRunContext(
+    backend,
+    cache,
+    parsed.file ? resolve(parsed.file, "..") : Deno.cwd(),
+    log,
+  );
+
+  // Ctrl-C: every finished cell is already on disk; say how to resume and stop.
+  const onInterrupt = () => {
+    log("interrupted (SIGINT); finished cells are saved");
+    say(`\ninterrupted: finished cells are saved in ${out}; run the same command again to resume`);
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+
+  const rows = new Map<string, ResultRow>();
+  let computed = 0, resumed = 0, spent = 0;
+  try {
+    for (const [i, cell] of cells.entries()) {
+      const file = `${cellsDir}/${cell.id}.json`;
+      const saved = await readJson(file);
+      const label =
+        `${cell.dataset} ${cell.backbone} ${cell.augmentation} ${cell.method} ${cell.classifier} seed ${cell.seed}`;
+      if (saved) {
+        const row = ResultRow.safeParse(saved);
+        if (row.success && row.data.cell === cell.id) {
+          rows.set(cell.id, row.data);
+          resumed++;
+          continue;
+        }
+        log(`cell ${cell.id}: saved row is unreadable; recomputing`);
+      }
+      const started = performance.now();
+      say(`[${i + 1}/${cells.length}] ${label} …`);
+      const row = await runCell(cell, ctx);
+      await atomicWrite(cellsDir, `${cell.id}.json`, new TextEncoder().encode(JSON.stringify(row) + "\n"));
+      rows.set(cell.id, row);
+      computed++;
+      const seconds = (performance.now() - started) / 1000;
+      spent += seconds;
+      const eta = (spent / computed) * (cells.length - i - 1);
+      const accs = `clean ${(100 * (row.metrics.acc_clean ?? NaN)).toFixed(2)}%, aug ${
+        (100 * (row.metrics.acc_aug ?? NaN)).toFixed(2)
+      }%`;
+      log(`cell ${cell.id} ${label}: ${row.status} ${accs} in ${seconds.toFixed(1)}s`);
+      say(
+        `[${i + 1}/${cells.length}] ${label}: ${row.status}, ${accs} (${formatSeconds(seconds)}, ETA ${
+          formatSeconds(eta)
+        })`,
+      );
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+
+  const document = await assemble(
+    parsed.spec as unknown as Record<string, unknown>,
+    parsed.file,
+    plan,
+    cells,
+    rows,
+    ctx,
+    o,
+  );
+  const signed = o.key ? await signDocument(document as unknown as Record<string, unknown>, o.key) : document;
+  await atomicWrite(out, "result.json", new TextEncoder().encode(JSON.stringify(signed, null, 2) + "\n"));
+  await atomicWrite(out, "result.csv", new TextEncoder().encode(renderCsv(document)));
+  await atomicWrite(out, "result.md", new TextEncoder().encode(renderMarkdown(document)));
+  if (o.key) {
+    // The signer's public key beside the result, so `verify --keys` works on it directly.
+    const jwks = { keys: [o.key.publicJwk] };
+    await atomicWrite(out, "signer.jwks", new TextEncoder().encode(JSON.stringify(jwks, null, 2) + "\n"));
+  }
+  log(`wrote result.json (${o.key ? `signed by ${o.key.kid}` : "unsigned"}), result.csv, result.md`);
+  logFile.close();
+  for (const b of ctx.backbones.values()) await (await b).close();
+  return { out, cells: cells.length, computed, resumed, document: signed as ResultDocument };
+}
+
+async function assemble(
+  spec: Record<string, unknown>,
+  matrixFile: string,
+  plan: RunPlan,
+  cells: readonly Cell[],
+  rowsById: Map<string, ResultRow>,
+  ctx: RunContext,
+  o: RunOptions,
+): Promise<ResultDocument> {
+  const rows = cells.map((c) => rowsById.get(c.id)!);
+  const datasets: ResultDocument["inputs"]["datasets"] = {};
+  const backbones: ResultDocument["inputs"]["backbones"] = {};
+  for (const c of cells) {
+    if (!datasets[c.dataset]) {
+      const splits = await datasetSplits(ctx, c.spec.dataset);
+      datasets[c.dataset] = {
+        content: sha256Hex(splits.train.contentHash + splits.test.contentHash),
+        files: [...splits.train.files, ...splits.test.files].map((f) => ({
+          path: portablePath(f.path),
+          sha256: f.sha256,
+        })),
+      };
+    }
+    if (!backbones[c.backbone]) {
+      const b = await backbone(ctx, c.spec.backbone);
+      backbones[c.backbone] = { path: portablePath(b.path), sha256: b.sha256 };
+    }
+  }
+  return {
+    schema: RESULT_SCHEMA_ID,
+    matrix: { ...plan.matrix, path: portablePath(matrixFile), spec },
+    harness: await harnessInfo(),
+    environment: { ...(await envFingerprint(o.backend ?? "auto")) } as Record<string, unknown>,
+    inputs: { datasets, backbones },
+    ...(o.key ? { signer: o.signer ?? `key ${o.key.kid}` } : {}),
+    rows,
+    summary: summarizeRows(rows),
+  };
+}
