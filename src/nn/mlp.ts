@@ -15,7 +15,14 @@ export interface Linear {
  * PyTorch's default nn.Linear initialisation: weight and bias uniform in ±1/sqrt(fan_in),
  * drawn from the stream (seed, "init", name, layer) so a seed fixes the network everywhere.
  */
-export function initLinear(fanIn: number, fanOut: number, seed: number, name: string, layer: number, backend?: Backend): Linear {
+export function initLinear(
+  fanIn: number,
+  fanOut: number,
+  seed: number,
+  name: string,
+  layer: number,
+  backend?: Backend,
+): Linear {
   const bound = 1 / Math.sqrt(fanIn);
   const w = new CounterRng(seed, "init", name, layer, "weight").uniforms(fanIn * fanOut, -bound, bound);
   const b = new CounterRng(seed, "init", name, layer, "bias").uniforms(fanOut, -bound, bound);
@@ -27,7 +34,9 @@ export class Mlp {
   readonly layers: Linear[];
 
   constructor(readonly sizes: readonly number[], seed: number, name = "mlp", backend?: Backend) {
-    if (sizes.length < 2) throw new RangeError(`Mlp: sizes ${JSON.stringify(sizes)}; expected at least [in, out]`);
+    if (sizes.length < 2) {
+      throw new RangeError(`Mlp: sizes ${JSON.stringify(sizes)}; expected at least [in, out]`);
+    }
     this.layers = sizes.slice(1).map((out, i) => initLinear(sizes[i], out, seed, name, i, backend));
   }
 

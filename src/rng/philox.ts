@@ -15,7 +15,11 @@ function mulhi(a: number, b: number): number {
 }
 
 /** One Philox4x32-10 block: four uint32 from a 128-bit counter and a 64-bit key. */
-export function philox4x32(counter: ArrayLike<number>, key: ArrayLike<number>, out = new Uint32Array(4)): Uint32Array {
+export function philox4x32(
+  counter: ArrayLike<number>,
+  key: ArrayLike<number>,
+  out = new Uint32Array(4),
+): Uint32Array {
   let c0 = counter[0] >>> 0, c1 = counter[1] >>> 0, c2 = counter[2] >>> 0, c3 = counter[3] >>> 0;
   let k0 = key[0] >>> 0, k1 = key[1] >>> 0;
   for (let r = 0; r < 10; r++) {
@@ -35,6 +39,14 @@ export function philox4x32(counter: ArrayLike<number>, key: ArrayLike<number>, o
   return out;
 }
 
+/** The largest float32 below a finite float32 `x` (x > −max). */
+function nextFloat32Down(x: number): number {
+  const f = new Float32Array([x]), u = new Uint32Array(f.buffer);
+  if (f[0] === 0) return -Math.pow(2, -149);
+  u[0] += f[0] > 0 ? -1 : 1;
+  return f[0];
+}
+
 /** FNV-1a over the UTF-8 bytes of a label. */
 function hashLabel(s: string): number {
   let h = 0x811c9dc5;
@@ -50,7 +62,9 @@ export class CounterRng {
   readonly #block = new Uint32Array(4);
 
   constructor(seed: number, ...path: StreamLabel[]) {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed ${seed}: expected a non-negative safe integer`);
+    if (!Number.isSafeInteger(seed) || seed < 0) {
+      throw new RangeError(`seed ${seed}: expected a non-negative safe integer`);
+    }
     let key = new Uint32Array([seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0]);
     path.forEach((label, depth) => {
       let lo: number, hi: number, tag: number;
@@ -88,7 +102,12 @@ export class CounterRng {
   /** n uniforms in [lo, hi), draws offset..offset+n−1. */
   uniforms(n: number, lo = 0, hi = 1, offset = 0): Float32Array {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.uniform(offset + i);
+    // Rounding to float32 can land exactly on hi; keep the documented half-open interval.
+    const below = nextFloat32Down(hi);
+    for (let i = 0; i < n; i++) {
+      const v = Math.fround(lo + (hi - lo) * this.uniform(offset + i));
+      out[i] = v < hi ? v : below;
+    }
     return out;
   }
 

@@ -4,7 +4,7 @@
  * shapes and what was expected, before any work is launched.
  */
 import type { Backend, BinaryOp, Shape, UnaryOp } from "./backend.ts";
-import { getBackend, IndexTensor, result, shapeStr, Tensor, TensorError } from "./tensor.ts";
+import { getBackend, IndexTensor, keep, result, shapeStr, Tensor, TensorError } from "./tensor.ts";
 
 // ---- validation helpers ------------------------------------------------------------------
 
@@ -31,7 +31,10 @@ function checkIndexRange(op: string, idx: IndexTensor, bound: number, what: stri
   for (let i = 0; i < idx.host.length; i++) {
     const v = idx.host[i];
     if (v < 0 || v >= bound) {
-      throw new TensorError(op, `index ${v} at position ${i} is out of range; expected ${what} in [0, ${bound})`);
+      throw new TensorError(
+        op,
+        `index ${v} at position ${i} is out of range; expected ${what} in [0, ${bound})`,
+      );
     }
   }
 }
@@ -43,7 +46,9 @@ export function broadcastShape(op: string, a: Shape, b: Shape): Shape {
     if (x === 1) return y;
     throw new TensorError(
       op,
-      `cannot broadcast ${shapeStr(a)} with ${shapeStr(b)}; expected equal dims or 1 (row/column vector/scalar)`,
+      `cannot broadcast ${shapeStr(a)} with ${
+        shapeStr(b)
+      }; expected equal dims or 1 (row/column vector/scalar)`,
     );
   };
   return [dim(a[0], b[0]), dim(a[1], b[1])];
@@ -59,7 +64,11 @@ export interface TensorOptions {
 }
 
 /** A tensor from host data: a flat Float32Array/number[] with a shape, or nested rows. */
-export function tensor(data: Float32Array | number[] | number[][], shape?: Shape, opts: TensorOptions = {}): Tensor {
+export function tensor(
+  data: Float32Array | number[] | number[][],
+  shape?: Shape,
+  opts: TensorOptions = {},
+): Tensor {
   let flat: Float32Array;
   let sh: Shape;
   if (Array.isArray(data) && Array.isArray(data[0])) {
@@ -78,7 +87,10 @@ export function tensor(data: Float32Array | number[] | number[][], shape?: Shape
   }
   checkDims("tensor", sh);
   if (sh[0] * sh[1] !== flat.length) {
-    throw new TensorError("tensor", `shape ${shapeStr(sh)} needs ${sh[0] * sh[1]} values, got ${flat.length}`);
+    throw new TensorError(
+      "tensor",
+      `shape ${shapeStr(sh)} needs ${sh[0] * sh[1]} values, got ${flat.length}`,
+    );
   }
   if (!opts.allowNonFinite) {
     for (let i = 0; i < flat.length; i++) {
@@ -86,7 +98,9 @@ export function tensor(data: Float32Array | number[] | number[][], shape?: Shape
         const row = Math.floor(i / sh[1]), col = i % sh[1];
         throw new TensorError(
           "tensor",
-          `value ${flat[i]} at row ${row}, col ${col} of ${shapeStr(sh)} is not finite; expected finite values ` +
+          `value ${flat[i]} at row ${row}, col ${col} of ${
+            shapeStr(sh)
+          } is not finite; expected finite values ` +
             `(pass allowNonFinite to accept it)`,
         );
       }
@@ -114,7 +128,11 @@ export function full(shape: Shape, value: number, backend: Backend = getBackend(
 }
 
 /** An int32 index tensor from host data (default shape [n, 1]). */
-export function indexTensor(data: Int32Array | number[], shape?: Shape, backend: Backend = getBackend()): IndexTensor {
+export function indexTensor(
+  data: Int32Array | number[],
+  shape?: Shape,
+  backend: Backend = getBackend(),
+): IndexTensor {
   const host = data instanceof Int32Array ? data : Int32Array.from(data);
   if (!(data instanceof Int32Array)) {
     (data as number[]).forEach((v, i) => {
@@ -124,7 +142,10 @@ export function indexTensor(data: Int32Array | number[], shape?: Shape, backend:
   const sh: Shape = shape ?? [host.length, 1];
   checkDims("indexTensor", sh);
   if (sh[0] * sh[1] !== host.length) {
-    throw new TensorError("indexTensor", `shape ${shapeStr(sh)} needs ${sh[0] * sh[1]} values, got ${host.length}`);
+    throw new TensorError(
+      "indexTensor",
+      `shape ${shapeStr(sh)} needs ${sh[0] * sh[1]} values, got ${host.length}`,
+    );
   }
   return new IndexTensor(backend, backend.uploadIndex(host), sh, host);
 }
@@ -154,9 +175,16 @@ function unaryOp(
   backward: (g: Tensor, y: Tensor) => Tensor,
 ): Tensor {
   const backend = live(name, x);
-  let y: Tensor;
   // deno-lint-ignore prefer-const
-  y = result(backend, backend.unary(op, x.storage, x.size, param), x.shape, [x], name, (g) => [backward(g, y)]);
+  let y: Tensor;
+  y = result(
+    backend,
+    backend.unary(op, x.storage, x.size, param),
+    x.shape,
+    [x],
+    name,
+    (g) => [backward(g, y)],
+  );
   return y;
 }
 
@@ -219,10 +247,20 @@ function binaryOp(
 ): Tensor {
   const backend = live(name, a, b);
   const shape = broadcastShape(name, a.shape, b.shape);
-  return result(backend, backend.binary(op, a.storage, a.shape, b.storage, b.shape, shape), shape, [a, b], name, (g) => {
-    const [ga, gb] = backward(g);
-    return [ga && a.requiresGrad ? unbroadcast(ga, a.shape) : null, gb && b.requiresGrad ? unbroadcast(gb, b.shape) : null];
-  });
+  return result(
+    backend,
+    backend.binary(op, a.storage, a.shape, b.storage, b.shape, shape),
+    shape,
+    [a, b],
+    name,
+    (g) => {
+      const [ga, gb] = backward(g);
+      return [
+        ga && a.requiresGrad ? unbroadcast(ga, a.shape) : null,
+        gb && b.requiresGrad ? unbroadcast(gb, b.shape) : null,
+      ];
+    },
+  );
 }
 
 function scalarTensor(value: number, like: Tensor): Tensor {
@@ -231,7 +269,10 @@ function scalarTensor(value: number, like: Tensor): Tensor {
 
 /** a + b with broadcasting; either may be a number. */
 export function add(a: Tensor | number, b: Tensor | number): Tensor {
-  if (typeof a === "number") return add(b, a);
+  if (typeof a === "number") {
+    if (typeof b === "number") throw new TensorError("add", "expected at least one tensor operand");
+    return add(b, a);
+  }
   if (typeof b === "number") return scalarOp("add", "shift", a, b, (g) => g);
   return binaryOp("add", "add", a, b, (g) => [g, g]);
 }
@@ -246,9 +287,18 @@ export function sub(a: Tensor | number, b: Tensor | number): Tensor {
 }
 /** a · b elementwise with broadcasting; either may be a number. */
 export function mul(a: Tensor | number, b: Tensor | number): Tensor {
-  if (typeof a === "number") return mul(b, a);
+  if (typeof a === "number") {
+    if (typeof b === "number") throw new TensorError("mul", "expected at least one tensor operand");
+    return mul(b, a);
+  }
   if (typeof b === "number") return scalarOp("mul", "scale", a, b, (g) => mul(g, b));
-  return binaryOp("mul", "mul", a, b, (g) => [a.requiresGrad ? mul(g, b) : null, b.requiresGrad ? mul(g, a) : null]);
+  return binaryOp(
+    "mul",
+    "mul",
+    a,
+    b,
+    (g) => [a.requiresGrad ? mul(g, b) : null, b.requiresGrad ? mul(g, a) : null],
+  );
 }
 /** a / b elementwise with broadcasting; either may be a number. */
 export function div(a: Tensor | number, b: Tensor | number): Tensor {
@@ -306,9 +356,18 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
 
 /** Broadcasts a row vector [1, c], column vector [r, 1] or scalar to `shape`. */
 export function expand(x: Tensor, shape: Shape): Tensor {
-  broadcastShape("expand", x.shape, shape);
+  const out = broadcastShape("expand", x.shape, shape);
+  if (out[0] !== shape[0] || out[1] !== shape[1]) {
+    throw new TensorError(
+      "expand",
+      `cannot expand ${shapeStr(x.shape)} to ${shapeStr(shape)}; expected a target at least as large`,
+    );
+  }
   if (x.rows === shape[0] && x.cols === shape[1]) return mul(x, 1);
-  const z = zeros(shape[0] === x.rows ? [1, shape[1]] : [shape[0], shape[1] === x.cols ? 1 : shape[1]], x.backend);
+  const z = zeros(
+    shape[0] === x.rows ? [1, shape[1]] : [shape[0], shape[1] === x.cols ? 1 : shape[1]],
+    x.backend,
+  );
   return add(x, z);
 }
 
@@ -317,7 +376,14 @@ export function sum(x: Tensor, axis?: 0 | 1): Tensor {
   if (axis === undefined) return sum(sum(x, 1), 0);
   const backend = live("sum", x);
   const shape: Shape = axis === 0 ? [1, x.cols] : [x.rows, 1];
-  return result(backend, backend.sum(x.storage, x.shape, axis), shape, [x], "sum", (g) => [expand(g, x.shape)]);
+  return result(
+    backend,
+    backend.sum(x.storage, x.shape, axis),
+    shape,
+    [x],
+    "sum",
+    (g) => [expand(g, x.shape)],
+  );
 }
 
 /** Mean over an axis, or of everything. */
@@ -332,10 +398,14 @@ export function mean(x: Tensor, axis?: 0 | 1): Tensor {
  */
 export function max(x: Tensor, axis: 0 | 1): { values: Tensor; indices: IndexTensor } {
   if (axis === 0) {
+    // Max over axis 1 of xᵀ. t.values must stay alive (the enclosing tidy frees it): disposing it
+    // drops its grad node and cuts the gradient path back to x.
     const t = max(transpose(x), 1);
     const values = transpose(t.values);
-    t.values.dispose();
-    return { values, indices: t.indices };
+    // The indices as [1, c], like the values. The [c, 1] view (used by the backward) shares the
+    // storage, which the returned tensor owns.
+    keep(t.indices);
+    return { values, indices: new IndexTensor(x.backend, t.indices.storage, [1, x.cols]) };
   }
   const backend = live("max", x);
   if (x.cols === 0) throw new TensorError("max", `max over 0 columns of ${shapeStr(x.shape)}`);
@@ -351,8 +421,8 @@ export function max(x: Tensor, axis: 0 | 1): { values: Tensor; indices: IndexTen
 export function logsumexp(x: Tensor): Tensor {
   const backend = live("logsumexp", x);
   if (x.cols === 0) throw new TensorError("logsumexp", `logsumexp over 0 columns of ${shapeStr(x.shape)}`);
-  let y: Tensor;
   // deno-lint-ignore prefer-const
+  let y: Tensor;
   y = result(backend, backend.logsumexp(x.storage, x.shape), [x.rows, 1], [x], "logsumexp", (g) => [
     mul(exp(sub(x, y)), g),
   ]);
@@ -372,10 +442,13 @@ export function softmaxCrossEntropy(logits: Tensor, labels: IndexTensor): Tensor
   if (labels.size !== logits.rows) {
     throw new TensorError(
       "softmaxCrossEntropy",
-      `labels ${shapeStr(labels.shape)} do not match logits ${shapeStr(logits.shape)}; expected one label per row`,
+      `labels ${shapeStr(labels.shape)} do not match logits ${
+        shapeStr(logits.shape)
+      }; expected one label per row`,
     );
   }
-  checkIndexRange("softmaxCrossEntropy", labels, logits.cols, "a class label");
+  const what = `a class label for logits ${shapeStr(logits.shape)}`;
+  checkIndexRange("softmaxCrossEntropy", labels, logits.cols, what);
   const picked = gatherElems(logits, labels.shape[1] === 1 ? labels : reshapeIndex(labels, [labels.size, 1]));
   return mean(sub(logsumexp(logits), picked));
 }
@@ -405,9 +478,16 @@ export function gatherRows(x: Tensor, idx: IndexTensor): Tensor {
   const backend = live("gatherRows", x, idx);
   const n = flatIndex("gatherRows", idx);
   checkIndexRange("gatherRows", idx, x.rows, `a row of ${shapeStr(x.shape)}`);
-  return result(backend, backend.gatherRows(x.storage, x.shape, idx.storage, n), [n, x.cols], [x], "gatherRows", (
-    g,
-  ) => [scatterAddRows(g, idx, x.rows)]);
+  return result(
+    backend,
+    backend.gatherRows(x.storage, x.shape, idx.storage, n),
+    [n, x.cols],
+    [x],
+    "gatherRows",
+    (
+      g,
+    ) => [scatterAddRows(g, idx, x.rows)],
+  );
 }
 
 /** out[r, :] = Σ_{i: idx[i] = r} x[i, :]; result [rows, cols]. */
@@ -415,9 +495,13 @@ export function scatterAddRows(x: Tensor, idx: IndexTensor, rows: number): Tenso
   const backend = live("scatterAddRows", x, idx);
   const n = flatIndex("scatterAddRows", idx);
   if (n !== x.rows) {
-    throw new TensorError("scatterAddRows", `${n} indices for ${shapeStr(x.shape)}; expected one index per row`);
+    throw new TensorError(
+      "scatterAddRows",
+      `${n} indices for ${shapeStr(x.shape)}; expected one index per row`,
+    );
   }
-  checkIndexRange("scatterAddRows", idx, rows, "a destination row");
+  const what = `a destination row (scattering ${shapeStr(x.shape)} into ${rows} rows)`;
+  checkIndexRange("scatterAddRows", idx, rows, what);
   const storage = backend.scatterAddRows(x.storage, x.shape, idx.storage, rows);
   return result(backend, storage, [rows, x.cols], [x], "scatterAddRows", (g) => [gatherRows(g, idx)]);
 }
@@ -425,13 +509,21 @@ export function scatterAddRows(x: Tensor, idx: IndexTensor, rows: number): Tenso
 /** Reorders rows: out[i] = x[perm[i]]; `perm` must be a permutation of 0..rows−1. */
 export function permuteRows(x: Tensor, perm: IndexTensor): Tensor {
   if (perm.size !== x.rows) {
-    throw new TensorError("permuteRows", `permutation of ${perm.size} for ${shapeStr(x.shape)}; expected ${x.rows}`);
+    throw new TensorError(
+      "permuteRows",
+      `permutation of ${perm.size} for ${shapeStr(x.shape)}; expected ${x.rows}`,
+    );
   }
   if (perm.host) {
     const seen = new Uint8Array(x.rows);
     for (const v of perm.host) {
       if (v < 0 || v >= x.rows || seen[v]) {
-        throw new TensorError("permuteRows", `index ${v} repeats or is out of range; expected a permutation`);
+        throw new TensorError(
+          "permuteRows",
+          `index ${v} repeats or is out of range for ${shapeStr(x.shape)}; expected a permutation of 0..${
+            x.rows - 1
+          }`,
+        );
       }
       seen[v] = 1;
     }
@@ -441,7 +533,10 @@ export function permuteRows(x: Tensor, perm: IndexTensor): Tensor {
 
 function checkElemIndex(op: string, x: Tensor, idx: IndexTensor): void {
   if (idx.shape[0] !== x.rows) {
-    throw new TensorError(op, `indices ${shapeStr(idx.shape)} for ${shapeStr(x.shape)}; expected ${x.rows} rows`);
+    throw new TensorError(
+      op,
+      `indices ${shapeStr(idx.shape)} for ${shapeStr(x.shape)}; expected ${x.rows} rows`,
+    );
   }
 }
 
@@ -451,9 +546,16 @@ export function gatherElems(x: Tensor, idx: IndexTensor): Tensor {
   checkElemIndex("gatherElems", x, idx);
   checkIndexRange("gatherElems", idx, x.cols, `a column of ${shapeStr(x.shape)}`);
   const k = idx.shape[1];
-  return result(backend, backend.gatherElems(x.storage, x.shape, idx.storage, k), [x.rows, k], [x], "gatherElems", (
-    g,
-  ) => [scatterAddElems(g, idx, x.cols)]);
+  return result(
+    backend,
+    backend.gatherElems(x.storage, x.shape, idx.storage, k),
+    [x.rows, k],
+    [x],
+    "gatherElems",
+    (
+      g,
+    ) => [scatterAddElems(g, idx, x.cols)],
+  );
 }
 
 /** out[i, idx[i, j]] += x[i, j]; result [rows, cols]. */
@@ -465,7 +567,8 @@ export function scatterAddElems(x: Tensor, idx: IndexTensor, cols: number): Tens
       `indices ${shapeStr(idx.shape)} for values ${shapeStr(x.shape)}; expected the same shape`,
     );
   }
-  checkIndexRange("scatterAddElems", idx, cols, "a destination column");
+  const what = `a destination column (scattering ${shapeStr(x.shape)} into ${cols} columns)`;
+  checkIndexRange("scatterAddElems", idx, cols, what);
   const storage = backend.scatterAddElems(x.storage, x.shape, idx.storage, cols);
   return result(backend, storage, [x.rows, cols], [x], "scatterAddElems", (g) => [gatherElems(g, idx)]);
 }
@@ -490,7 +593,10 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   const backend = live("reshape", x);
   checkDims("reshape", shape);
   if (shape[0] * shape[1] !== x.size) {
-    throw new TensorError("reshape", `cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}; sizes differ`);
+    throw new TensorError(
+      "reshape",
+      `cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}; sizes differ`,
+    );
   }
   const out = backend.zeros(x.size);
   backend.copyBlock(x.storage, [1, x.size], 0, 0, out, [1, x.size], 0, 0, 1, x.size);
@@ -544,8 +650,14 @@ export function concat(xs: readonly Tensor[], axis: 0 | 1): Tensor {
     backend.copyBlock(x.storage, x.shape, 0, 0, out, shape, r, c, x.rows, x.cols);
     off += x.shape[axis];
   }
-  return result(backend, out, shape, xs, "concat", (g) =>
-    xs.map((x, i) => (x.requiresGrad ? slice(g, axis, offsets[i], offsets[i] + x.shape[axis]) : null)));
+  return result(
+    backend,
+    out,
+    shape,
+    xs,
+    "concat",
+    (g) => xs.map((x, i) => (x.requiresGrad ? slice(g, axis, offsets[i], offsets[i] + x.shape[axis]) : null)),
+  );
 }
 
 // ---- composites ------------------------------------------------------------------------

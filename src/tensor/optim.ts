@@ -29,7 +29,9 @@ export class AdamW {
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 1e-2;
     for (const p of params) {
-      if (!p.requiresGrad) throw new TensorError("AdamW", `parameter ${shapeStr(p.shape)} does not require grad`);
+      if (!p.requiresGrad) {
+        throw new TensorError("AdamW", `parameter ${shapeStr(p.shape)} does not require grad`);
+      }
     }
     this.#m = params.map((p) => p.backend.zeros(p.size));
     this.#v = params.map((p) => p.backend.zeros(p.size));

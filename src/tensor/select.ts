@@ -41,16 +41,23 @@ async function requestAdapter(): Promise<GPUAdapter | null> {
 /** Creates the backend for `kind`; throws a TensorError for an unknown kind or a missing adapter. */
 export async function selectBackend(kind: string): Promise<BackendChoice> {
   if (!BACKEND_KINDS.includes(kind as BackendKind)) {
-    throw new TensorError("selectBackend", `unknown backend "${kind}"; expected one of ${BACKEND_KINDS.join(", ")}`);
+    throw new TensorError(
+      "selectBackend",
+      `unknown backend "${kind}"; expected one of ${BACKEND_KINDS.join(", ")}`,
+    );
   }
   if (kind === "cpu") return { backend: new CpuBackend(), reason: "cpu: requested with --backend cpu" };
   const adapter = await requestAdapter();
   if (kind === "webgpu") {
-    if (!adapter) throw new TensorError("selectBackend", "--backend webgpu: no WebGPU adapter is available here");
+    if (!adapter) {
+      throw new TensorError("selectBackend", "--backend webgpu: no WebGPU adapter is available here");
+    }
     const { description, software } = describeAdapter(adapter);
     return {
       backend: await createWebGpuBackend(adapter),
-      reason: `webgpu: requested with --backend webgpu on ${description}${software ? " (software rasteriser, slow)" : ""}`,
+      reason: `webgpu: requested with --backend webgpu on ${description}${
+        software ? " (software rasteriser, slow)" : ""
+      }`,
     };
   }
   if (!adapter) return { backend: new CpuBackend(), reason: "cpu: auto found no WebGPU adapter" };
@@ -61,5 +68,8 @@ export async function selectBackend(kind: string): Promise<BackendChoice> {
       reason: `cpu: auto found only the software WebGPU adapter "${description}", which is no GPU`,
     };
   }
-  return { backend: await createWebGpuBackend(adapter), reason: `webgpu: auto found hardware adapter "${description}"` };
+  return {
+    backend: await createWebGpuBackend(adapter),
+    reason: `webgpu: auto found hardware adapter "${description}"`,
+  };
 }

@@ -87,14 +87,19 @@ export class Tensor {
   toArraySync(): Float32Array {
     this.assertLive("toArraySync");
     if (!this.backend.readSync) {
-      throw new TensorError("toArraySync", `backend ${this.backend.name} reads asynchronously; use toArray()`);
+      throw new TensorError(
+        "toArraySync",
+        `backend ${this.backend.name} reads asynchronously; use toArray()`,
+      );
     }
     return this.backend.readSync(this.storage);
   }
 
   /** The single value of a [1, 1] tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new TensorError("item", `expected a [1, 1] tensor, got ${shapeStr(this.shape)}`);
+    if (this.size !== 1) {
+      throw new TensorError("item", `expected a [1, 1] tensor, got ${shapeStr(this.shape)}`);
+    }
     return (await this.toArray())[0];
   }
 
@@ -162,12 +167,21 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-type Kept = Tensor | IndexTensor | Kept[] | { [k: string]: Kept } | number | string | boolean | null | undefined;
+type Kept =
+  | Tensor
+  | IndexTensor
+  | Kept[]
+  | { [k: string]: Kept }
+  | number
+  | string
+  | boolean
+  | null
+  | undefined;
 
 function collect(value: unknown, out: Set<unknown>): void {
   if (value instanceof Tensor || value instanceof IndexTensor) out.add(value);
-  else if (Array.isArray(value)) for (const v of value) collect(v, out);
-  else if (value && typeof value === "object") for (const v of Object.values(value)) collect(v, out);
+  else if (Array.isArray(value)) { for (const v of value) collect(v, out); }
+  else if (value && typeof value === "object") { for (const v of Object.values(value)) collect(v, out); }
 }
 
 /**
