@@ -29,3 +29,54 @@ export { CounterRng, philox4x32, type StreamLabel } from "./src/rng/philox.ts";
 export { initLinear, type Linear, Mlp } from "./src/nn/mlp.ts";
 export { trainStep } from "./src/nn/train_step.ts";
 export { mawaLoss } from "./src/methods/losses/mawa.ts";
+
+// ---- data, augmentation, backbones, features ------------------------------------------
+export {
+  DATA_SOURCES,
+  type DataSource,
+  type DataSpec,
+  loadDataset,
+  loadDatasetSplits,
+} from "./src/data/registry.ts";
+export type { Dataset, FeatureDataset, Split, SplitOptions } from "./src/data/dataset.ts";
+export { DataError } from "./src/data/errors.ts";
+export { augmentBatch, augmentBatchWith, batchOf, type ImageBatch } from "./src/augment/augment.ts";
+export { type AugmentSpec, resolveSpec } from "./src/augment/spec.ts";
+export { writePreview } from "./src/augment/preview.ts";
+export { BackboneError, type BackboneInfo, OnnxBackbone } from "./src/backbone/onnx_backbone.ts";
+export { extractFeatures, type FeatureAugmentation, featureAugmentation } from "./src/backbone/extract.ts";
+export { clearCache, defaultCacheDir, FeatureCache, listCache } from "./src/cache/feature_cache.ts";
+export { conv2d, maxPool2d } from "./src/nn/conv2d.ts";
+export { FixtureCnn } from "./src/backbone/fixture_cnn.ts";
+
+// ---- methods and metrics ----------------------------------------------------------------
+export { slicedWasserstein, swDistance } from "./src/methods/sliced_wasserstein.ts";
+export { type AdapterLoss, LOSSES, lossFor, type LossName } from "./src/methods/losses/index.ts";
+export { Adapter, type AdapterOptions } from "./src/methods/adapter.ts";
+export { Classifier, type ClassifierKind } from "./src/methods/classifier.ts";
+export type { CellFeatures, FittedMethod, MethodRunner } from "./src/methods/method.ts";
+export { fitMethod } from "./src/methods/registry.ts";
+export { type StructureMetrics, structureMetrics } from "./src/metrics/structure.ts";
+export { collisionRates } from "./src/metrics/collision.ts";
+export { applyRigid, fitRigid } from "./src/metrics/procrustes.ts";
+export { accuracy, augmentedAccuracy } from "./src/metrics/accuracy.ts";
+
+// ---- matrices, runs, results ------------------------------------------------------------
+export { MATRIX_SCHEMA_ID, type MatrixSpec } from "./src/matrix/schema.ts";
+export { loadMatrix, MatrixError, parseMatrix } from "./src/matrix/parse.ts";
+export { type Cell, expandMatrix, filterCells, parseShard, shardCells } from "./src/matrix/expand.ts";
+export { runMatrix, type RunOptions } from "./src/run/runner.ts";
+export { reproduce } from "./src/run/reproduce.ts";
+export { type EnvFingerprint, envFingerprint } from "./src/run/env.ts";
+export { readResult, RESULT_SCHEMA_ID, type ResultDocument, type ResultRow } from "./src/results/schema.ts";
+export { compareResults, type Comparison, formatComparison, type Tolerance } from "./src/results/compare.ts";
+export { renderCsv, renderMarkdown, summarizeRows } from "./src/results/table.ts";
+export { summarize } from "./src/results/stats.ts";
+export {
+  generateKeys,
+  readJwks,
+  readPrivateKey,
+  signDocument,
+  VerificationError,
+  verifyDocument,
+} from "./src/results/signing.ts";
