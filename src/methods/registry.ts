@@ -1,6 +1,10 @@
 /** The methods by kind: each a MethodRunner (see method.ts). */
 import type { ResolvedMethod } from "../matrix/expand.ts";
 import { Adapter } from "./adapter.ts";
+import { augProbe } from "./baselines/aug_probe.ts";
+import { canon } from "./baselines/canon.ts";
+import { steer } from "./baselines/steer.ts";
+import { tta } from "./baselines/tta.ts";
 import type { CellFeatures, FittedMethod, MethodRunner } from "./method.ts";
 
 /** EC: the classifier sees F itself. */
@@ -61,7 +65,15 @@ const adapter: MethodRunner = async (method, f): Promise<FittedMethod> => {
   };
 };
 
-const RUNNERS: Partial<Record<ResolvedMethod["kind"], MethodRunner>> = { none, adapter };
+/** The baselines that train no adapter loss live in ./baselines/, one file each. */
+const RUNNERS: Partial<Record<ResolvedMethod["kind"], MethodRunner>> = {
+  none,
+  adapter,
+  "aug-probe": augProbe,
+  tta,
+  steer,
+  canon,
+};
 
 /** Fits `method` on the cell's features; throws for a method kind not implemented yet. */
 export function fitMethod(method: ResolvedMethod, features: CellFeatures): Promise<FittedMethod> {

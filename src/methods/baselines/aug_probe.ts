@@ -1,0 +1,31 @@
+/**
+ * `aug-probe` (PROTOCOL.md): the classifier trains on the clean train features plus the features of
+ * augmented train views 0..s−1 of the cell's augmentation (s = `views`, the protocol's s = 3 by
+ * default), all with the clean labels; at test time it sees F as `none` does. This makes the
+ * *classifier* invariant, not the latent space: E is the identity (`embed` null) and rows carry
+ * the flag "invariant-classifier-not-latent". Cost: s + 1 backbone passes per train input, 1 per
+ * test input, nothing trained besides the classifier.
+ */
+import type { FittedMethod, MethodRunner } from "../method.ts";
+import { concatRows, repeatLabels, secondsSince } from "./common.ts";
+
+export const AUG_PROBE_FLAG = "invariant-classifier-not-latent";
+
+export const augProbe: MethodRunner = async (method, f): Promise<FittedMethod> => {
+  if (method.kind !== "aug-probe") throw new Error(`aug-probe runner given a ${method.kind} method`);
+  const parts = [await f.clean("train")];
+  for (let v = 0; v < method.views; v++) parts.push(await f.augmented("train", v));
+  const started = performance.now();
+  const x = concatRows(parts);
+  const labels = repeatLabels(f.labels.train, parts.length);
+  return {
+    status: "ok",
+    flags: [AUG_PROBE_FLAG],
+    trainSet: { x, labels, dim: f.d },
+    represent: (view) => (view === "clean" ? f.clean("test") : f.augmented("test", view)),
+    embed: null,
+    cost: { backbone_passes_train: method.views + 1, backbone_passes_test: 1, trainable_parameters: 0 },
+    fitSeconds: secondsSince(started),
+    dispose() {},
+  };
+};
