@@ -60,6 +60,8 @@ export interface ClassifierOptions {
   lrMin?: number;
   /** Hidden width of NC and EC, default 4096 (protocol); smaller only for tests and smoke runs. */
   hidden?: number;
+  /** Name of the random streams for weights and minibatch order (default "classifier"). */
+  name?: string;
   /** Rows per forward pass in `predict` (default 1024). */
   predictBatch?: number;
   /** Called after every epoch with its mean training loss (progress display). */
@@ -149,7 +151,7 @@ export class Classifier {
 
     const started = performance.now();
     const sizes = classifierSizes(kind, inputDim, classes, options.hidden);
-    const network = new Mlp(sizes, seed, "classifier", backend);
+    const network = new Mlp(sizes, seed, options.name ?? "classifier", backend);
     const opt = new AdamW(network.parameters, { lr, weightDecay: 0 });
     const x = tensor(features, [n, inputDim], { backend });
     const stepsPerEpoch = Math.ceil(n / batch), totalSteps = epochs * stepsPerEpoch;
@@ -157,7 +159,7 @@ export class Classifier {
     let step = 0, diverged = false;
     try {
       for (let epoch = 0; epoch < epochs && !diverged; epoch++) {
-        const perm = new CounterRng(seed, "classifier", epoch).permutation(n);
+        const perm = new CounterRng(seed, options.name ?? "classifier", epoch).permutation(n);
         // The epoch's loss is summed on the device and read once: a read per step would
         // serialise a WebGPU queue.
         let lossSum: Tensor | null = null;

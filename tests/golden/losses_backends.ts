@@ -1,31 +1,10 @@
 /**
- * The backends the loss tests run on: cpu always; webgpu where an adapter exists (and
- * INVBENCH_TEST_WEBGPU is not "0"). The WebGPU module is imported lazily so the cpu tests run
- * wherever it cannot load.
+ * Inputs and error measures of the loss tests; the backends are the shared ones of
+ * tests/helpers.ts.
  */
-import type { Backend } from "../../src/tensor/backend.ts";
-import { CpuBackend } from "../../src/tensor/backends/cpu.ts";
 import { CounterRng } from "../../src/rng/philox.ts";
 
-let cpu: Backend | undefined;
-let webgpu: Promise<Backend | null> | undefined;
-
-export function cpuBackend(): Backend {
-  return cpu ??= new CpuBackend();
-}
-
-export function webgpuBackend(): Promise<Backend | null> {
-  return webgpu ??= (async () => {
-    if (Deno.env.get("INVBENCH_TEST_WEBGPU") === "0") return null;
-    const adapter = await navigator.gpu?.requestAdapter();
-    if (!adapter) return null;
-    const module = "../../src/tensor/backends/webgpu.ts";
-    const { createWebGpuBackend } = await import(module) as {
-      createWebGpuBackend: (a: GPUAdapter) => Promise<Backend>;
-    };
-    return await createWebGpuBackend(adapter);
-  })();
-}
+export { cpuBackend, webgpuBackend } from "../helpers.ts";
 
 /** Seeded standard normals (float32) from the stream (0, "loss-tests", label). */
 export function normals(label: string, n: number, std = 1, mean = 0): Float32Array {
