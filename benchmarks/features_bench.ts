@@ -19,11 +19,10 @@ import * as ort from "onnxruntime-node";
 import { extractFeatures } from "../src/backbone/extract.ts";
 import { preprocess } from "../src/backbone/input_spec.ts";
 import { OnnxBackbone } from "../src/backbone/onnx_backbone.ts";
-import { buildOnnxModelWithWeights } from "../src/backbone/onnx_graph.ts";
 import { FeatureCache } from "../src/cache/feature_cache.ts";
 import { loadMnist } from "../src/data/mnist.ts";
 import { CounterRng } from "../src/rng/philox.ts";
-import { ONNX_FLOAT } from "../src/tensor/backends/onnx_model.ts";
+import { buildOnnxModel, ONNX_FLOAT } from "../src/onnx/model.ts";
 
 const FIXTURE = new URL("../fixtures/backbones/mnist.onnx", import.meta.url);
 const IMAGES = Number(Deno.env.get("INVBENCH_BENCH_IMAGES") ?? 2048);
@@ -47,7 +46,7 @@ function generatedCnn(): Uint8Array {
   };
   const conv = { kernel_shape: [5, 5], strides: [1, 1], pads: [0, 0, 0, 0] };
   const pool = { kernel_shape: [2, 2], strides: [2, 2] };
-  return buildOnnxModelWithWeights({
+  return buildOnnxModel({
     name: "generated_mnist_cnn",
     nodes: [
       { opType: "Conv", inputs: ["images", "w1", "b1"], outputs: ["c1"], attributes: conv },

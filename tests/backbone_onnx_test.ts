@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { type BackboneDecl, BackboneError, OnnxBackbone } from "../src/backbone/onnx_backbone.ts";
 import { linearBackboneModel, type LinearBackboneOptions } from "../src/backbone/onnx_graph.ts";
 import { preprocess, resolveInputSpec } from "../src/backbone/input_spec.ts";
-import { buildOnnxModel, ONNX_FLOAT } from "../src/tensor/backends/onnx_model.ts";
+import { buildOnnxModel, ONNX_FLOAT } from "../src/onnx/model.ts";
 import { loadMnist } from "../src/data/mnist.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 

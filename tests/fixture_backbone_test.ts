@@ -12,8 +12,8 @@ import {
   FIXTURE_OUTPUT,
   fixtureCnnFromOnnx,
   fixtureCnnToOnnx,
-  readOnnxModel,
 } from "../src/backbone/onnx_export.ts";
+import { readOnnxModel } from "../src/onnx/read.ts";
 import { setBackend } from "../src/tensor/tensor.ts";
 import { FIXTURE_DATASETS, loadFixtureDataset, NORMALISATION, normalise } from "../src/pretrain/data.ts";
 import { forwardBatches } from "../src/pretrain/pretrain.ts";
