@@ -18,6 +18,7 @@ import { readResult, ResultFormatError } from "../results/schema.ts";
 import {
   generateKeys,
   type KeyFile,
+  KeyFileError,
   readJwks,
   readPrivateKey,
   VerificationError,
@@ -31,6 +32,12 @@ import { reproduce } from "../run/reproduce.ts";
 import { runMatrix } from "../run/runner.ts";
 import { BACKEND_KINDS } from "../tensor/select.ts";
 import { TensorError } from "../tensor/tensor.ts";
+// ---- leaderboard (submit, leaderboard build) ----
+import { buildLeaderboard } from "../leaderboard/build.ts";
+import { readTrustedKeys, SIGNATURE_REASONS, SubmissionError } from "../leaderboard/check.ts";
+import { LeaderboardInputError } from "../leaderboard/errors.ts";
+import { describeOutcome, submitResult } from "../leaderboard/submit.ts";
+import { loadTracks, TracksError } from "../leaderboard/tracks.ts";
 
 export const EXIT = { ok: 0, failure: 1, invalidInput: 2, verificationFailed: 3, mismatch: 4 } as const;
 
@@ -257,6 +264,74 @@ export function buildCli(): Command {
       console.log(`wrote ${opts.out} (${size.width}×${size.height})`);
     });
 
+  // ---- leaderboard: `submit` and `leaderboard build` (src/leaderboard/) ---------------------------
+  // A refused submission exits 3 when its signature or key is at fault, 2 when its document or
+  // track is; a bad keys file, tracks file or output directory exits 2.
+  const leaderboardExit = (e: unknown): unknown => {
+    if (e instanceof SubmissionError) {
+      return new ExitError(
+        SIGNATURE_REASONS.includes(e.reason) ? EXIT.verificationFailed : EXIT.invalidInput,
+        e.message,
+      );
+    }
+    if (e instanceof TracksError || e instanceof LeaderboardInputError || e instanceof Deno.errors.NotFound) {
+      return new ExitError(EXIT.invalidInput, (e as Error).message);
+    }
+    return e;
+  };
+
+  program
+    .command("submit")
+    .description(
+      "verify a signed result and file it as DIR/<sha256 of its content>.json (duplicates reported)",
+    )
+    .argument("<result>", "signed result.json")
+    .requiredOption("--to <dir>", "submissions directory")
+    .option("--keys <jwks>", "trusted public keys (JWKS)", "results/trusted_keys.jwks")
+    .option("--tracks <file>", "leaderboard tracks", "leaderboard/tracks.yaml")
+    .action(async (path: string, opts) => {
+      try {
+        const outcome = await submitResult(path, {
+          to: opts.to,
+          trusted: await readTrustedKeys(opts.keys),
+          tracks: (await loadTracks(opts.tracks)).tracks,
+        });
+        console.log(describeOutcome(path, outcome));
+      } catch (e) {
+        throw leaderboardExit(e);
+      }
+    });
+
+  const leaderboard = program.command("leaderboard").description("the static leaderboard site");
+  leaderboard
+    .command("build")
+    .description("re-verify every submission and write the leaderboard site, leaderboard.md and build.log")
+    .requiredOption("--submissions <path...>", "submissions directories (searched for *.json) or files")
+    .option("--keys <jwks>", "trusted public keys (JWKS)", "results/trusted_keys.jwks")
+    .option("--tracks <file>", "leaderboard tracks", "leaderboard/tracks.yaml")
+    .option("--out <dir>", "site directory (replaced when it holds an earlier build)", "runs/leaderboard")
+    .option("--strict", "exit 3 when any submission was left out")
+    .action(async (opts) => {
+      try {
+        const r = await buildLeaderboard({
+          submissions: opts.submissions,
+          keys: opts.keys,
+          tracks: opts.tracks,
+          out: opts.out,
+          say: (line) => console.log(line),
+        });
+        if (opts.strict && r.omitted.length) {
+          throw new ExitError(
+            EXIT.verificationFailed,
+            `${r.omitted.length} submission(s) left out (--strict)`,
+          );
+        }
+      } catch (e) {
+        throw leaderboardExit(e);
+      }
+    });
+  // ---- end of leaderboard commands -----------------------------------------------------------------
+
   return program;
 }
 
@@ -278,7 +353,10 @@ export function exitCodeOf(e: unknown): number {
   if (
     e instanceof MatrixError || e instanceof ResultFormatError || e instanceof DataError ||
     e instanceof BackboneError || e instanceof TensorError || e instanceof RangeError ||
-    e instanceof SyntaxError
+    e instanceof SyntaxError || e instanceof KeyFileError ||
+    // A file named on the command line that is missing, in the way, or not readable.
+    e instanceof Deno.errors.NotFound || e instanceof Deno.errors.AlreadyExists ||
+    e instanceof Deno.errors.IsADirectory || e instanceof Deno.errors.PermissionDenied
   ) return EXIT.invalidInput;
   return EXIT.failure;
 }

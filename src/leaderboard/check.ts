@@ -1,0 +1,167 @@
+/**
+ * The checks every submission passes, at `submit` and again at every `leaderboard build`: a
+ * JSON result document, signed (EdDSA) by a trusted key, valid against the result schema, whose
+ * summary is what its rows give, and which belongs to at least one track. A failure is a
+ * `SubmissionError` whose `reason` names the check.
+ */
+import { sha256Hex } from "../matrix/expand.ts";
+import { readResult, type ResultDocument, ResultFormatError } from "../results/schema.ts";
+import {
+  type Jwks,
+  readJwks,
+  signedBytes,
+  VerificationError,
+  verifyDocument,
+  type VerifyFailure,
+} from "../results/signing.ts";
+import { summarizeRows } from "../results/table.ts";
+import { LeaderboardInputError } from "./errors.ts";
+import { explainNoTrack, matchTracks, type Track } from "./tracks.ts";
+
+export type RefusalReason =
+  | VerifyFailure
+  | "unreadable"
+  | "invalid-document"
+  | "inconsistent-summary"
+  | "no-track"
+  | "duplicate";
+
+/** Reasons that are about the signature or the key (the others are about the document). */
+export const SIGNATURE_REASONS: readonly RefusalReason[] = [
+  "missing-signature",
+  "malformed-signature",
+  "bad-algorithm",
+  "untrusted-key",
+  "bad-signature",
+];
+
+export class SubmissionError extends Error {
+  constructor(readonly reason: RefusalReason, readonly file: string, readonly detail: string) {
+    super(`${file}: refused (${reason}): ${detail}`);
+    this.name = "SubmissionError";
+  }
+}
+
+export interface CheckedSubmission {
+  /** Where it was read from (a local path, never derived from the document). */
+  file: string;
+  /** The document exactly as parsed (what the signature covers). */
+  raw: Record<string, unknown>;
+  doc: ResultDocument;
+  /** RFC 7638 thumbprint of the trusted key that signed it. */
+  kid: string;
+  /** sha256 of the signed content (RFC 8785 canonical JSON without `signature`): its name. */
+  hash: string;
+  tracks: Track[];
+}
+
+/** The content hash a submission is filed under: sha256 of its canonical signed bytes. */
+export function contentHash(raw: Record<string, unknown>): string {
+  return sha256Hex(signedBytes(raw));
+}
+
+const SUMMARY_TOLERANCE = 1e-9;
+
+/** Differences between the document's summary and the one its rows give (empty when none). */
+export function summaryProblems(doc: ResultDocument): string[] {
+  const key = (
+    s: { dataset: string; backbone: string; augmentation: string; method: string; classifier: string },
+  ) => JSON.stringify([s.dataset, s.backbone, s.augmentation, s.method, s.classifier]);
+  const expected = new Map(summarizeRows(doc.rows).map((s) => [key(s), s]));
+  const given = new Map(doc.summary.map((s) => [key(s), s]));
+  const problems: string[] = [];
+  for (const [k, e] of expected) {
+    const g = given.get(k);
+    const label = JSON.parse(k).join("/");
+    if (!g) {
+      problems.push(`summary lacks ${label}`);
+      continue;
+    }
+    if (g.failed !== e.failed || g.seeds.join() !== e.seeds.join()) {
+      problems.push(`summary ${label}: seeds or failed count differ from the rows`);
+    }
+    const names = new Set([...Object.keys(e.metrics), ...Object.keys(g.metrics)]);
+    for (const name of names) {
+      const a = e.metrics[name], b = g.metrics[name];
+      const values = (s: typeof a) => (s ? [s.n, s.mean, s.sd, s.ci95[0], s.ci95[1]] : []);
+      const va = values(a), vb = values(b);
+      const same = va.length === vb.length &&
+        va.every((v, i) => Math.abs(v - vb[i]) <= SUMMARY_TOLERANCE * Math.max(1, Math.abs(v)));
+      if (!same) problems.push(`summary ${label}: ${name} is not what the rows give`);
+    }
+  }
+  for (const k of given.keys()) {
+    if (!expected.has(k)) problems.push(`summary has ${JSON.parse(k).join("/")}, which no row has`);
+  }
+  return problems;
+}
+
+/** Runs every check on the text of a submission read from `file`. */
+export async function checkSubmission(
+  text: string,
+  file: string,
+  trusted: Jwks,
+  tracks: readonly Track[],
+): Promise<CheckedSubmission> {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new SubmissionError("unreadable", file, `not JSON: ${(e as Error).message}`);
+  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new SubmissionError("unreadable", file, "not a JSON object");
+  }
+  let kid: string;
+  try {
+    kid = await verifyDocument(raw, trusted);
+  } catch (e) {
+    if (e instanceof VerificationError) throw new SubmissionError(e.reason, file, e.message);
+    throw e;
+  }
+  let doc: ResultDocument;
+  try {
+    doc = readResult(raw, file);
+  } catch (e) {
+    if (e instanceof ResultFormatError) {
+      throw new SubmissionError("invalid-document", file, e.message.split("\n").slice(1).join("; ").trim());
+    }
+    throw e;
+  }
+  const problems = summaryProblems(doc);
+  if (problems.length) {
+    throw new SubmissionError(
+      "inconsistent-summary",
+      file,
+      `${problems.slice(0, 3).join("; ")}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}`,
+    );
+  }
+  const matched = matchTracks(doc, tracks);
+  if (!matched.length) throw new SubmissionError("no-track", file, explainNoTrack(doc, tracks));
+  return { file, raw, doc, kid, hash: contentHash(raw), tracks: matched };
+}
+
+/** Reads `file` and checks it; a missing or unreadable file is refused as "unreadable". */
+export async function checkSubmissionFile(
+  file: string,
+  trusted: Jwks,
+  tracks: readonly Track[],
+): Promise<CheckedSubmission> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new SubmissionError("unreadable", file, `cannot read the file: ${(e as Error).message}`);
+  }
+  return checkSubmission(text, file, trusted, tracks);
+}
+
+/** Reads the trusted keys (a JWKS of public Ed25519 keys); any problem is a LeaderboardInputError. */
+export async function readTrustedKeys(path: string): Promise<Jwks> {
+  try {
+    return await readJwks(path);
+  } catch (e) {
+    const message = (e as Error).message;
+    throw new LeaderboardInputError(message.startsWith(path) ? message : `${path}: ${message}`);
+  }
+}

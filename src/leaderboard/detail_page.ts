@@ -1,0 +1,148 @@
+/**
+ * submissions/<hash>.html: one submission's verification status, signer, matrix and harness,
+ * the command that re-runs it, per (dataset, backbone, augmentation) its table and two plots,
+ * and its environment fingerprint.
+ */
+import { boardTable } from "./board_table.ts";
+import type { CheckedSubmission } from "./check.ts";
+import { shellQuote, shortHash } from "./format.ts";
+import { type Markup, markup } from "./markup.ts";
+import { page } from "./page.ts";
+import { accuracyPlot, structurePlot } from "./plots.ts";
+import { rankTrack } from "./ranking.ts";
+import type { Track } from "./tracks.ts";
+
+/** Flattens a nested value into (dotted path, text) pairs for the environment table. */
+export function flatten(value: unknown, prefix = "", depth = 0): [string, string][] {
+  if (value !== null && typeof value === "object" && depth < 6) {
+    const entries = Array.isArray(value)
+      ? value.map((v, i) => [String(i), v] as const)
+      : Object.entries(value);
+    if (!entries.length) return [[prefix, Array.isArray(value) ? "[]" : "{}"]];
+    return entries.flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k, depth + 1));
+  }
+  return [[prefix, typeof value === "string" ? value : JSON.stringify(value) ?? String(value)]];
+}
+
+function factsTable(pairs: readonly [string, string][], className: string): Markup {
+  const rows = pairs.map(([k, v]) =>
+    markup`<tr><td>${k}</td><td>${v}</td></tr>
+`
+  );
+  return markup`<table class="${className}"><tbody>
+${rows}</tbody></table>`;
+}
+
+interface Group {
+  dataset: string;
+  backbone: string;
+  augmentation: string;
+}
+
+/** The groups (dataset, backbone, augmentation) of the submission, in first-seen order. */
+function groupsOf(s: CheckedSubmission): Group[] {
+  const seen = new Map<string, Group>();
+  for (const r of s.doc.summary) {
+    const k = JSON.stringify([r.dataset, r.backbone, r.augmentation]);
+    if (!seen.has(k)) seen.set(k, { dataset: r.dataset, backbone: r.backbone, augmentation: r.augmentation });
+  }
+  return [...seen.values()];
+}
+
+function groupSection(s: CheckedSubmission, g: Group, index: number): Markup {
+  const { doc, hash, kid } = s;
+  const track = s.tracks.find((t) =>
+    t.dataset === g.dataset && t.backbone === g.backbone && t.augmentation === g.augmentation
+  );
+  // A group that no track lists is still shown, without the "alters F" mark (no tolerance declared).
+  const pseudo: Track = {
+    id: track?.id ?? `group-${index}`,
+    title: "",
+    matrix: { name: doc.matrix.name, version: doc.matrix.version, sha256: doc.matrix.sha256 },
+    ...g,
+    clean_tolerance: track?.clean_tolerance ?? Infinity,
+  };
+  const { entries } = rankTrack(pseudo, [{ hash, kid, doc }]);
+  const label = `${g.dataset} / ${g.backbone} / ${g.augmentation}`;
+  const about = track
+    ? markup`track <a href="../index.html#track-${track.id}">${track.title}</a>, clean tolerance ${
+      track.clean_tolerance.toFixed(2)
+    } points below EC`
+    : "not part of any track";
+  return markup`<section class="group" data-group="${index}">
+<h2>${label}</h2>
+<p class="track-meta">${about}</p>
+${boardTable(entries, { cleanTolerance: pseudo.clean_tolerance })}
+<div class="plots">
+${accuracyPlot(entries, `Augmented vs clean accuracy: ${label}`)}
+${structurePlot(doc, entries, `Structure ‖EFx − EFy‖ vs ‖Fx − Fy‖: ${label}`)}
+</div>
+</section>
+`;
+}
+
+export function detailPage(s: CheckedSubmission, keysFile = "trusted_keys.jwks"): string {
+  const { doc, hash, kid } = s;
+  const file = `${hash}.json`;
+  // Only a hex commit goes into a shell command; anything else the submission says stays text.
+  const commit = /^[0-9a-f]{7,40}$/.test(doc.harness.commit) ? doc.harness.commit : undefined;
+  const commands = [
+    ...(commit ? [`git checkout ${commit}`] : []),
+    `npx deno task invbench verify ${shellQuote(file)} --keys ${shellQuote(keysFile)}`,
+    `npx deno task invbench reproduce ${shellQuote(file)} --keys ${shellQuote(keysFile)} --cells 3`,
+  ];
+  const inputs: [string, string][] = [
+    ...Object.entries(doc.inputs.datasets).flatMap(([id, d]): [string, string][] => [
+      [`dataset ${id}`, `content ${d.content}`],
+      ...d.files.map((f): [string, string] => [`dataset ${id}: ${f.path}`, f.sha256]),
+    ]),
+    ...Object.entries(doc.inputs.backbones).map((
+      [id, b],
+    ): [string, string] => [`backbone ${id}: ${b.path}`, b.sha256]),
+  ];
+  const tracks = s.tracks.map((t, i) =>
+    markup`${i ? ", " : ""}<a href="../index.html#track-${t.id}">${t.title}</a>`
+  );
+  const dirty = doc.harness.dirty ? " (dirty working tree)" : "";
+  const noCommit = commit ? "" : " (the result names no usable git commit)";
+  const body = markup`<header class="site">
+<p><a href="../index.html">← leaderboard</a></p>
+<h1>Submission <code>${shortHash(hash)}</code></h1>
+<p>${doc.matrix.name} ${doc.matrix.version} · ${doc.rows.length} cells · ${doc.summary.length} summary rows</p>
+</header>
+<main>
+<section id="verification">
+<h2>Verification</h2>
+<dl class="facts">
+<dt>Status</dt><dd class="verification-status"><span class="badge ok">verified</span> valid EdDSA (Ed25519)
+signature by a trusted key; document follows ${doc.schema}; summary matches the rows; re-checked when this
+site was built</dd>
+<dt>Signer thumbprint</dt><dd><code class="signer-kid">${kid}</code> (RFC 7638 SHA-256 thumbprint of the
+public key)</dd>
+<dt>Signer's note</dt><dd>${doc.signer ?? "–"}</dd>
+<dt>Content sha256</dt><dd><code>${hash}</code> (RFC 8785 canonical JSON without the signature)</dd>
+<dt>Tracks</dt><dd>${tracks}</dd>
+</dl>
+</section>
+<section id="reproduce">
+<h2>Reproduce</h2>
+<p>Download <a href="${file}" download>the signed result</a> and <a href="../${keysFile}" download>the trusted
+keys</a>, then run in an invbench checkout${noCommit}:</p>
+<pre><code class="reproduce-command">${commands.join("\n")}</code></pre>
+</section>
+<section id="run">
+<h2>Matrix and harness</h2>
+<dl class="facts">
+<dt>Matrix</dt><dd>${doc.matrix.name} ${doc.matrix.version}, file <code>${doc.matrix.path}</code></dd>
+<dt>Matrix sha256</dt><dd><code>${doc.matrix.sha256}</code></dd>
+<dt>Harness</dt><dd>${doc.harness.version}, commit <code>${doc.harness.commit}</code>${dirty}</dd>
+</dl>
+${factsTable(inputs, "env inputs")}
+</section>
+${groupsOf(s).map((g, i) => groupSection(s, g, i))}<section id="environment">
+<h2>Environment fingerprint</h2>
+${factsTable(flatten(doc.environment), "env environment")}
+</section>
+</main>`;
+  return page({ title: `invbench submission ${shortHash(hash)}`, root: "../", body });
+}

@@ -1,0 +1,59 @@
+/** index.html: one ranked, sortable table per track, and the submissions left out. */
+import { boardTable } from "./board_table.ts";
+import { type Markup, markup } from "./markup.ts";
+import { page } from "./page.ts";
+import type { TrackTable } from "./ranking.ts";
+
+export interface Omission {
+  file: string;
+  /** The name shown on the public site (relative to the submissions directory). */
+  label: string;
+  reason: string;
+  detail: string;
+}
+
+function trackSection(t: TrackTable): Markup {
+  const m = t.track.matrix;
+  const table = t.entries.length
+    ? boardTable(t.entries, { cleanTolerance: t.track.clean_tolerance, submissionsHref: "submissions/" })
+    : markup`<p class="empty muted">No submissions yet.</p>`;
+  return markup`<section class="track" id="track-${t.track.id}" data-track="${t.track.id}">
+<h2>${t.track.title}</h2>
+<p class="track-meta">track <code>${t.track.id}</code> · matrix <code>${m.name}</code> ${m.version}
+(sha256 <code title="${m.sha256}">${m.sha256.slice(0, 12)}…</code>) · ${t.track.dataset} / ${t.track.backbone}
+/ ${t.track.augmentation} · clean tolerance ${t.track.clean_tolerance.toFixed(2)} points below EC ·
+${t.submissions} submission(s)</p>
+${table}
+</section>
+`;
+}
+
+export function indexPage(
+  tables: readonly TrackTable[],
+  accepted: number,
+  omitted: readonly Omission[],
+): string {
+  const items = omitted.map((o) =>
+    markup`<li><code>${o.label}</code>: <strong>${o.reason}</strong>: ${o.detail}</li>
+`
+  );
+  const omittedList = omitted.length
+    ? markup`<section id="omitted">
+<h2>Omitted submissions</h2>
+<ul>
+${items}</ul>
+</section>`
+    : "";
+  const body = markup`<header class="site">
+<h1>invbench leaderboard</h1>
+<p>Post-training augmentation invariance: a frozen backbone F, a small adapter E, a classifier trained on
+clean data only. Methods are ranked per track by <strong>augmented accuracy</strong> (mean over seeds ± 95 %
+CI half-width). <span class="badge warn">alters F</span> marks a method whose clean accuracy lies more than
+the track's tolerance below the same submission's EC (no adapter). Click a column header to sort.</p>
+<p class="muted">${accepted} submission(s) accepted, ${omitted.length} omitted.</p>
+</header>
+<main>
+${tables.map(trackSection)}${omittedList}
+</main>`;
+  return page({ title: "invbench leaderboard", root: "", body });
+}
