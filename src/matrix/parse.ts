@@ -2,7 +2,8 @@
  * Reads a matrix file (YAML or JSON) and validates it. Every error names the file, the line and
  * column, the field path and what was expected, so a user can fix the matrix without guessing.
  */
-import { isNode, LineCounter, parseDocument } from "yaml";
+import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
 import { MATRIX_SCHEMA_ID, MatrixSpec } from "./schema.ts";
 
 export class MatrixError extends Error {
@@ -20,6 +21,96 @@ export interface ParsedMatrix {
   text: string;
 }
 
+/** The parts of a zod schema's definition that `knownFields` walks. */
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  options?: z.ZodType[];
+  values?: unknown[];
+}
+
+const defOf = (schema: z.ZodType): SchemaDef => (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+
+/**
+ * The field names allowed in the object at `path` of the matrix schema, given the raw `value` at
+ * the root (to pick the variant of a union, e.g. an augmentation by its `kind`).
+ */
+function knownFields(schema: z.ZodType, path: readonly PropertyKey[], value: unknown): string[] {
+  const def = defOf(schema);
+  const child = (v: unknown, k: PropertyKey) =>
+    v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  switch (def.type) {
+    case "default":
+    case "prefault":
+    case "optional":
+    case "nullable":
+      return knownFields(def.innerType!, path, value);
+    case "pipe":
+      return knownFields(def.in!, path, value);
+    case "array":
+      return path.length ? knownFields(def.element!, path.slice(1), child(value, path[0])) : [];
+    case "object":
+      if (!path.length) return Object.keys(def.shape!);
+      return def.shape![String(path[0])]
+        ? knownFields(def.shape![String(path[0])], path.slice(1), child(value, path[0]))
+        : [];
+    case "union": {
+      // The variants whose literal fields (e.g. `kind`) match the value; all of them when none does.
+      const variants = def.options!.filter((o) => defOf(o).type === "object");
+      const matching = variants.filter((o) =>
+        Object.entries(defOf(o).shape!).every(([k, f]) =>
+          defOf(f).type !== "literal" || defOf(f).values!.includes(child(value, k))
+        )
+      );
+      return [
+        ...new Set((matching.length ? matching : variants).flatMap((o) => knownFields(o, path, value))),
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+/**
+ * Replaces each failed union (e.g. a classifier given by name or as an object) by the issues of
+ * the alternative that got furthest into the value, so the message says what is wrong inside it
+ * rather than only "Invalid input".
+ */
+function unionBranches(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== "invalid_union" || !issue.errors.length) return [issue];
+    const depth = (branch: z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length));
+    const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+    return unionBranches(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })));
+  });
+}
+
+/** Where the YAML node at `path` starts ("" when the path has no node). */
+function locate(doc: Document, path: readonly PropertyKey[], at: (offset: number) => string): string {
+  let p = [...path];
+  let node = doc.getIn(p, true);
+  while (!isNode(node) && p.length) {
+    p = p.slice(0, -1);
+    node = p.length ? doc.getIn(p, true) : doc.contents;
+  }
+  return isNode(node) && node.range ? at(node.range[0]) : "";
+}
+
+/** Where the key `key` of the mapping at `path` starts (for unknown fields). */
+function locateKey(
+  doc: Document,
+  path: readonly PropertyKey[],
+  key: string,
+  at: (offset: number) => string,
+): string {
+  const map = path.length ? doc.getIn(path, true) : doc.contents;
+  const pair = isMap(map) ? map.items.find((p) => isScalar(p.key) && String(p.key.value) === key) : undefined;
+  return isScalar(pair?.key) && pair.key.range ? at(pair.key.range[0]) : locate(doc, [...path, key], at);
+}
+
 function describePath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("") ||
     "(top level)";
@@ -29,8 +120,7 @@ function describePath(path: readonly PropertyKey[]): string {
 export function parseMatrix(text: string, file = "<matrix>"): ParsedMatrix {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number | undefined): string => {
-    if (offset === undefined) return "";
+  const at = (offset: number): string => {
     const { line, col } = lineCounter.linePos(offset);
     return `line ${line}, column ${col}`;
   };
@@ -40,22 +130,19 @@ export function parseMatrix(text: string, file = "<matrix>"): ParsedMatrix {
   const raw = doc.toJS();
   const parsed = MatrixSpec.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
+    const problems = unionBranches(parsed.error.issues).map((issue) => {
       // Point at the deepest node that exists on the issue's path.
-      let path = issue.code === "unrecognized_keys"
-        ? [...issue.path, issue.keys[0]]
-        : issue.path as PropertyKey[];
-      let node = doc.getIn(path, true);
-      while (!isNode(node) && path.length) {
-        path = path.slice(0, -1);
-        node = path.length ? doc.getIn(path, true) : doc.contents;
-      }
-      const where = isNode(node) && node.range ? at(node.range[0]) : "";
+      const where = issue.code === "unrecognized_keys"
+        ? locateKey(doc, issue.path, issue.keys[0], at)
+        : issue.code === "custom" && issue.params?.unknownKey
+        ? locateKey(doc, issue.path.slice(0, -1), String(issue.path.at(-1)), at)
+        : locate(doc, issue.path, at);
       let message = issue.message;
       if (issue.code === "unrecognized_keys") {
-        message = `unknown field(s) ${
-          issue.keys.map((k) => `"${k}"`).join(", ")
-        }; remove or fix the spelling`;
+        const known = knownFields(MatrixSpec, issue.path, raw);
+        message = `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; expected ${
+          known.length ? `one of ${known.join(", ")}` : "no other fields"
+        }`;
       }
       if (issue.path.length === 1 && issue.path[0] === "schema") {
         message = `expected schema: ${MATRIX_SCHEMA_ID}`;
@@ -65,21 +152,35 @@ export function parseMatrix(text: string, file = "<matrix>"): ParsedMatrix {
     throw new MatrixError(file, problems);
   }
   const spec = parsed.data;
-  const problems = duplicateIds(spec);
+  const problems = duplicateIds(spec, (path) => locate(doc, path, at));
   if (problems.length) throw new MatrixError(file, problems);
   return { spec, file, text };
 }
 
-function duplicateIds(spec: MatrixSpec): string[] {
+function duplicateIds(spec: MatrixSpec, where: (path: PropertyKey[]) => string): string[] {
   const problems: string[] = [];
   for (const key of ["datasets", "backbones", "augmentations", "methods", "classifiers"] as const) {
-    const seen = new Set<string>();
-    for (const item of spec[key] as { id: string }[]) {
-      if (seen.has(item.id)) problems.push(`${key}: id "${item.id}" is declared twice; ids must be unique`);
-      seen.add(item.id);
-    }
+    const first = new Map<string, number>();
+    (spec[key] as { id: string }[]).forEach((item, i) => {
+      const j = first.get(item.id);
+      if (j !== undefined) {
+        // A classifier given as a bare name ("linear") has no `id` node: point at the entry.
+        problems.push(
+          `${where([key, i, "id"])}: ${key}[${i}].id: "${item.id}" is already the id of ${key}[${j}]; ` +
+            `expected a unique id`,
+        );
+      } else first.set(item.id, i);
+    });
   }
-  if (new Set(spec.seeds).size !== spec.seeds.length) problems.push("seeds: a seed is listed twice");
+  const seen = new Map<number, number>();
+  spec.seeds.forEach((seed, i) => {
+    const j = seen.get(seed);
+    if (j !== undefined) {
+      problems.push(
+        `${where(["seeds", i])}: seeds[${i}]: ${seed} is already seeds[${j}]; expected unique seeds`,
+      );
+    } else seen.set(seed, i);
+  });
   return problems;
 }
 

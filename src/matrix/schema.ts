@@ -90,6 +90,23 @@ export const TrainingSpec = z.strictObject({
   weight_decay: z.number().nonnegative().default(1e-4),
 });
 
+/**
+ * An adapter's own `training`: each given field overrides the matrix's `training` field by field.
+ * No defaults here (`TrainingSpec.partial()` would fill every omitted field with the protocol's
+ * default and so silently override the matrix's own settings).
+ */
+const TrainingOverrides = z.strictObject({
+  hidden: TrainingSpec.shape.hidden.unwrap().optional(),
+  out_ratio: TrainingSpec.shape.out_ratio.unwrap().optional(),
+  epochs: TrainingSpec.shape.epochs.unwrap().optional(),
+  batch: TrainingSpec.shape.batch.unwrap().optional(),
+  views: TrainingSpec.shape.views.unwrap().optional(),
+  view_pool: TrainingSpec.shape.view_pool.unwrap().optional(),
+  lr: TrainingSpec.shape.lr.unwrap().optional(),
+  lr_min: TrainingSpec.shape.lr_min.unwrap().optional(),
+  weight_decay: TrainingSpec.shape.weight_decay.unwrap().optional(),
+});
+
 const lossParams = {
   mawa: z.strictObject({}),
   waco: z.strictObject({ directions: positiveInt.default(1000), p: z.number().positive().default(2) }),
@@ -110,7 +127,7 @@ const MethodOptions = z.discriminatedUnion("kind", [
     loss: z.enum(["mawa", "waco", "simclr", "hsic", "vicreg"]),
     /** Loss parameters; which fields are allowed depends on `loss` (checked below). */
     params: z.record(z.string(), z.unknown()).default({}),
-    training: TrainingSpec.partial().default({}),
+    training: TrainingOverrides.default({}),
   }),
   z.strictObject({
     id,
@@ -152,8 +169,21 @@ export const MethodSpec = MethodOptions.superRefine((m, ctx) => {
   if (m.kind !== "adapter") return;
   const r = lossParams[m.loss].safeParse(m.params);
   if (!r.success) {
+    const known = Object.keys(lossParams[m.loss].shape);
     for (const issue of r.error.issues) {
-      ctx.addIssue({ code: "custom", message: issue.message, path: ["params", ...issue.path] });
+      if (issue.code === "unrecognized_keys") {
+        // Point at each unknown key and say which parameters this loss takes.
+        for (const key of issue.keys) {
+          ctx.addIssue({
+            code: "custom",
+            message: `unknown parameter "${key}" for loss ${m.loss}; expected ${
+              known.length ? `one of ${known.join(", ")}` : "no parameters"
+            }`,
+            path: ["params", key],
+            params: { unknownKey: true },
+          });
+        }
+      } else ctx.addIssue({ code: "custom", message: issue.message, path: ["params", ...issue.path] });
     }
   }
 });

@@ -62,9 +62,30 @@ export async function generateKeys(): Promise<KeyFile> {
   return { privateJwk, publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" }, kid };
 }
 
+/** A key file or trusted-keys file that is not what it should be (CLI exit code 2). */
+export class KeyFileError extends Error {
+  override name = "KeyFileError";
+}
+
+/** The JSON in `path`; a missing file stays Deno.errors.NotFound (localKey relies on it). */
+async function readJsonFile(path: string, what: string): Promise<unknown> {
+  const text = await Deno.readTextFile(path);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new KeyFileError(`${path}: expected ${what} in JSON: ${(e as Error).message}`);
+  }
+}
+
 /** Writes the private JWK to `path` with mode 0600 (refuses to overwrite an existing file). */
 export async function writePrivateKey(path: string, keys: KeyFile): Promise<void> {
-  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    throw new Deno.errors.AlreadyExists(`${path} already exists; a key file is never overwritten`);
+  }
   try {
     await file.write(new TextEncoder().encode(JSON.stringify(keys.privateJwk, null, 2) + "\n"));
   } finally {
@@ -75,9 +96,9 @@ export async function writePrivateKey(path: string, keys: KeyFile): Promise<void
 
 /** Reads a private JWK file written by `writePrivateKey`. */
 export async function readPrivateKey(path: string): Promise<KeyFile> {
-  const jwk = JSON.parse(await Deno.readTextFile(path)) as JWK;
-  if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || !jwk.d || !jwk.x) {
-    throw new Error(`${path}: expected a private Ed25519 JWK (kty OKP, crv Ed25519, with d and x)`);
+  const jwk = await readJsonFile(path, "a private Ed25519 JWK") as JWK;
+  if (!jwk || jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || !jwk.d || !jwk.x) {
+    throw new KeyFileError(`${path}: expected a private Ed25519 JWK (kty OKP, crv Ed25519, with d and x)`);
   }
   const publicJwk: JWK = { kty: "OKP", crv: "Ed25519", x: jwk.x };
   const kid = await calculateJwkThumbprint(publicJwk, "sha256");
@@ -99,17 +120,23 @@ export async function signDocument<T extends Record<string, unknown>>(
   };
 }
 
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
 export interface Jwks {
   keys: JWK[];
 }
 
 /** Reads a trusted-keys file (a JWKS); every key must be a public Ed25519 JWK. */
 export async function readJwks(path: string): Promise<Jwks> {
-  const jwks = JSON.parse(await Deno.readTextFile(path)) as Jwks;
-  if (!jwks || !Array.isArray(jwks.keys)) throw new Error(`${path}: expected a JWKS ({"keys": [...]})`);
+  const jwks = await readJsonFile(path, 'a JWKS ({"keys": [...]})') as Jwks;
+  if (!jwks || !Array.isArray(jwks.keys)) {
+    throw new KeyFileError(`${path}: expected a JWKS ({"keys": [...]})`);
+  }
   jwks.keys.forEach((k, i) => {
-    if (k.kty !== "OKP" || k.crv !== "Ed25519" || !k.x || k.d) {
-      throw new Error(`${path}: keys[${i}] is not a public Ed25519 JWK (kty OKP, crv Ed25519, x, no d)`);
+    if (!k || k.kty !== "OKP" || k.crv !== "Ed25519" || !k.x || k.d) {
+      throw new KeyFileError(
+        `${path}: keys[${i}] is not a public Ed25519 JWK (kty OKP, crv Ed25519, x, no d)`,
+      );
     }
   });
   return jwks;
@@ -130,14 +157,25 @@ export async function verifyDocument(doc: Record<string, unknown>, trusted: Jwks
   }
   let header: { alg?: string; kid?: string; typ?: string };
   try {
+    if (!B64URL.test(sig.protected)) throw new Error("not base64url");
     header = JSON.parse(new TextDecoder().decode(base64url.decode(sig.protected)));
   } catch {
     throw new VerificationError("malformed-signature", "the protected header is not base64url-encoded JSON");
+  }
+  if (!header || typeof header !== "object" || Array.isArray(header)) {
+    throw new VerificationError("malformed-signature", "the protected header is not a JSON object");
   }
   if (header.alg !== "EdDSA") {
     throw new VerificationError(
       "bad-algorithm",
       `alg "${header.alg}" is refused; only EdDSA (Ed25519) is accepted`,
+    );
+  }
+  // An Ed25519 signature is 64 bytes: anything else is malformed, not a content mismatch.
+  if (!B64URL.test(sig.signature) || sig.signature.length !== 86) {
+    throw new VerificationError(
+      "malformed-signature",
+      `the signature is not a base64url-encoded 64-byte Ed25519 signature (${sig.signature.length} characters)`,
     );
   }
   // Match by thumbprint, recomputed from each trusted key: a "kid" written into the JWKS is not trusted.
@@ -163,9 +201,9 @@ export async function verifyDocument(doc: Record<string, unknown>, trusted: Jwks
   } catch (e) {
     throw new VerificationError(
       "bad-signature",
-      `the signature does not match the content (${
+      `the signature does not verify with trusted key ${header.kid} (${
         (e as Error).message
-      }); the document was changed after signing`,
+      }): the document was changed after signing, or another key signed it`,
     );
   }
   return header.kid!;

@@ -56,14 +56,24 @@ function incompleteBeta(x: number, a: number, b: number): number {
 
 /** CDF of Student's t with `df` degrees of freedom. */
 export function studentTCdf(t: number, df: number): number {
-  const p = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
+  const t2 = t * t;
+  if (t2 < df) {
+    // Near 0: P(|T| < |t|) = I_{t²/(df+t²)}(1/2, df/2), free of the rounding of df/(df+t²) to 1.
+    const half = 0.5 * incompleteBeta(t2 / (df + t2), 0.5, df / 2);
+    return t >= 0 ? 0.5 + half : 0.5 - half;
+  }
+  const p = 0.5 * incompleteBeta(df / (df + t2), df / 2, 0.5);
   return t >= 0 ? 1 - p : p;
 }
 
 /** The q-quantile of Student's t (bisection on the CDF; exact to ~1e-12). */
 export function studentTQuantile(q: number, df: number): number {
   if (!(q > 0 && q < 1)) throw new RangeError(`quantile ${q}: expected 0 < q < 1`);
-  let lo = -1e3, hi = 1e3;
+  if (!(df > 0)) throw new RangeError(`degrees of freedom ${df}: expected > 0`);
+  // Widen the bracket until it holds the quantile (heavy tails: t_{0.9999}(1) ≈ 3183).
+  let lo = -1, hi = 1;
+  while (studentTCdf(lo, df) > q) lo *= 2;
+  while (studentTCdf(hi, df) < q) hi *= 2;
   for (let i = 0; i < 200; i++) {
     const mid = (lo + hi) / 2;
     if (studentTCdf(mid, df) < q) lo = mid;

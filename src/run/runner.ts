@@ -85,7 +85,6 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
 
   const out = resolve(o.out);
   const cellsDir = `${out}/cells`;
-  await Deno.mkdir(cellsDir, { recursive: true });
   const plan: RunPlan = {
     matrix: { name: parsed.spec.name, version: parsed.spec.version, sha256: matrixSha },
     cells: cells.map((c) => c.id),
@@ -98,13 +97,13 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
       }…, ${previous.cells.length} cells), not this matrix/shard/filter; use another --out directory`,
     );
   }
-  if (!previous) {
-    await atomicWrite(out, "run.json", new TextEncoder().encode(JSON.stringify(plan, null, 2) + "\n"));
-  }
 
-  const logFile = await Deno.open(`${out}/log.txt`, { append: true, create: true });
+  // Log lines wait in memory until the run directory exists (after the inputs are checked).
+  const logSink: { file?: Deno.FsFile; pending: string[] } = { pending: [] };
   const log = (message: string) => {
-    logFile.writeSync(new TextEncoder().encode(`${new Date().toISOString()} ${message}\n`));
+    const line = `${new Date().toISOString()} ${message}\n`;
+    if (logSink.file) logSink.file.writeSync(new TextEncoder().encode(line));
+    else logSink.pending.push(line);
   };
   const { backend, reason } = await selectBackend(o.backend ?? "auto");
   log(`run ${parsed.spec.name} ${parsed.spec.version} (${cells.length} cells) on ${reason}`);
@@ -119,6 +118,27 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     parsed.file ? resolve(parsed.file, "..") : Deno.cwd(),
     log,
   );
+
+  // Every dataset and backbone is read and checked before anything is written, so bad input (a
+  // truncated file, a model whose input does not match its declaration) stops the run before its
+  // first cell instead of after hours of other cells.
+  try {
+    for (const c of cells) {
+      await datasetSplits(ctx, c.spec.dataset);
+      await backbone(ctx, c.spec.backbone);
+    }
+  } catch (e) {
+    for (const b of ctx.backbones.values()) await (await b.catch(() => null))?.close();
+    throw e;
+  }
+
+  await Deno.mkdir(cellsDir, { recursive: true });
+  if (!previous) {
+    await atomicWrite(out, "run.json", new TextEncoder().encode(JSON.stringify(plan, null, 2) + "\n"));
+  }
+  const logFile = await Deno.open(`${out}/log.txt`, { append: true, create: true });
+  for (const line of logSink.pending.splice(0)) logFile.writeSync(new TextEncoder().encode(line));
+  logSink.file = logFile;
 
   // Ctrl-C: every finished cell is already on disk; say how to resume and stop.
   const onInterrupt = () => {
@@ -167,6 +187,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
+  log(`${computed} cells computed, ${resumed} resumed from earlier runs in ${cellsDir}`);
 
   const document = await assemble(
     parsed.spec as unknown as Record<string, unknown>,

@@ -1,0 +1,535 @@
+/**
+ * Matrix v1: parsing with defaults, errors that name file, line, column, field and expectation,
+ * expansion with include/exclude, stable cell ids, shards and --filter.
+ */
+import assert from "node:assert/strict";
+import { stringify } from "yaml";
+import { type Cell, expandMatrix, filterCells, parseShard, shardCells } from "../src/matrix/expand.ts";
+import { loadMatrix, MatrixError, parseMatrix } from "../src/matrix/parse.ts";
+import type { MatrixSpec } from "../src/matrix/schema.ts";
+import { fixture, tempDir } from "./fixtures/harness.ts";
+
+const TINY = await Deno.readTextFile(fixture("tiny.yaml"));
+const GRID = await Deno.readTextFile(fixture("grid.yaml"));
+
+/** 1-based line and column of the `nth` occurrence of `needle` in `text` (plus `shift` characters). */
+function posOf(text: string, needle: string, shift = 0, nth = 1): { line: number; column: number } {
+  let at = -1;
+  for (let i = 0; i < nth; i++) {
+    at = text.indexOf(needle, at + 1);
+    assert.ok(at >= 0, `"${needle}" (occurrence ${nth}) is not in the text`);
+  }
+  at += shift;
+  const before = text.slice(0, at).split("\n");
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+/** Line and column of `token` inside the (first) occurrence of `context` in `text`. */
+function posIn(text: string, context: string, token: string): { line: number; column: number } {
+  const start = text.indexOf(context), offset = context.indexOf(token);
+  assert.ok(start >= 0 && offset >= 0, `"${token}" in "${context}" is not in the text`);
+  return posOf(text, context, offset);
+}
+
+/** `text` with `from` replaced by `to` (which must occur). */
+function edit(text: string, from: string, to: string): string {
+  assert.ok(text.includes(from), `"${from}" is not in the text`);
+  return text.replace(from, to);
+}
+
+/** Parses `text` expecting a MatrixError; returns its single problem line. */
+function problemOf(text: string, file = "bad.yaml"): { error: MatrixError; problem: string } {
+  let error: unknown;
+  try {
+    parseMatrix(text, file);
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof MatrixError, `expected a MatrixError, got ${error}`);
+  assert.equal(error.file, file);
+  assert.ok(error.message.startsWith(`${file}: invalid matrix`), error.message);
+  assert.equal(error.problems.length, 1, error.message);
+  return { error, problem: error.problems[0] };
+}
+
+/** Asserts that `problem` starts at the given place and names `field`; returns the rest. */
+function assertAt(problem: string, place: { line: number; column: number }, field?: string): string {
+  const prefix = `line ${place.line}, column ${place.column}: ${field === undefined ? "" : `${field}: `}`;
+  assert.ok(problem.startsWith(prefix), `expected "${prefix}…", got "${problem}"`);
+  return problem.slice(prefix.length);
+}
+
+Deno.test("matrix: a valid matrix parses with the protocol's defaults", () => {
+  const { spec, text } = parseMatrix(TINY, "tiny.yaml");
+  assert.equal(text, TINY);
+  assert.equal(spec.name, "tiny-test");
+  assert.deepEqual(spec.datasets[0], {
+    id: "mnist",
+    source: "mnist",
+    train: { limit: 1000, stratified_seed: 0 },
+    test: { limit: 300, stratified_seed: 0 },
+  });
+  assert.deepEqual(spec.training, {
+    hidden: 4096,
+    out_ratio: 1,
+    epochs: 100,
+    batch: 256,
+    views: 3,
+    view_pool: 8,
+    lr: 1e-3,
+    lr_min: 4e-4,
+    weight_decay: 1e-4,
+  });
+  assert.deepEqual(spec.exclude, []);
+  assert.equal(spec.include, undefined);
+  assert.deepEqual(spec.seeds, [0, 1, 2]);
+
+  const grid = parseMatrix(GRID, "grid.yaml").spec;
+  // Backbone input defaults; augmentation defaults; classifier shorthand; loss params defaults.
+  assert.equal(grid.backbones[0].input.layout, "NCHW");
+  assert.equal(grid.backbones[0].input.resize, "none");
+  assert.deepEqual(grid.datasets[0].test, {});
+  assert.deepEqual(grid.augmentations[0], { id: "rot", kind: "rotation", degrees: [-180, 180] });
+  assert.deepEqual(grid.classifiers[0], { id: "linear", kind: "linear", epochs: 50, batch: 256, lr: 1e-3 });
+  assert.deepEqual(grid.classifiers[1], { id: "mlp", kind: "mlp", epochs: 20, batch: 256, lr: 1e-3 });
+  assert.deepEqual(grid.evaluation, { aug_draws: 5, structure_points: 500, collision_points: 1000 });
+
+  // The adapter's own training is merged over the matrix's, and loss parameters get defaults.
+  const cells = expandMatrix(grid);
+  const waco = cells.find((c) => c.method === "waco")!.spec.method;
+  assert.equal(waco.kind, "adapter");
+  if (waco.kind === "adapter") {
+    assert.deepEqual(waco.params, { directions: 250, p: 2 });
+    assert.equal(waco.training.epochs, 5);
+    assert.equal(waco.training.hidden, 256);
+    assert.equal(waco.training.batch, 256);
+  }
+  const mawa = cells.find((c) => c.method === "mawa")!.spec.method;
+  if (mawa.kind === "adapter") assert.equal(mawa.training.epochs, 10);
+});
+
+Deno.test("matrix: the same matrix as JSON parses to the same spec and the same cells", () => {
+  const yaml = parseMatrix(GRID, "grid.yaml");
+  const json = parseMatrix(JSON.stringify(yaml.spec), "grid.json");
+  assert.deepEqual(json.spec, yaml.spec);
+  assert.deepEqual(expandMatrix(json.spec).map((c) => c.id), expandMatrix(yaml.spec).map((c) => c.id));
+});
+
+Deno.test("matrix: a YAML syntax error names the file, line and column and what was expected", () => {
+  const text = edit(TINY, "seeds: [0, 1, 2]", "seeds: [0, 1, 2");
+  const { problem } = problemOf(text);
+  // The unclosed flow sequence is reported where the parser gave up: the line after it.
+  const rest = assertAt(problem, { line: posOf(text, "seeds:").line + 1, column: 1 });
+  assert.match(rest, /end with a \]/);
+
+  const tab = problemOf(edit(TINY, "name: tiny-test", "name: tiny-test\n\tcolour: 1")).problem;
+  assertAt(tab, { line: posOf(TINY, "name:").line + 1, column: 1 });
+  assert.match(tab, /Tabs are not allowed/);
+
+  const dupKey = problemOf(TINY + "seeds: [5]\n").problem;
+  assertAt(dupKey, { line: TINY.split("\n").length, column: 1 });
+  assert.match(dupKey, /keys must be unique/);
+});
+
+Deno.test("matrix: an unknown top-level field is named, located and the known fields listed", () => {
+  const text = edit(TINY, "seeds:", "colour: blue\nseeds:");
+  const rest = assertAt(problemOf(text).problem, posIn(text, "colour: blue", "colour"), "(top level)");
+  assert.match(rest, /unknown field\(s\) "colour"/);
+  assert.match(rest, /expected one of schema, name, version, description, datasets, backbones/);
+});
+
+Deno.test("matrix: an unknown nested field is named, located and the known fields listed", () => {
+  const cases: [string, string, string, string, RegExp][] = [
+    [
+      "train: { limit: 1000, stratified_seed: 0 }",
+      "train: { limit: 1000, stratifed_seed: 0 }",
+      "stratifed_seed",
+      "datasets[0].train",
+      /expected one of limit, stratified_seed$/,
+    ],
+    [
+      "output: features",
+      "output: features\n    colour: 1",
+      "colour",
+      "backbones[0]",
+      /expected one of id, onnx, output, input$/,
+    ],
+    [
+      "degrees: [-180, 180] }",
+      "degrees: [-180, 180], std: 2 }",
+      "std: 2",
+      "augmentations[0]",
+      // The variant of the union chosen by `kind`: rotation's fields, not noise's.
+      /expected one of id, kind, degrees$/,
+    ],
+    [
+      "epochs: 3,",
+      "epochs: 3, lr_max: 1,",
+      "lr_max",
+      "methods[1].training",
+      /expected one of hidden, out_ratio, epochs, batch, views, view_pool, lr, lr_min, weight_decay$/,
+    ],
+    [
+      "aug_draws: 2,",
+      "aug_draws: 2, drawz: 3,",
+      "drawz",
+      "evaluation",
+      /expected one of aug_draws, structure_points, collision_points$/,
+    ],
+  ];
+  for (const [from, to, key, field, expected] of cases) {
+    const text = edit(TINY, from, to);
+    const rest = assertAt(problemOf(text).problem, posIn(text, to, key), field);
+    assert.match(rest, new RegExp(`unknown field\\(s\\) "${key.replace(/:.*/, "")}"`));
+    assert.match(rest, expected);
+  }
+});
+
+Deno.test("matrix: a value of the wrong type is located and the expected type named", () => {
+  const cases: [string, string, string, string, RegExp][] = [
+    ["seeds: [0, 1, 2]", "seeds: [0, one, 2]", "one", "seeds[1]", /expected number, received string/],
+    ["limit: 300", "limit: many", "many", "datasets[0].test.limit", /expected number, received string/],
+    ["size: [28, 28]", "size: 28", "28", "backbones[0].input.size", /expected tuple|expected array/],
+    ["epochs: 30 }", "epochs: 2.5 }", "2.5", "classifiers[0].epochs", /expected int/],
+    ["seeds: [0, 1, 2]", "seeds: 3", "3", "seeds", /expected array, received number/],
+    ["layout: NCHW", "layout: CHW", "CHW", "backbones[0].input.layout", /expected one of "NCHW"\|"NHWC"/],
+  ];
+  for (const [from, to, token, field, expected] of cases) {
+    const text = edit(TINY, from, to);
+    const rest = assertAt(problemOf(text).problem, posIn(text, to, token), field);
+    assert.match(rest, expected);
+  }
+});
+
+Deno.test("matrix: an out-of-range value is located and the range named", () => {
+  const cases: [string, string, string, string, RegExp][] = [
+    ["limit: 300", "limit: -3", "-3", "datasets[0].test.limit", />0/],
+    ["std: [0.3081]", "std: [0]", "0]", "backbones[0].input.std[0]", />0/],
+    ["seeds: [0, 1, 2]", "seeds: [0, -1, 2]", "-1", "seeds[1]", />=0/],
+    ["aug_draws: 2", "aug_draws: 0", "0", "evaluation.aug_draws", />0/],
+    ["hidden: 128", "hidden: 0", "0", "methods[1].training.hidden", />0/],
+  ];
+  for (const [from, to, token, field, expected] of cases) {
+    const text = edit(TINY, from, to);
+    const rest = assertAt(problemOf(text).problem, posIn(text, to, token), field);
+    assert.match(rest, expected);
+  }
+  // A bad id or version says what an id / version looks like.
+  const badId = edit(TINY, "name: tiny-test", "name: Tiny Test");
+  assert.match(
+    assertAt(problemOf(badId).problem, posIn(badId, "name: Tiny", "Tiny"), "name"),
+    /an id: lowercase letters/,
+  );
+  const badVersion = edit(TINY, "version: 0.0.1", "version: one");
+  assert.match(
+    assertAt(problemOf(badVersion).problem, posIn(badVersion, "version: one", "one"), "version"),
+    /a semantic version like 1\.0\.0/,
+  );
+  const badSchema = edit(TINY, "invbench.matrix/v1", "invbench.matrix/v9");
+  assert.match(
+    assertAt(problemOf(badSchema).problem, posIn(badSchema, "schema: invbench", "invbench"), "schema"),
+    /expected schema: invbench\.matrix\/v1/,
+  );
+});
+
+Deno.test("matrix: an unknown augmentation kind lists the kinds there are", () => {
+  const text = edit(TINY, "kind: rotation,", "kind: rotate,");
+  const rest = assertAt(
+    problemOf(text).problem,
+    posIn(text, "kind: rotate,", "rotate"),
+    "augmentations[0].kind",
+  );
+  for (const kind of ["rotation", "rotation_c4", "affine", "gaussian_noise", "resized_crop"]) {
+    assert.ok(rest.includes(`'${kind}'`), rest);
+  }
+  const method = edit(TINY, "kind: none", "kind: nothing");
+  assert.match(
+    assertAt(problemOf(method).problem, posIn(method, "kind: nothing", "nothing"), "methods[0].kind"),
+    /'none' \| 'adapter'/,
+  );
+});
+
+Deno.test("matrix: loss parameters not valid for the loss name the parameter and the allowed ones", () => {
+  const mawa = edit(TINY, "loss: mawa,", "loss: mawa, params: {directions: 10},");
+  assert.match(
+    assertAt(
+      problemOf(mawa).problem,
+      posIn(mawa, "{directions", "directions"),
+      "methods[1].params.directions",
+    ),
+    /unknown parameter "directions" for loss mawa; expected no parameters/,
+  );
+  const waco = edit(TINY, "loss: mawa,", "loss: waco, params: {temperature: 0.1},");
+  assert.match(
+    assertAt(
+      problemOf(waco).problem,
+      posIn(waco, "{temperature", "temperature"),
+      "methods[1].params.temperature",
+    ),
+    /unknown parameter "temperature" for loss waco; expected one of directions, p/,
+  );
+  const range = edit(TINY, "loss: mawa,", "loss: simclr, params: {temperature: -1},");
+  assert.match(
+    assertAt(
+      problemOf(range).problem,
+      posIn(range, "temperature: -1", "-1"),
+      "methods[1].params.temperature",
+    ),
+    />0/,
+  );
+  // Valid parameters of the loss are accepted, with the loss's defaults for the others.
+  const ok = parseMatrix(edit(TINY, "loss: mawa,", "loss: waco, params: {p: 1},")).spec;
+  const cell = expandMatrix(ok).find((c) => c.method === "mawa")!;
+  assert.equal(cell.spec.method.kind, "adapter");
+  if (cell.spec.method.kind === "adapter") {
+    assert.deepEqual(cell.spec.method.params, { directions: 1000, p: 1 });
+  }
+});
+
+Deno.test("matrix: duplicate ids and seeds are located at the second one", () => {
+  const method = edit(TINY, "{ id: mawa,", "{ id: ec,");
+  assert.match(
+    assertAt(problemOf(method).problem, posIn(method, "{ id: ec, kind: adapter", "ec"), "methods[1].id"),
+    /"ec" is already the id of methods\[0\]; expected a unique id/,
+  );
+  const aug = edit(
+    TINY,
+    "  - { id: rot, kind: rotation, degrees: [-180, 180] }",
+    "  - { id: rot, kind: rotation, degrees: [-180, 180] }\n  - { id: rot, kind: rotation_c4 }",
+  );
+  assert.match(
+    assertAt(
+      problemOf(aug).problem,
+      posIn(aug, "{ id: rot, kind: rotation_c4", "rot"),
+      "augmentations[1].id",
+    ),
+    /"rot" is already the id of augmentations\[0\]/,
+  );
+  // A classifier given by name has no id node: the entry itself is located.
+  const cls = edit(TINY, "  - { id: linear, kind: linear, epochs: 30 }", "  - linear\n  - linear");
+  assert.match(
+    assertAt(problemOf(cls).problem, posOf(cls, "  - linear", 4, 2), "classifiers[1].id"),
+    /"linear" is already the id of classifiers\[0\]/,
+  );
+  const seeds = edit(TINY, "seeds: [0, 1, 2]", "seeds: [0, 1, 0]");
+  assert.match(
+    assertAt(problemOf(seeds).problem, posIn(seeds, "seeds: [0, 1, 0]", "0]"), "seeds[2]"),
+    /0 is already seeds\[0\]; expected unique seeds/,
+  );
+});
+
+Deno.test("matrix: loadMatrix names the file it read in every error", async () => {
+  await using tmp = await tempDir("matrix");
+  const file = `${tmp.dir}/broken.yaml`;
+  await Deno.writeTextFile(file, edit(TINY, "seeds: [0, 1, 2]", "seeds: [0, x]"));
+  await assert.rejects(() => loadMatrix(file), (e: unknown) => {
+    assert.ok(e instanceof MatrixError);
+    assert.equal(e.file, file);
+    assert.match(
+      e.message,
+      new RegExp(
+        `^${file.replaceAll("/", "\\/")}: invalid matrix\\n  - line \\d+, column \\d+: seeds\\[1\\]`,
+      ),
+    );
+    return true;
+  });
+  await assert.rejects(() => loadMatrix(`${tmp.dir}/missing.yaml`), (e: unknown) => {
+    assert.ok(e instanceof MatrixError);
+    assert.match(e.message, /missing\.yaml: invalid matrix\n {2}- cannot read the file/);
+    return true;
+  });
+  const good = `${tmp.dir}/good.yaml`;
+  await Deno.writeTextFile(good, TINY);
+  const loaded = await loadMatrix(good);
+  assert.equal(loaded.file, await Deno.realPath(good));
+  assert.equal(loaded.text, TINY);
+});
+
+// ---- expansion and cell ids ---------------------------------------------------------------
+
+const grid = () => parseMatrix(GRID, "grid.yaml").spec;
+/** The matrix after a change to its parsed form (the text is regenerated, then re-parsed). */
+function variant(change: (m: Record<string, unknown>) => void, base = GRID): MatrixSpec {
+  const raw = parseMatrix(base).spec as unknown as Record<string, unknown>;
+  const copy = structuredClone(raw);
+  change(copy);
+  return parseMatrix(stringify(copy)).spec;
+}
+const identity = (c: Cell) =>
+  [c.dataset, c.backbone, c.augmentation, c.method, c.classifier, c.seed].join("/");
+const idsByIdentity = (cells: Cell[]) => new Map(cells.map((c) => [identity(c), c.id]));
+
+Deno.test("matrix: expansion is the cartesian product, minus exclude, within include", () => {
+  const all = expandMatrix(grid());
+  assert.equal(all.length, 2 * 3 * 2 * 3);
+  assert.equal(new Set(all.map((c) => c.id)).size, all.length, "cell ids are unique");
+  for (const c of all) assert.match(c.id, /^[0-9a-f]{16}$/);
+  // Declaration order: datasets outermost, seeds innermost.
+  assert.deepEqual(all.slice(0, 4).map(identity), [
+    "mnist/fixture/rot/ec/linear/0",
+    "mnist/fixture/rot/ec/linear/1",
+    "mnist/fixture/rot/ec/linear/2",
+    "mnist/fixture/rot/ec/mlp/0",
+  ]);
+
+  const excluded = expandMatrix(variant((m) => m.exclude = [{ method: "mawa", classifier: "mlp" }]));
+  assert.equal(excluded.length, 36 - 2 * 3);
+  assert.ok(!excluded.some((c) => c.method === "mawa" && c.classifier === "mlp"));
+
+  const twoPatterns = expandMatrix(variant((m) => m.exclude = [{ seed: 0 }, { augmentation: "noise" }]));
+  assert.equal(twoPatterns.length, 3 * 2 * 2);
+
+  const included = expandMatrix(variant((m) => m.include = [{ seed: 0 }, { method: "ec", seed: 1 }]));
+  assert.equal(included.length, 2 * 3 * 2 + 2 * 2);
+
+  const both = expandMatrix(variant((m) => {
+    m.include = [{ method: "waco" }];
+    m.exclude = [{ classifier: "linear" }];
+  }));
+  assert.deepEqual(new Set(both.map((c) => `${c.method}/${c.classifier}`)), new Set(["waco/mlp"]));
+  assert.equal(both.length, 2 * 3);
+
+  // Ids do not depend on include/exclude: the kept cells keep their ids.
+  const ids = idsByIdentity(all);
+  for (const c of both) assert.equal(c.id, ids.get(identity(c)));
+
+  // An unknown field in a pattern is an error like any other.
+  assert.throws(
+    () => parseMatrix(stringify({ ...grid(), exclude: [{ metod: "ec" }] })),
+    (e: unknown) => e instanceof MatrixError && /exclude\[0\]: unknown field\(s\) "metod"/.test(e.message),
+  );
+});
+
+Deno.test("matrix: cell ids are stable under reordering list entries and object keys", () => {
+  const ids = idsByIdentity(expandMatrix(grid()));
+  const reordered = variant((m) => {
+    (m.augmentations as unknown[]).reverse();
+    (m.methods as unknown[]).reverse();
+    (m.classifiers as unknown[]).reverse();
+    (m.seeds as unknown[]).reverse();
+    // Keys of an object in another order.
+    const method = (m.methods as Record<string, unknown>[])[0];
+    (m.methods as Record<string, unknown>[])[0] = Object.fromEntries(Object.entries(method).reverse());
+  });
+  const cells = expandMatrix(reordered);
+  assert.equal(cells.length, ids.size);
+  for (const c of cells) assert.equal(c.id, ids.get(identity(c)), identity(c));
+
+  // Names, versions, descriptions and explicit defaults change no id.
+  const cosmetic = variant((m) => {
+    m.name = "other-name";
+    m.version = "9.9.9";
+    m.description = "changed";
+    m.evaluation = { aug_draws: 5 };
+    (m.augmentations as Record<string, unknown>[])[0].degrees = [-180, 180];
+    (m.classifiers as unknown[])[0] = { id: "linear", kind: "linear", epochs: 50 };
+  });
+  for (const c of expandMatrix(cosmetic)) assert.equal(c.id, ids.get(identity(c)), identity(c));
+});
+
+Deno.test("matrix: any change that determines a result changes the cell ids it affects", () => {
+  const base = expandMatrix(grid());
+  const ids = idsByIdentity(base);
+  const changed = (spec: MatrixSpec, which: (c: Cell) => boolean) => {
+    const cells = expandMatrix(spec);
+    assert.equal(cells.length, base.length);
+    for (const c of cells) {
+      if (which(c)) assert.notEqual(c.id, ids.get(identity(c)), `${identity(c)} should change`);
+      else assert.equal(c.id, ids.get(identity(c)), `${identity(c)} should not change`);
+    }
+  };
+  const adapters = (c: Cell) => c.method !== "ec";
+  // Matrix-wide epochs: only adapters that do not set their own epochs (mawa; waco sets 5).
+  changed(variant((m) => (m.training as Record<string, unknown>).epochs = 11), (c) => c.method === "mawa");
+  changed(variant((m) => (m.training as Record<string, unknown>).hidden = 512), adapters);
+  changed(
+    variant((m) => (m.methods as Record<string, unknown>[])[2].params = { directions: 251 }),
+    (c) => c.method === "waco",
+  );
+  changed(
+    variant((m) => (m.classifiers as Record<string, unknown>[])[1].epochs = 21),
+    (c) => c.classifier === "mlp",
+  );
+  changed(
+    variant((m) => (m.augmentations as Record<string, unknown>[])[0].degrees = [-90, 90]),
+    (c) => c.augmentation === "rot",
+  );
+  changed(variant((m) => m.evaluation = { aug_draws: 4 }), () => true);
+  changed(
+    variant((m) => (m.datasets as Record<string, unknown>[])[0].train = { limit: 999 }),
+    () => true,
+  );
+  changed(
+    variant((m) =>
+      ((m.backbones as Record<string, unknown>[])[0].input as Record<string, unknown>).mean = [0.13]
+    ),
+    () => true,
+  );
+});
+
+// ---- shards and filters ------------------------------------------------------------------
+
+Deno.test("matrix: shards are disjoint, cover the matrix, are balanced and independent of list order", () => {
+  const cells = expandMatrix(grid());
+  const reordered = expandMatrix(variant((m) => {
+    (m.methods as unknown[]).reverse();
+    (m.seeds as unknown[]).reverse();
+    (m.augmentations as unknown[]).reverse();
+  }));
+  for (const count of [1, 2, 3, 4, 5, 7, 36, 40]) {
+    const shards = Array.from({ length: count }, (_, i) => shardCells(cells, i, count).map((c) => c.id));
+    const all = shards.flat();
+    assert.equal(all.length, cells.length, `N=${count}: shards cover every cell once`);
+    assert.deepEqual(new Set(all), new Set(cells.map((c) => c.id)), `N=${count}: shards cover the matrix`);
+    const sizes = shards.map((s) => s.length);
+    assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `N=${count}: sizes ${sizes}`);
+    for (let i = 0; i < count; i++) {
+      assert.deepEqual(shardCells(reordered, i, count).map((c) => c.id), shards[i], `N=${count}, I=${i}`);
+    }
+  }
+  // Sharding does not depend on what was filtered before… of the same cells, in any order.
+  assert.deepEqual(
+    shardCells([...cells].reverse(), 1, 4).map((c) => c.id),
+    shardCells(cells, 1, 4).map((c) => c.id),
+  );
+});
+
+Deno.test("matrix: --shard I/N is parsed and bad values are refused", () => {
+  assert.deepEqual(parseShard("0/4"), { index: 0, count: 4 });
+  assert.deepEqual(parseShard(" 3/4 "), { index: 3, count: 4 });
+  for (const bad of ["4/4", "1/0", "-1/2", "1", "a/b", "1/2/3", ""]) {
+    assert.throws(() => parseShard(bad), (e: unknown) => {
+      assert.ok(e instanceof RangeError);
+      assert.ok(e.message.includes(`--shard "${bad}"`), e.message);
+      assert.match(e.message, /expected I\/N with 0 ≤ I < N/);
+      return true;
+    });
+  }
+});
+
+Deno.test("matrix: --filter keeps cells matching every field, OR within a field", () => {
+  const cells = expandMatrix(grid());
+  const ec = filterCells(cells, ["method=ec"]);
+  assert.equal(ec.length, 2 * 2 * 3);
+  assert.ok(ec.every((c) => c.method === "ec"));
+  const orred = filterCells(cells, ["method=ec,waco"]);
+  assert.deepEqual(new Set(orred.map((c) => c.method)), new Set(["ec", "waco"]));
+  assert.equal(orred.length, 2 * 2 * 2 * 3);
+  const anded = filterCells(cells, ["method=ec,waco", "seed=0,2", "augmentation=noise"]);
+  assert.equal(anded.length, 2 * 2 * 2);
+  assert.ok(anded.every((c) => c.augmentation === "noise" && c.seed !== 1 && c.method !== "mawa"));
+  assert.equal(filterCells(cells, ["classifier=mlp", "dataset=mnist", "backbone=fixture"]).length, 18);
+  assert.deepEqual(filterCells(cells, []).map((c) => c.id), cells.map((c) => c.id));
+  assert.equal(filterCells(cells, ["method=nope"]).length, 0);
+  // Order is kept.
+  assert.deepEqual(ec.map((c) => c.id), cells.filter((c) => c.method === "ec").map((c) => c.id));
+
+  for (const bad of ["method", "metod=ec", "=ec", "method=", "Method=ec", "id=abc"]) {
+    assert.throws(() => filterCells(cells, [bad]), (e: unknown) => {
+      assert.ok(e instanceof RangeError);
+      assert.ok(e.message.includes(`--filter "${bad}"`), e.message);
+      assert.match(e.message, /expected FIELD=VALUE\[,VALUE\] with FIELD one of dataset, backbone/);
+      return true;
+    });
+  }
+});
