@@ -80,3 +80,7 @@ export {
   VerificationError,
   verifyDocument,
 } from "./src/results/signing.ts";
+
+// ---- leaderboard ------------------------------------------------------------------------
+export { buildLeaderboard, type BuildOptions } from "./src/leaderboard/build.ts";
+export { submitResult, type SubmitOptions } from "./src/leaderboard/submit.ts";
