@@ -83,4 +83,4 @@ export {
 
 // ---- leaderboard ------------------------------------------------------------------------
 export { buildLeaderboard, type BuildOptions } from "./src/leaderboard/build.ts";
-export { submitResult, type SubmitOptions } from "./src/leaderboard/submit.ts";
+export { type SubmitOptions, submitResult } from "./src/leaderboard/submit.ts";
