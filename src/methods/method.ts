@@ -24,6 +24,8 @@ export interface CellFeatures {
   poolViews: number;
   /** K: augmented test draws for augmented accuracy (views 0..K−1 of the test split). */
   testDraws: number;
+  /** Reports progress of a long fit (done of total steps, e.g. epochs); optional. */
+  progress?: (done: number, total: number, what: string) => void;
   /** Clean F(x) of a split, [n, d] row-major. */
   clean(split: Split): Promise<Float32Array>;
   /** F(t(a, x)) for the cell's augmentation, view `view` of a split. */

@@ -44,6 +44,7 @@ const adapter: MethodRunner = async (method, f): Promise<FittedMethod> => {
     weightDecay: t.weight_decay,
     seed: f.seed,
     backend: f.backend,
+    onEpoch: (epoch, loss) => f.progress?.(epoch + 1, t.epochs, `${method.loss} loss ${loss.toPrecision(4)}`),
   });
   const outDim = e.network.sizes[e.network.sizes.length - 1];
   return {

@@ -29,6 +29,8 @@ export interface RunContext {
   /** Directory of the matrix file: relative paths in it resolve from here. */
   baseDir: string;
   log: (message: string) => void;
+  /** Progress inside the current cell (training epochs), for the runner's progress bar. */
+  progress?: (done: number, total: number, what: string) => void;
   datasets: Map<string, Promise<Record<Split, Dataset>>>;
   backbones: Map<string, Promise<OnnxBackbone>>;
   collisions: Map<string, Promise<{ raw: number; aligned: number }>>;
@@ -113,6 +115,7 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
       })).data);
   const f: CellFeatures = {
     backend: ctx.backend,
+    progress: ctx.progress,
     seed: spec.seed,
     augmentation: aug,
     d: model.featureDim,

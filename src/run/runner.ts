@@ -150,6 +150,20 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
 
   const rows = new Map<string, ResultRow>();
   let computed = 0, resumed = 0, spent = 0;
+  // Seconds per finished cell by method: adapters cost far more than EC, so the overall ETA
+  // estimates each remaining cell from cells of its own method where it can.
+  const perMethod = new Map<string, { seconds: number; cells: number }>();
+  const remainingSeconds = (from: number): number => {
+    const mean = computed ? spent / computed : NaN;
+    let total = 0;
+    for (const c of cells.slice(from)) {
+      const m = perMethod.get(c.method);
+      total += m ? m.seconds / m.cells : mean;
+    }
+    return total;
+  };
+  // Inside a cell, a progress bar on an interactive terminal (never in logs or CI output).
+  const bar = !o.progress && Deno.stderr.isTerminal();
   try {
     for (const [i, cell] of cells.entries()) {
       const file = `${cellsDir}/${cell.id}.json`;
@@ -167,13 +181,26 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
       }
       const started = performance.now();
       say(`[${i + 1}/${cells.length}] ${label} …`);
+      ctx.progress = bar
+        ? (done, total, what) => {
+          const elapsed = (performance.now() - started) / 1000;
+          const cellEta = (elapsed / done) * (total - done);
+          const line = `  ${done}/${total} ${what}: cell ETA ${formatSeconds(cellEta)}, overall ETA ${
+            formatSeconds(cellEta + remainingSeconds(i + 1))
+          }`;
+          Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${line}`));
+        }
+        : undefined;
       const row = await runCell(cell, ctx);
+      if (bar) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
       await atomicWrite(cellsDir, `${cell.id}.json`, new TextEncoder().encode(JSON.stringify(row) + "\n"));
       rows.set(cell.id, row);
       computed++;
       const seconds = (performance.now() - started) / 1000;
       spent += seconds;
-      const eta = (spent / computed) * (cells.length - i - 1);
+      const m = perMethod.get(cell.method) ?? { seconds: 0, cells: 0 };
+      perMethod.set(cell.method, { seconds: m.seconds + seconds, cells: m.cells + 1 });
+      const eta = remainingSeconds(i + 1);
       const accs = `clean ${(100 * (row.metrics.acc_clean ?? NaN)).toFixed(2)}%, aug ${
         (100 * (row.metrics.acc_aug ?? NaN)).toFixed(2)
       }%`;
