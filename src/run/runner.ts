@@ -105,6 +105,9 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     if (logSink.file) logSink.file.writeSync(new TextEncoder().encode(line));
     else logSink.pending.push(line);
   };
+  // What ran the cells, taken before any of them runs (the tree may change while a run goes on).
+  const harness = await harnessInfo();
+  const environment = await envFingerprint(o.backend ?? "auto");
   const { backend, reason } = await selectBackend(o.backend ?? "auto");
   log(`run ${parsed.spec.name} ${parsed.spec.version} (${cells.length} cells) on ${reason}`);
   say(`invbench: ${parsed.spec.name} ${parsed.spec.version}: ${cells.length} cells; ${reason}`);
@@ -223,7 +226,11 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     cells,
     rows,
     ctx,
-    o,
+    {
+      harness,
+      environment: environment as unknown as Record<string, unknown>,
+      ...(o.key ? { signer: o.signer ?? `key ${o.key.kid}` } : {}),
+    },
   );
   const signed = o.key ? await signDocument(document as unknown as Record<string, unknown>, o.key) : document;
   await atomicWrite(out, "result.json", new TextEncoder().encode(JSON.stringify(signed, null, 2) + "\n"));
@@ -247,7 +254,7 @@ async function assemble(
   cells: readonly Cell[],
   rowsById: Map<string, ResultRow>,
   ctx: RunContext,
-  o: RunOptions,
+  meta: Pick<ResultDocument, "harness" | "environment" | "signer">,
 ): Promise<ResultDocument> {
   const rows = cells.map((c) => rowsById.get(c.id)!);
   const datasets: ResultDocument["inputs"]["datasets"] = {};
@@ -271,10 +278,10 @@ async function assemble(
   return {
     schema: RESULT_SCHEMA_ID,
     matrix: { ...plan.matrix, path: portablePath(matrixFile), spec },
-    harness: await harnessInfo(),
-    environment: { ...(await envFingerprint(o.backend ?? "auto")) } as Record<string, unknown>,
+    harness: meta.harness,
+    environment: meta.environment,
     inputs: { datasets, backbones },
-    ...(o.key ? { signer: o.signer ?? `key ${o.key.kid}` } : {}),
+    ...(meta.signer ? { signer: meta.signer } : {}),
     rows,
     summary: summarizeRows(rows),
   };
