@@ -39,24 +39,27 @@ export function convWeightToOihw(
 }
 
 /**
- * Gemm weight rows in NHWC-flatten order (row (y·W + x)·C + c) → NCHW-flatten order
- * (row (c·H + y)·W + x); the columns (outputs) stay. Result [H·W·C, out].
+ * Reorders Gemm weight rows between NHWC-flatten order (row (y·W + x)·C + c, how the tensor core
+ * flattens) and NCHW-flatten order (row (c·H + y)·W + x, how ONNX flattens); the columns
+ * (outputs) stay. `toNchw` picks the direction. Result [H·W·C, out].
  */
-export function gemmRowsNhwcToNchw(
+export function permuteGemmRows(
   w: Float32Array,
   h: number,
   wd: number,
   c: number,
   out: number,
+  toNchw: boolean,
 ): Float32Array {
   if (w.length !== h * wd * c * out) {
-    throw new RangeError(`gemmRowsNhwcToNchw: ${w.length} values; expected ${h}·${wd}·${c}·${out}`);
+    throw new RangeError(`permuteGemmRows: ${w.length} values; expected ${h}·${wd}·${c}·${out}`);
   }
   const res = new Float32Array(w.length);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < wd; x++) {
       for (let ci = 0; ci < c; ci++) {
-        const src = ((y * wd + x) * c + ci) * out, dst = ((ci * h + y) * wd + x) * out;
+        const nhwc = ((y * wd + x) * c + ci) * out, nchw = ((ci * h + y) * wd + x) * out;
+        const [src, dst] = toNchw ? [nhwc, nchw] : [nchw, nhwc];
         res.set(w.subarray(src, src + out), dst);
       }
     }
@@ -118,7 +121,7 @@ export function fixtureCnnToOnnx(
       { name: "conv1.bias", dims: [c1], data: w.conv1Bias },
       { name: "conv2.weight", dims: [c2, c1, k, k], data: convWeightToOihw(w.conv2Weight, k, k, c1, c2) },
       { name: "conv2.bias", dims: [c2], data: w.conv2Bias },
-      { name: "fc.weight", dims: [p * p * c2, d], data: gemmRowsNhwcToNchw(w.fcWeight, p, p, c2, d) },
+      { name: "fc.weight", dims: [p * p * c2, d], data: permuteGemmRows(w.fcWeight, p, p, c2, d, true) },
       { name: "fc.bias", dims: [d], data: w.fcBias },
     ],
     metadata,
@@ -151,29 +154,6 @@ export function oihwToConvWeight(
   return out;
 }
 
-/** Inverse of `gemmRowsNhwcToNchw`: rows (c·H + y)·W + x → rows (y·W + x)·C + c. */
-export function gemmRowsNchwToNhwc(
-  w: Float32Array,
-  h: number,
-  wd: number,
-  c: number,
-  out: number,
-): Float32Array {
-  if (w.length !== h * wd * c * out) {
-    throw new RangeError(`gemmRowsNchwToNhwc: ${w.length} values; expected ${h}·${wd}·${c}·${out}`);
-  }
-  const res = new Float32Array(w.length);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < wd; x++) {
-      for (let ci = 0; ci < c; ci++) {
-        const dst = ((y * wd + x) * c + ci) * out, src = ((ci * h + y) * wd + x) * out;
-        res.set(w.subarray(src, src + out), dst);
-      }
-    }
-  }
-  return res;
-}
-
 /**
  * The feature-extractor weights of a fixture CNN exported by `fixtureCnnToOnnx`, read back into
  * the tensor core's layouts (no head: features only).
@@ -196,7 +176,7 @@ export function fixtureCnnFromOnnx(bytes: Uint8Array, file = "model"): FixtureCn
     conv1Bias: get("conv1.bias", [c1]),
     conv2Weight: oihwToConvWeight(get("conv2.weight", [c2, c1, k, k]), k, k, c1, c2),
     conv2Bias: get("conv2.bias", [c2]),
-    fcWeight: gemmRowsNchwToNhwc(get("fc.weight", [p * p * c2, d]), p, p, c2, d),
+    fcWeight: permuteGemmRows(get("fc.weight", [p * p * c2, d]), p, p, c2, d, false),
     fcBias: get("fc.bias", [d]),
   };
 }
