@@ -12,25 +12,19 @@ import { linearBackboneModel } from "../src/backbone/onnx_graph.ts";
 import { FeatureCache, featureKey, listCache } from "../src/cache/feature_cache.ts";
 import { loadMnist } from "../src/data/mnist.ts";
 import { CounterRng } from "../src/rng/philox.ts";
+import { assertClose as closeWithin } from "./helpers.ts";
 
 const assert: (cond: unknown, msg?: string) => asserts cond = nodeAssert.ok;
 const assertEquals = <T>(got: T, want: T, msg?: string) => nodeAssert.deepStrictEqual(got, want, msg);
 
-function assertClose(
+/** helpers.ts's closeness check with positional tolerances: |got − want| ≤ atol + rtol·|want|. */
+const assertClose = (
   got: ArrayLike<number>,
   want: ArrayLike<number>,
   atol: number,
   rtol: number,
   what: string,
-): void {
-  assertEquals(got.length, want.length, `${what}: length`);
-  let worst = 0, at = -1;
-  for (let i = 0; i < got.length; i++) {
-    const err = Math.abs(got[i] - want[i]) - rtol * Math.abs(want[i]);
-    if (!(err <= worst)) [worst, at] = [err, i];
-  }
-  assert(worst <= atol, `${what}: [${at}] got ${got[at]}, expected ${want[at]} (excess error ${worst})`);
-}
+) => closeWithin(got, want, { atol, rtol }, what);
 
 function bytesOf(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

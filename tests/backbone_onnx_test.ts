@@ -11,6 +11,7 @@ import { preprocess, resolveInputSpec } from "../src/backbone/input_spec.ts";
 import { buildOnnxModel, ONNX_FLOAT } from "../src/onnx/model.ts";
 import { loadMnist } from "../src/data/mnist.ts";
 import { CounterRng } from "../src/rng/philox.ts";
+import { assertClose as closeWithin } from "./helpers.ts";
 
 const assert: (cond: unknown, msg?: string) => asserts cond = nodeAssert.ok;
 const assertEquals = <T>(got: T, want: T, msg?: string) => nodeAssert.deepStrictEqual(got, want, msg);
@@ -33,21 +34,14 @@ async function rejectsWith(
   throw new Error(`expected a ${cls.name}, nothing was thrown`);
 }
 
-function assertClose(
+/** helpers.ts's closeness check with positional tolerances: |got − want| ≤ atol + rtol·|want|. */
+const assertClose = (
   got: ArrayLike<number>,
   want: ArrayLike<number>,
   atol: number,
   rtol: number,
   what: string,
-): void {
-  assertEquals(got.length, want.length, `${what}: length`);
-  let worst = 0, at = -1;
-  for (let i = 0; i < got.length; i++) {
-    const err = Math.abs(got[i] - want[i]) - rtol * Math.abs(want[i]);
-    if (!(err <= worst)) [worst, at] = [err, i];
-  }
-  assert(worst <= atol, `${what}: [${at}] got ${got[at]}, expected ${want[at]} (excess error ${worst})`);
-}
+) => closeWithin(got, want, { atol, rtol }, what);
 
 const MNIST_MEAN = 0.1307, MNIST_STD = 0.3081;
 const mnist = loadMnist("test");
