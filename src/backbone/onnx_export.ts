@@ -15,23 +15,30 @@ import { readOnnxModel } from "../onnx/read.ts";
 
 // ---- layout conversions --------------------------------------------------------------------
 
-/** [KH·KW·C, OC] (im2col rows (ky·KW + kx)·C + c) → ONNX Conv weight [OC, C, KH, KW]. */
-export function convWeightToOihw(
+/**
+ * Converts a convolution weight between the tensor core's im2col layout [KH·KW·C, OC] (rows
+ * (ky·KW + kx)·C + c) and ONNX Conv's [OC, C, KH, KW]; `toOihw` picks the direction.
+ */
+export function permuteConvWeight(
   w: Float32Array,
   kh: number,
   kw: number,
   c: number,
   oc: number,
+  toOihw: boolean,
 ): Float32Array {
   if (w.length !== kh * kw * c * oc) {
-    throw new RangeError(`convWeightToOihw: ${w.length} values; expected ${kh}·${kw}·${c}·${oc}`);
+    throw new RangeError(`permuteConvWeight: ${w.length} values; expected ${kh}·${kw}·${c}·${oc}`);
   }
   const out = new Float32Array(w.length);
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
       for (let ci = 0; ci < c; ci++) {
-        const row = ((ky * kw + kx) * c + ci) * oc;
-        for (let o = 0; o < oc; o++) out[((o * c + ci) * kh + ky) * kw + kx] = w[row + o];
+        for (let o = 0; o < oc; o++) {
+          const im2col = ((ky * kw + kx) * c + ci) * oc + o, oihw = ((o * c + ci) * kh + ky) * kw + kx;
+          if (toOihw) out[oihw] = w[im2col];
+          else out[im2col] = w[oihw];
+        }
       }
     }
   }
@@ -117,9 +124,17 @@ export function fixtureCnnToOnnx(
     inputs: [{ name: FIXTURE_INPUT, dims: ["N", 1, s, s] }],
     outputs: [{ name: FIXTURE_OUTPUT, dims: ["N", d] }],
     initializers: [
-      { name: "conv1.weight", dims: [c1, 1, k, k], data: convWeightToOihw(w.conv1Weight, k, k, 1, c1) },
+      {
+        name: "conv1.weight",
+        dims: [c1, 1, k, k],
+        data: permuteConvWeight(w.conv1Weight, k, k, 1, c1, true),
+      },
       { name: "conv1.bias", dims: [c1], data: w.conv1Bias },
-      { name: "conv2.weight", dims: [c2, c1, k, k], data: convWeightToOihw(w.conv2Weight, k, k, c1, c2) },
+      {
+        name: "conv2.weight",
+        dims: [c2, c1, k, k],
+        data: permuteConvWeight(w.conv2Weight, k, k, c1, c2, true),
+      },
       { name: "conv2.bias", dims: [c2], data: w.conv2Bias },
       { name: "fc.weight", dims: [p * p * c2, d], data: permuteGemmRows(w.fcWeight, p, p, c2, d, true) },
       { name: "fc.bias", dims: [d], data: w.fcBias },
@@ -129,30 +144,6 @@ export function fixtureCnnToOnnx(
 }
 
 // ---- reading back ---------------------------------------------------------------------------
-
-/** Inverse of `convWeightToOihw`: ONNX [OC, C, KH, KW] → im2col [KH·KW·C, OC]. */
-export function oihwToConvWeight(
-  w: Float32Array,
-  kh: number,
-  kw: number,
-  c: number,
-  oc: number,
-): Float32Array {
-  if (w.length !== kh * kw * c * oc) {
-    throw new RangeError(`oihwToConvWeight: ${w.length} values; expected ${kh}·${kw}·${c}·${oc}`);
-  }
-  const out = new Float32Array(w.length);
-  for (let o = 0; o < oc; o++) {
-    for (let ci = 0; ci < c; ci++) {
-      for (let ky = 0; ky < kh; ky++) {
-        for (let kx = 0; kx < kw; kx++) {
-          out[((ky * kw + kx) * c + ci) * oc + o] = w[((o * c + ci) * kh + ky) * kw + kx];
-        }
-      }
-    }
-  }
-  return out;
-}
 
 /**
  * The feature-extractor weights of a fixture CNN exported by `fixtureCnnToOnnx`, read back into
@@ -172,9 +163,9 @@ export function fixtureCnnFromOnnx(bytes: Uint8Array, file = "model"): FixtureCn
     return t.data;
   };
   return {
-    conv1Weight: oihwToConvWeight(get("conv1.weight", [c1, 1, k, k]), k, k, 1, c1),
+    conv1Weight: permuteConvWeight(get("conv1.weight", [c1, 1, k, k]), k, k, 1, c1, false),
     conv1Bias: get("conv1.bias", [c1]),
-    conv2Weight: oihwToConvWeight(get("conv2.weight", [c2, c1, k, k]), k, k, c1, c2),
+    conv2Weight: permuteConvWeight(get("conv2.weight", [c2, c1, k, k]), k, k, c1, c2, false),
     conv2Bias: get("conv2.bias", [c2]),
     fcWeight: permuteGemmRows(get("fc.weight", [p * p * c2, d]), p, p, c2, d, false),
     fcBias: get("fc.bias", [d]),
