@@ -4,6 +4,8 @@
  * each field). The JSON Schema in schemas/matrix.v1.schema.json is generated from this file.
  */
 import { z } from "zod";
+import { LOSSES, type LossName } from "../methods/losses/index.ts";
+import type { LossSpec } from "../methods/losses/spec.ts";
 
 export const MATRIX_SCHEMA_ID = "invbench.matrix/v1";
 
@@ -107,17 +109,24 @@ const TrainingOverrides = z.strictObject({
   weight_decay: TrainingSpec.shape.weight_decay.unwrap().optional(),
 });
 
-const lossParams = {
-  mawa: z.strictObject({}),
-  waco: z.strictObject({ directions: positiveInt.default(1000), p: z.number().positive().default(2) }),
-  simclr: z.strictObject({ temperature: z.number().positive().default(0.5) }),
-  hsic: z.strictObject({ bandwidth: z.number().positive().optional() }),
-  vicreg: z.strictObject({
-    invariance: z.number().nonnegative().default(25),
-    variance: z.number().nonnegative().default(25),
-    covariance: z.number().nonnegative().default(1),
-  }),
-};
+/**
+ * The strict zod schema of a loss's parameters, derived from its LossSpec (names, defaults,
+ * bounds), so the matrix and the losses cannot disagree about them.
+ */
+function paramsSchema(spec: LossSpec) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, p] of Object.entries(spec.params)) {
+    let n = z.number().describe(p.description);
+    if (p.integer) n = n.int();
+    if (p.min !== undefined) n = p.exclusiveMin ? n.gt(p.min) : n.gte(p.min);
+    shape[name] = p.default === undefined ? n.optional() : n.default(p.default);
+  }
+  return z.strictObject(shape);
+}
+
+const lossParams = Object.fromEntries(
+  Object.entries(LOSSES).map(([name, loss]) => [name, paramsSchema(loss.spec)]),
+) as Record<LossName, ReturnType<typeof paramsSchema>>;
 
 const MethodOptions = z.discriminatedUnion("kind", [
   z.strictObject({ id, kind: z.literal("none") }),
@@ -187,9 +196,6 @@ export const MethodSpec = MethodOptions.superRefine((m, ctx) => {
     }
   }
 });
-
-/** Loss parameters with their defaults, per loss. */
-export const LOSS_PARAMS = lossParams;
 
 /** The resolved parameters of an adapter loss (defaults applied). */
 export function lossParamsOf(
