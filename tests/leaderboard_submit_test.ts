@@ -10,6 +10,7 @@ import {
 import { submitResult } from "../src/leaderboard/submit.ts";
 import { loadTracks } from "../src/leaderboard/tracks.ts";
 import { readJwks, verifyDocument } from "../src/results/signing.ts";
+import { listDir } from "./fixtures/harness.ts";
 import {
   fixture,
   jwksOf,
@@ -33,16 +34,6 @@ async function setup() {
   };
 }
 
-async function listing(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) names.push(e.name);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return names.sort();
-}
-
 async function refusal(p: Promise<unknown>): Promise<SubmissionError> {
   try {
     await p;
@@ -63,7 +54,7 @@ Deno.test("submit: a valid submission is filed under the sha256 of its canonical
     assert.match(out.hash, /^[0-9a-f]{64}$/);
     assert.equal(out.path, join(s.to, `${out.hash}.json`));
     assert.deepEqual(out.tracks, ["fixture-rotation"]);
-    assert.deepEqual(await listing(s.to), [`${out.hash}.json`]);
+    assert.deepEqual(await listDir(s.to), [`${out.hash}.json`]);
     const filed = JSON.parse(await Deno.readTextFile(out.path));
     assert.deepEqual(filed, raw);
     assert.equal(await verifyDocument(filed, s.trusted), out.kid);
@@ -85,7 +76,7 @@ Deno.test("submit: the same content again is reported as a duplicate, also when 
     const third = await submitResult(file, s);
     assert.equal(third.status, "duplicate");
     assert.notEqual(third.kid, first.kid);
-    assert.deepEqual(await listing(s.to), [`${first.hash}.json`]);
+    assert.deepEqual(await listDir(s.to), [`${first.hash}.json`]);
     // Whitespace and key order are not content.
     const reordered = join(s.dir, "reordered.json");
     const raw = await readFixture("good.json");
@@ -141,7 +132,7 @@ Deno.test("submit: refusals name their reason and file nothing", async () => {
       assert.match(e.detail, message, file);
       assert.ok(e.message.startsWith(`${file}: refused (${reason}): `), e.message);
     }
-    assert.deepEqual(await listing(s.to), []);
+    assert.deepEqual(await listDir(s.to), []);
   } finally {
     await s.cleanup();
   }
@@ -160,8 +151,8 @@ Deno.test("submit: names and fields from the submission never become paths", asy
     const raw = await signed(doc);
     await Deno.writeTextFile(file, JSON.stringify(raw));
     const out = await submitResult(file, { to: s.to, trusted: await jwksOf("trusted-a"), tracks: [track] });
-    assert.deepEqual(await listing(s.to), [`${contentHash(raw)}.json`]);
-    assert.deepEqual(await listing(s.dir), ["evil.json", "submissions"]);
+    assert.deepEqual(await listDir(s.to), [`${contentHash(raw)}.json`]);
+    assert.deepEqual(await listDir(s.dir), ["evil.json", "submissions"]);
     assert.equal(out.path, join(s.to, `${contentHash(raw)}.json`));
   } finally {
     await s.cleanup();
@@ -255,7 +246,7 @@ Deno.test("submit CLI: the process exits 3 for a tampered result", async () => {
     const err = new TextDecoder().decode(r.stderr);
     assert.equal(r.code, EXIT.verificationFailed, err);
     assert.match(err, /tampered\.json: refused \(bad-signature\)/);
-    assert.deepEqual(await listing(s.to), []);
+    assert.deepEqual(await listDir(s.to), []);
   } finally {
     await s.cleanup();
   }
