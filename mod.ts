@@ -2,17 +2,28 @@
  * invbench: the public library API. Everything a user or another tool may import is re-exported
  * here; modules under src/ not listed here are internal.
  */
-export type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "./src/tensor/backend.ts";
 export {
-  getBackend,
-  IndexTensor,
-  keep,
-  noGrad,
-  setBackend,
-  Tensor,
+  BackboneError,
+  ConfigError,
+  DataError,
+  type DataErrorPlace,
+  EXIT,
+  exitCodeOf,
+  InputError,
+  InputSpecError,
+  InvbenchError,
+  KeyFileError,
+  MatrixError,
+  ResultFormatError,
+  ResultsDifferError,
+  SubmissionError,
+  SubmissionsOmittedError,
   TensorError,
-  tidy,
-} from "./src/tensor/tensor.ts";
+  TracksError,
+  VerificationError,
+} from "./src/errors.ts";
+export type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "./src/tensor/backend.ts";
+export { getBackend, IndexTensor, keep, noGrad, setBackend, Tensor, tidy } from "./src/tensor/tensor.ts";
 export * from "./src/tensor/ops.ts";
 export { grad } from "./src/tensor/autograd.ts";
 export { AdamW, type AdamWOptions, cosineLr } from "./src/tensor/optim.ts";
@@ -39,11 +50,10 @@ export {
   loadDatasetSplits,
 } from "./src/data/registry.ts";
 export type { Dataset, FeatureDataset, Split, SplitOptions } from "./src/data/dataset.ts";
-export { DataError } from "./src/data/errors.ts";
 export { augmentBatch, augmentBatchWith, batchOf, type ImageBatch } from "./src/augment/augment.ts";
 export { type AugmentSpec, resolveSpec } from "./src/augment/spec.ts";
 export { writePreview } from "./src/augment/preview.ts";
-export { BackboneError, type BackboneInfo, OnnxBackbone } from "./src/backbone/onnx_backbone.ts";
+export { type BackboneInfo, OnnxBackbone } from "./src/backbone/onnx_backbone.ts";
 export { extractFeatures, type FeatureAugmentation, featureAugmentation } from "./src/backbone/extract.ts";
 export { clearCache, defaultCacheDir, FeatureCache, listCache } from "./src/cache/feature_cache.ts";
 export { conv2d, maxPool2d } from "./src/nn/conv2d.ts";
@@ -63,7 +73,7 @@ export { accuracy, augmentedAccuracy } from "./src/metrics/accuracy.ts";
 
 // ---- matrices, runs, results ------------------------------------------------------------
 export { MATRIX_SCHEMA_ID, type MatrixSpec } from "./src/matrix/schema.ts";
-export { loadMatrix, MatrixError, parseMatrix } from "./src/matrix/parse.ts";
+export { loadMatrix, parseMatrix } from "./src/matrix/parse.ts";
 export { type Cell, expandMatrix, filterCells, parseShard, shardCells } from "./src/matrix/expand.ts";
 export { runMatrix, type RunOptions } from "./src/run/runner.ts";
 export { reproduce } from "./src/run/reproduce.ts";
@@ -77,7 +87,6 @@ export {
   readJwks,
   readPrivateKey,
   signDocument,
-  VerificationError,
   verifyDocument,
 } from "./src/results/signing.ts";
 

@@ -4,10 +4,11 @@
  * augmented features match the augmentation + a float64 model reference, views do not depend on
  * chunking, corrupt entries are recomputed, and bad input stops before any work.
  */
+import { BackboneError } from "../src/errors.ts";
 import nodeAssert from "node:assert/strict";
 import { augmentBatch, batchOf } from "../src/augment/augment.ts";
 import { CHUNK_ROWS, extractFeatures, featureAugmentation } from "../src/backbone/extract.ts";
-import { BackboneError, OnnxBackbone } from "../src/backbone/onnx_backbone.ts";
+import { OnnxBackbone } from "../src/backbone/onnx_backbone.ts";
 import { linearBackboneModel } from "../src/backbone/onnx_graph.ts";
 import { FeatureCache, featureKey, listCache } from "../src/cache/feature_cache.ts";
 import { loadMnist } from "../src/data/mnist.ts";

@@ -3,9 +3,10 @@
  * images: features against a float64 reference, spec checks before any run, NaN rejection,
  * layouts, replication, resizing, fixed batch sizes and symbolic feature dimensions.
  */
+import { BackboneError } from "../src/errors.ts";
 import nodeAssert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { type BackboneDecl, BackboneError, OnnxBackbone } from "../src/backbone/onnx_backbone.ts";
+import { type BackboneDecl, OnnxBackbone } from "../src/backbone/onnx_backbone.ts";
 import { linearBackboneModel, type LinearBackboneOptions } from "../src/backbone/onnx_graph.ts";
 import { preprocess, resolveInputSpec } from "../src/backbone/input_spec.ts";
 import { buildOnnxModel, ONNX_FLOAT } from "../src/onnx/model.ts";

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { calculateJwkThumbprint } from "jose";
 import type { Command } from "commander";
-import { buildCli, EXIT } from "../src/cli/main.ts";
+import { buildCli } from "../src/cli/main.ts";
+import { EXIT } from "../src/errors.ts";
 import { readResult } from "../src/results/schema.ts";
 import { generateKeys, readPrivateKey, signDocument } from "../src/results/signing.ts";
 import { renderCsv, renderMarkdown } from "../src/results/table.ts";

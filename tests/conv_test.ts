@@ -3,10 +3,11 @@
  * direct convolution / pooling, gradients against central finite differences of the float64
  * reference, the index cache, errors, and webgpu against cpu (via `testBackends`).
  */
+import { TensorError } from "../src/errors.ts";
 import type { Backend } from "../src/tensor/backend.ts";
 import { grad } from "../src/tensor/autograd.ts";
 import { matmul, mul, relu, sum, tensor } from "../src/tensor/ops.ts";
-import { type Tensor, TensorError } from "../src/tensor/tensor.ts";
+import { type Tensor } from "../src/tensor/tensor.ts";
 import {
   clearConvIndexCache,
   conv2d,

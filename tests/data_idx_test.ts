@@ -1,9 +1,9 @@
 // IDX reader: every element type and rank round-trips, decoding is big-endian, and each kind of
 // corrupt file (written for real into a temp dir, several cut from the real MNIST files) fails
 // with an error naming the file and the byte offset or field.
+import { DataError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DataError } from "../src/data/errors.ts";
 import { encodeIdx, type IdxDType, parseIdx, readIdx } from "../src/data/idx.ts";
 import { gzipSync } from "node:zlib";
 import { IDX_FILES, mnistDataDir, readIdxDir, readIdxPair } from "../src/data/mnist.ts";

@@ -1,9 +1,9 @@
 // The packaged datasets as read from node_modules: counts, shapes, first labels against the
 // published files, label histograms, and hashes that cover exactly the bytes read.
+import { DataError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fashionMnistDir, loadFashionMnistSplits, parseFashionClass } from "../src/data/fashion_mnist.ts";
-import { DataError } from "../src/data/errors.ts";
 import { IDX_FILES, loadMnist, mnistDataDir } from "../src/data/mnist.ts";
 import { loadDataset } from "../src/data/registry.ts";
 import { sha256Hex } from "../src/data/source_file.ts";

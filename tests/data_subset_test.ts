@@ -1,5 +1,6 @@
 // `limit` and the stratified subset: deterministic by seed, class proportions within 1 of exact,
 // different across seeds, and recorded in the content hash.
+import { ConfigError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import type { Dataset } from "../src/data/dataset.ts";
 import { selectIndices, stratifiedIndices } from "../src/data/dataset.ts";
@@ -23,9 +24,9 @@ Deno.test("limit keeps the first N in source order", () => {
   assert.equal(loadMnist("test", { limit: 1e6 }).n, 10000, "a limit above n keeps everything");
   assert.throws(
     () => selectIndices(full.labels, 10, "train", { limit: 0 }),
-    /train.limit 0: expected a positive integer/,
+    /train.limit: 0: expected a positive integer/,
   );
-  assert.throws(() => selectIndices(full.labels, 10, "train", { limit: 2.5 }), RangeError);
+  assert.throws(() => selectIndices(full.labels, 10, "train", { limit: 2.5 }), ConfigError);
 });
 
 Deno.test("stratified subset: class counts within 1 of exact, rows match the full split", () => {

@@ -1,8 +1,8 @@
+import { InputError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildLeaderboard } from "../src/leaderboard/build.ts";
 import { contentHash } from "../src/leaderboard/check.ts";
-import { LeaderboardInputError } from "../src/leaderboard/errors.ts";
 import { submitResult } from "../src/leaderboard/submit.ts";
 import { loadTracks } from "../src/leaderboard/tracks.ts";
 import { readJwks } from "../src/results/signing.ts";
@@ -88,7 +88,7 @@ Deno.test("build: refuses a non-empty output directory that holds no earlier bui
   const dir = await Deno.makeTempDir({ prefix: "invbench-build-" });
   try {
     await Deno.writeTextFile(join(dir, "precious.txt"), "keep me");
-    await assert.rejects(() => build([SUBMISSIONS], dir), LeaderboardInputError);
+    await assert.rejects(() => build([SUBMISSIONS], dir), InputError);
     assert.equal(await Deno.readTextFile(join(dir, "precious.txt")), "keep me");
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildCli, EXIT, exitCodeOf } from "../src/cli/main.ts";
+import { buildCli } from "../src/cli/main.ts";
+import { EXIT, exitCodeOf } from "../src/errors.ts";
 import { buildLeaderboard } from "../src/leaderboard/build.ts";
 import { submitResult } from "../src/leaderboard/submit.ts";
 import { parseTracks } from "../src/leaderboard/tracks.ts";

@@ -1,12 +1,8 @@
+import { EXIT, exitCodeOf, SubmissionError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildCli, EXIT, exitCodeOf } from "../src/cli/main.ts";
-import {
-  checkSubmission,
-  contentHash,
-  type RefusalReason,
-  SubmissionError,
-} from "../src/leaderboard/check.ts";
+import { buildCli } from "../src/cli/main.ts";
+import { checkSubmission, contentHash, type RefusalReason } from "../src/leaderboard/check.ts";
 import { submitResult } from "../src/leaderboard/submit.ts";
 import { loadTracks } from "../src/leaderboard/tracks.ts";
 import { readJwks, verifyDocument } from "../src/results/signing.ts";

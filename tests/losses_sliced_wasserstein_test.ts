@@ -2,6 +2,7 @@
  * Sliced Wasserstein: the plain-function API against POT 0.8.2 golden values
  * (tests/golden/make_sliced_wasserstein.py), the tensor version's properties, and its errors.
  */
+import { TensorError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import {
   directionsTensor,
@@ -11,7 +12,7 @@ import {
   swDistance,
 } from "../src/methods/sliced_wasserstein.ts";
 import { tensor } from "../src/tensor/ops.ts";
-import { TensorError, tidy } from "../src/tensor/tensor.ts";
+import { tidy } from "../src/tensor/tensor.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 import { cpuBackend, normals } from "./golden/losses_backends.ts";
 import * as ref from "./golden/losses_reference.ts";

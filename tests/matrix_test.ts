@@ -2,10 +2,11 @@
  * Matrix v1: parsing with defaults, errors that name file, line, column, field and expectation,
  * expansion with include/exclude, stable cell ids, shards and --filter.
  */
+import { InputError, MatrixError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { type Cell, expandMatrix, filterCells, parseShard, shardCells } from "../src/matrix/expand.ts";
-import { loadMatrix, MatrixError, parseMatrix } from "../src/matrix/parse.ts";
+import { loadMatrix, parseMatrix } from "../src/matrix/parse.ts";
 import type { MatrixSpec } from "../src/matrix/schema.ts";
 import { fixture, tempDir } from "./fixtures/harness.ts";
 
@@ -499,7 +500,7 @@ Deno.test("matrix: --shard I/N is parsed and bad values are refused", () => {
   assert.deepEqual(parseShard(" 3/4 "), { index: 3, count: 4 });
   for (const bad of ["4/4", "1/0", "-1/2", "1", "a/b", "1/2/3", ""]) {
     assert.throws(() => parseShard(bad), (e: unknown) => {
-      assert.ok(e instanceof RangeError);
+      assert.ok(e instanceof InputError);
       assert.ok(e.message.includes(`--shard "${bad}"`), e.message);
       assert.match(e.message, /expected I\/N with 0 ≤ I < N/);
       return true;
@@ -526,7 +527,7 @@ Deno.test("matrix: --filter keeps cells matching every field, OR within a field"
 
   for (const bad of ["method", "metod=ec", "=ec", "method=", "Method=ec", "id=abc"]) {
     assert.throws(() => filterCells(cells, [bad]), (e: unknown) => {
-      assert.ok(e instanceof RangeError);
+      assert.ok(e instanceof InputError);
       assert.ok(e.message.includes(`--filter "${bad}"`), e.message);
       assert.match(e.message, /expected FIELD=VALUE\[,VALUE\] with FIELD one of dataset, backbone/);
       return true;

@@ -3,12 +3,13 @@
  * with the committed key, a changed number does not, it heads a leaderboard built with a worse
  * and a tampered submission, and a sample of its cells reproduces on this machine.
  */
+import { VerificationError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { buildLeaderboard } from "../src/leaderboard/build.ts";
 import { sha256Hex } from "../src/matrix/expand.ts";
 import { DEFAULT_TOLERANCE } from "../src/results/compare.ts";
 import { readResult, type ResultDocument } from "../src/results/schema.ts";
-import { readJwks, signDocument, VerificationError, verifyDocument } from "../src/results/signing.ts";
+import { readJwks, signDocument, verifyDocument } from "../src/results/signing.ts";
 import { summarizeRows } from "../src/results/table.ts";
 import { reproduce } from "../src/run/reproduce.ts";
 import { fixtureKey } from "./fixtures/leaderboard/helpers.ts";

@@ -3,8 +3,8 @@
  * rasteriser, so `auto` must pick cpu and say why; the assertions follow whatever adapter the
  * machine has, and are strict about the llvmpipe case.
  */
+import { TensorError } from "../src/errors.ts";
 import { describeAdapter, selectBackend } from "../src/tensor/select.ts";
-import { TensorError } from "../src/tensor/tensor.ts";
 import { add, tensor } from "../src/tensor/ops.ts";
 
 const adapter = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" }) ?? null;

@@ -2,6 +2,7 @@
  * Signing and verification of result documents with real Ed25519 keys: a valid signature
  * verifies; every forgery is refused with its own reason and message.
  */
+import { VerificationError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import canonicalize from "canonicalize";
@@ -14,7 +15,6 @@ import {
   SIGNATURE_TYPE,
   signDocument,
   signedBytes,
-  VerificationError,
   verifyDocument,
   type VerifyFailure,
   writePrivateKey,

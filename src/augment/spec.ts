@@ -3,6 +3,7 @@
  * names are the matrix schema's (src/matrix/schema.ts `AugmentationSpec`), so a parsed matrix entry
  * can be passed as is; every field is optional here and defaults to the protocol value.
  */
+import { ConfigError } from "../errors.ts";
 
 type Range = readonly [number, number];
 
@@ -66,8 +67,9 @@ export const DEFAULTS = {
 
 function range(kind: string, field: string, r: Range, check: (v: number) => boolean, what: string): Range {
   if (!Array.isArray(r) || r.length !== 2 || !(r[0] <= r[1]) || !check(r[0]) || !check(r[1])) {
-    throw new RangeError(
-      `augmentation ${kind}.${field} ${JSON.stringify(r)}: expected [lo, hi] with lo ≤ hi, ${what}`,
+    throw new ConfigError(
+      `augmentation ${kind}.${field}`,
+      `${JSON.stringify(r)}: expected [lo, hi] with lo ≤ hi, ${what}`,
     );
   }
   return [r[0], r[1]];
@@ -92,8 +94,9 @@ export function resolveSpec(spec: AugmentSpec): ResolvedSpec {
       const t = spec.translate ?? d.translate;
       const [tx, ty] = typeof t === "number" ? [t, t] : t;
       if (!(tx >= 0 && tx <= 1 && ty >= 0 && ty <= 1)) {
-        throw new RangeError(
-          `augmentation affine.translate ${JSON.stringify(t)}: expected fractions of the size in [0, 1]`,
+        throw new ConfigError(
+          "augmentation affine.translate",
+          `${JSON.stringify(t)}: expected fractions of the size in [0, 1]`,
         );
       }
       return {
@@ -114,7 +117,7 @@ export function resolveSpec(spec: AugmentSpec): ResolvedSpec {
     case "gaussian_noise": {
       const std = spec.std ?? DEFAULTS.gaussian_noise.std;
       if (!(std >= 0 && finite(std))) {
-        throw new RangeError(`augmentation gaussian_noise.std ${std}: expected a finite σ ≥ 0`);
+        throw new ConfigError("augmentation gaussian_noise.std", `${std}: expected a finite σ ≥ 0`);
       }
       return { kind: "gaussian_noise", std };
     }
@@ -127,8 +130,9 @@ export function resolveSpec(spec: AugmentSpec): ResolvedSpec {
       };
     }
     default:
-      throw new RangeError(
-        `augmentation kind ${
+      throw new ConfigError(
+        "augmentation kind",
+        `${
           JSON.stringify((spec as { kind: unknown }).kind)
         }: expected identity, rotation, rotation_c4, rotation_c8, affine, gaussian_noise or resized_crop`,
       );

@@ -18,13 +18,13 @@
  * Shapes are checked against the backbone's spec before the cache is consulted or any image is
  * augmented; augmented extractions run in chunks of CHUNK_ROWS images so memory stays bounded.
  */
+import { BackboneError } from "../errors.ts";
 import { augmentBatch, batchOf } from "../augment/augment.ts";
 import { type AugmentSpec, resolveSpec } from "../augment/spec.ts";
 import { describeIndices, type FeatureCache, type FeatureKeyFields } from "../cache/feature_cache.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { preprocess, type ResolvedInputSpec, specForKey } from "./input_spec.ts";
 import {
-  BackboneError,
   type ImageBatch,
   ONNX_RUNTIME,
   type OnnxBackbone,

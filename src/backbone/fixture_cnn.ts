@@ -16,10 +16,10 @@
  * tensor core pools before the ReLU (a quarter of the elementwise work) while the ONNX graph uses
  * the conventional Conv → Relu → MaxPool order; the outputs are identical.
  */
+import { TensorError } from "../errors.ts";
 import type { Backend } from "../tensor/backend.ts";
 import { add, matmul, param, relu, reshape } from "../tensor/ops.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { TensorError } from "../tensor/tensor.ts";
 import { initLinear, type Linear } from "../nn/mlp.ts";
 import { conv2d, flattenNhwc, maxPool2d, type Nhwc, nhwc } from "../nn/conv2d.ts";
 

@@ -1,3 +1,4 @@
+import { InputSpecError } from "../errors.ts";
 /**
  * What a frozen backbone expects as input, and the preprocessing that turns dataset images
  * ([n, c, h, w] NCHW; uint8 0–255 read as value / 255, float32 taken as stored, normally [0, 1])
@@ -35,11 +36,6 @@ export interface ResolvedInputSpec {
   resize: ResizePolicy;
   mean: number[];
   std: number[];
-}
-
-/** Raised for an invalid spec or images that do not fit it. */
-export class InputSpecError extends Error {
-  override name = "InputSpecError";
 }
 
 function isPositiveInt(v: unknown): v is number {

@@ -12,23 +12,18 @@
  * rejects NaN/±Inf features with the image's index, and draws a progress bar on stderr only when
  * stderr is a terminal or a `progress` callback is given.
  */
+import { BackboneError, InputSpecError } from "../errors.ts";
 import { createHash } from "node:crypto";
 import * as ort from "onnxruntime-node";
 import {
   checkImageShape,
   formatShape,
-  InputSpecError,
   preprocess,
   type ResolvedInputSpec,
   resolveInputSpec,
   specShape,
 } from "./input_spec.ts";
 import type { InputSpec } from "./input_spec.ts";
-
-/** Raised when a model does not fit its spec, fails to load or run, or yields non-finite features. */
-export class BackboneError extends Error {
-  override name = "BackboneError";
-}
 
 /** A backbone as declared in a matrix (`backbones[]`). */
 export interface BackboneDecl {

@@ -4,24 +4,20 @@
  *   3 verification failed (signature, key, algorithm) · 4 results differ (compare, reproduce)
  */
 import { Command, CommanderError, Option } from "commander";
+import { EXIT, exitCodeOf, InputError, ResultsDifferError, SubmissionsOmittedError } from "../errors.ts";
 import { batchOf } from "../augment/augment.ts";
 import { writePreview } from "../augment/preview.ts";
-import { BackboneError } from "../backbone/onnx_backbone.ts";
 import { clearCache, listCache } from "../cache/feature_cache.ts";
-import { DataError } from "../data/errors.ts";
 import { loadDatasetSplits } from "../data/registry.ts";
 import { parseShard } from "../matrix/expand.ts";
-import { MatrixError } from "../matrix/parse.ts";
 import { AugmentationSpec, DatasetSpec } from "../matrix/schema.ts";
 import { compareResults, DEFAULT_TOLERANCE, formatComparison } from "../results/compare.ts";
-import { readResult, ResultFormatError } from "../results/schema.ts";
+import { readResult } from "../results/schema.ts";
 import {
   generateKeys,
   type KeyFile,
-  KeyFileError,
   readJwks,
   readPrivateKey,
-  VerificationError,
   verifyDocument,
   writePrivateKey,
 } from "../results/signing.ts";
@@ -31,22 +27,11 @@ import { LOCAL_SIGNER, localKey } from "../run/local_key.ts";
 import { reproduce } from "../run/reproduce.ts";
 import { runMatrix } from "../run/runner.ts";
 import { BACKEND_KINDS } from "../tensor/select.ts";
-import { TensorError } from "../tensor/tensor.ts";
 // ---- leaderboard (submit, leaderboard build) ----
 import { buildLeaderboard } from "../leaderboard/build.ts";
-import { readTrustedKeys, SIGNATURE_REASONS, SubmissionError } from "../leaderboard/check.ts";
-import { LeaderboardInputError } from "../leaderboard/errors.ts";
+import { readTrustedKeys } from "../leaderboard/check.ts";
 import { describeOutcome, submitResult } from "../leaderboard/submit.ts";
-import { loadTracks, TracksError } from "../leaderboard/tracks.ts";
-
-export const EXIT = { ok: 0, failure: 1, invalidInput: 2, verificationFailed: 3, mismatch: 4 } as const;
-
-/** An error that carries its exit code. */
-export class ExitError extends Error {
-  constructor(readonly code: number, message: string) {
-    super(message);
-  }
-}
+import { loadTracks } from "../leaderboard/tracks.ts";
 
 async function readDocument(
   path: string,
@@ -55,8 +40,7 @@ async function readDocument(
   try {
     raw = JSON.parse(await Deno.readTextFile(path));
   } catch (e) {
-    throw new ExitError(
-      EXIT.invalidInput,
+    throw new InputError(
       `${path}: cannot read a JSON result document: ${(e as Error).message}`,
     );
   }
@@ -139,11 +123,11 @@ export function buildCli(): Command {
     .action(async (a: string, b: string, opts) => {
       const tol = { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) };
       if (!(tol.absolute >= 0) || !(tol.seedSd >= 0)) {
-        throw new ExitError(EXIT.invalidInput, "tolerances must be ≥ 0");
+        throw new InputError("tolerances must be ≥ 0");
       }
       const c = compareResults((await readDocument(a)).doc, (await readDocument(b)).doc, tol);
       console.log(formatComparison(c));
-      if (!c.agree) throw new ExitError(EXIT.mismatch, "results differ");
+      if (!c.agree) throw new ResultsDifferError("results differ");
     });
 
   program
@@ -170,7 +154,7 @@ export function buildCli(): Command {
         tolerance: { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) },
       });
       console.log(formatComparison(c));
-      if (!c.agree) throw new ExitError(EXIT.mismatch, "the re-run cells differ from the result");
+      if (!c.agree) throw new ResultsDifferError("the re-run cells differ from the result");
     });
 
   const keys = program.command("keys").description("signing keys");
@@ -255,7 +239,7 @@ export function buildCli(): Command {
       const ds = DatasetSpec.parse(JSON.parse(opts.dataset));
       const aug = AugmentationSpec.parse(JSON.parse(opts.augmentation));
       const test = loadDatasetSplits({ ...ds, id: ds.id }).test;
-      if (test.kind !== "images") throw new ExitError(EXIT.invalidInput, "preview needs an image dataset");
+      if (test.kind !== "images") throw new InputError("preview needs an image dataset");
       const rows = Array.from({ length: Math.min(Number(opts.images), test.n) }, (_, i) => i);
       const { images, indices } = batchOf(test, rows);
       const size = writePreview(opts.out, images, indices, aug, Number(opts.seed), "test", {
@@ -267,19 +251,6 @@ export function buildCli(): Command {
   // ---- leaderboard: `submit` and `leaderboard build` (src/leaderboard/) ---------------------------
   // A refused submission exits 3 when its signature or key is at fault, 2 when its document or
   // track is; a bad keys file, tracks file or output directory exits 2.
-  const leaderboardExit = (e: unknown): unknown => {
-    if (e instanceof SubmissionError) {
-      return new ExitError(
-        SIGNATURE_REASONS.includes(e.reason) ? EXIT.verificationFailed : EXIT.invalidInput,
-        e.message,
-      );
-    }
-    if (e instanceof TracksError || e instanceof LeaderboardInputError || e instanceof Deno.errors.NotFound) {
-      return new ExitError(EXIT.invalidInput, (e as Error).message);
-    }
-    return e;
-  };
-
   program
     .command("submit")
     .description(
@@ -290,16 +261,12 @@ export function buildCli(): Command {
     .option("--keys <jwks>", "trusted public keys (JWKS)", "results/trusted_keys.jwks")
     .option("--tracks <file>", "leaderboard tracks", "leaderboard/tracks.yaml")
     .action(async (path: string, opts) => {
-      try {
-        const outcome = await submitResult(path, {
-          to: opts.to,
-          trusted: await readTrustedKeys(opts.keys),
-          tracks: (await loadTracks(opts.tracks)).tracks,
-        });
-        console.log(describeOutcome(path, outcome));
-      } catch (e) {
-        throw leaderboardExit(e);
-      }
+      const outcome = await submitResult(path, {
+        to: opts.to,
+        trusted: await readTrustedKeys(opts.keys),
+        tracks: (await loadTracks(opts.tracks)).tracks,
+      });
+      console.log(describeOutcome(path, outcome));
     });
 
   const leaderboard = program.command("leaderboard").description("the static leaderboard site");
@@ -312,22 +279,15 @@ export function buildCli(): Command {
     .option("--out <dir>", "site directory (replaced when it holds an earlier build)", "runs/leaderboard")
     .option("--strict", "exit 3 when any submission was left out")
     .action(async (opts) => {
-      try {
-        const r = await buildLeaderboard({
-          submissions: opts.submissions,
-          keys: opts.keys,
-          tracks: opts.tracks,
-          out: opts.out,
-          say: (line) => console.log(line),
-        });
-        if (opts.strict && r.omitted.length) {
-          throw new ExitError(
-            EXIT.verificationFailed,
-            `${r.omitted.length} submission(s) left out (--strict)`,
-          );
-        }
-      } catch (e) {
-        throw leaderboardExit(e);
+      const r = await buildLeaderboard({
+        submissions: opts.submissions,
+        keys: opts.keys,
+        tracks: opts.tracks,
+        out: opts.out,
+        say: (line) => console.log(line),
+      });
+      if (opts.strict && r.omitted.length) {
+        throw new SubmissionsOmittedError(`${r.omitted.length} submission(s) left out (--strict)`);
       }
     });
   // ---- end of leaderboard commands -----------------------------------------------------------------
@@ -346,28 +306,24 @@ async function addToJwks(path: string, k: KeyFile): Promise<void> {
   await Deno.writeTextFile(path, JSON.stringify(jwks, null, 2) + "\n");
 }
 
-/** The exit code for an error thrown by a command. */
-export function exitCodeOf(e: unknown): number {
-  if (e instanceof ExitError) return e.code;
-  if (e instanceof VerificationError) return EXIT.verificationFailed;
-  if (
-    e instanceof MatrixError || e instanceof ResultFormatError || e instanceof DataError ||
-    e instanceof BackboneError || e instanceof TensorError || e instanceof RangeError ||
-    e instanceof SyntaxError || e instanceof KeyFileError ||
-    // A file named on the command line that is missing, in the way, or not readable.
-    e instanceof Deno.errors.NotFound || e instanceof Deno.errors.AlreadyExists ||
-    e instanceof Deno.errors.IsADirectory || e instanceof Deno.errors.PermissionDenied
-  ) return EXIT.invalidInput;
-  return EXIT.failure;
-}
-
-if (import.meta.main) {
+/**
+ * Runs the command line on `args` and returns its exit code: invbench's own errors print their
+ * message; any other error is a bug and prints its stack (exit 1).
+ */
+export async function runCli(
+  args: readonly string[],
+  program: Command = buildCli(),
+  printError: (text: string) => void = console.error,
+): Promise<number> {
   try {
-    await buildCli().parseAsync(Deno.args, { from: "user" });
+    await program.parseAsync([...args], { from: "user" });
+    return EXIT.ok;
   } catch (e) {
-    if (e instanceof CommanderError) Deno.exit(e.exitCode === 0 ? EXIT.ok : EXIT.invalidInput);
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.invalidInput;
     const code = exitCodeOf(e);
-    console.error(`invbench: ${code === EXIT.failure ? (e as Error).stack : (e as Error).message}`);
-    Deno.exit(code);
+    printError(`invbench: ${code === EXIT.failure ? (e as Error).stack : (e as Error).message}`);
+    return code;
   }
 }
+
+if (import.meta.main) Deno.exit(await runCli(Deno.args));

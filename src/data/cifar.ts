@@ -5,8 +5,8 @@
  * - CIFAR-10: 1 label byte (0..9); train = data_batch_1..5.bin (50000), test = test_batch.bin (10000).
  * - CIFAR-100: 2 label bytes, coarse (0..19) then fine (0..99); train.bin (50000), test.bin (10000).
  */
+import { DataError } from "../errors.ts";
 import { join } from "node:path";
-import { DataError } from "./errors.ts";
 import { type Dataset, finishImages, type RawSplit, type Split, type SplitOptions } from "./dataset.ts";
 import { readSourceFile } from "./source_file.ts";
 import type { FileRecord } from "./source_file.ts";

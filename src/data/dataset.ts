@@ -8,8 +8,8 @@
  * (other IDX types, NPY, safetensors) are Float32Array with the values as stored. Augmentation
  * (src/augment) maps uint8 to [0, 1] by /255 itself.
  */
+import { ConfigError, DataError } from "../errors.ts";
 import { CounterRng } from "../rng/philox.ts";
-import { DataError } from "./errors.ts";
 import { type FileRecord, sha256Hex } from "./source_file.ts";
 
 export type Split = "train" | "test";
@@ -116,7 +116,7 @@ export function selectIndices(
   const n = labels.length;
   const { limit, stratified_seed: seed } = options;
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0)) {
-    throw new RangeError(`${split}.limit ${limit}: expected a positive integer`);
+    throw new ConfigError(`${split}.limit`, `${limit}: expected a positive integer`);
   }
   const k = Math.min(limit ?? n, n);
   if (seed === undefined) return Int32Array.from({ length: k }, (_, i) => i);

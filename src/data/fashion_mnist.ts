@@ -15,9 +15,9 @@
  * classes are interleaved round-robin (example i is image ⌊i/10⌋ of class i mod 10), so `limit`
  * keeps classes balanced. For the official files use source `idx` on Zalando's release.
  */
+import { DataError } from "../errors.ts";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { DataError } from "./errors.ts";
 import { type Dataset, finishImages, type RawSplit, type Split } from "./dataset.ts";
 import type { PackagedOptions } from "./mnist.ts";
 import { type FileRecord, readSourceFile } from "./source_file.ts";

@@ -4,7 +4,7 @@
  * The file must hold exactly the bytes the header implies: a short file is truncated and a long one
  * is not what its header says, and both are errors rather than silently read.
  */
-import { DataError } from "./errors.ts";
+import { DataError } from "../errors.ts";
 import { readSourceFile, type SourceFile } from "./source_file.ts";
 
 /** IDX element types by their type code (byte 2). */

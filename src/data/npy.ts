@@ -7,7 +7,7 @@
  * Python dict literal {'descr': ..., 'fortran_order': ..., 'shape': (...)} (latin-1; UTF-8 in v3),
  * then the raw data.
  */
-import { DataError } from "./errors.ts";
+import { DataError } from "../errors.ts";
 import { type FileRecord, readSourceFile } from "./source_file.ts";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY

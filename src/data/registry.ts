@@ -4,6 +4,7 @@
  * source, path, train/test {limit, stratified_seed}); the extra fields below are for sources that
  * need more than a directory.
  */
+import { DataError } from "../errors.ts";
 import { join } from "node:path";
 import { loadCifar10, loadCifar100 } from "./cifar.ts";
 import {
@@ -16,7 +17,6 @@ import {
   type Split,
   type SplitOptions,
 } from "./dataset.ts";
-import { DataError } from "./errors.ts";
 import { loadFashionMnistSplits } from "./fashion_mnist.ts";
 import { IDX_FILES, loadMnist, readIdxPair } from "./mnist.ts";
 import { readNpyLabels, readNpyMatrix } from "./npy.ts";

@@ -5,7 +5,7 @@
  * (offsets within the buffer, end − begin = elements × dtype size, no overlaps or holes, as the
  * reference implementation requires), so a corrupt file fails at open with the tensor named.
  */
-import { DataError } from "./errors.ts";
+import { DataError } from "../errors.ts";
 import { copyLittleEndianF32 } from "./npy.ts";
 import { type FileRecord, readSourceFile } from "./source_file.ts";
 

@@ -2,9 +2,9 @@
  * Reading a dataset file whole, and recording what was read: every loader goes through here so a
  * dataset's `files` list and `contentHash` cover exactly the bytes that were parsed.
  */
+import { DataError } from "../errors.ts";
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
-import { DataError } from "./errors.ts";
 
 /** One file a dataset was read from. */
 export interface FileRecord {

@@ -5,8 +5,8 @@
  * source, and shift labels to 0..9. (The 100000-image `unlabeled_X.bin` has no labels and is not
  * loaded here.)
  */
+import { DataError } from "../errors.ts";
 import { join } from "node:path";
-import { DataError } from "./errors.ts";
 import { type Dataset, finishImages, type Split, type SplitOptions } from "./dataset.ts";
 import { readSourceFile } from "./source_file.ts";
 

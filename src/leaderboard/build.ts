@@ -10,11 +10,11 @@
  * Output names come only from content hashes and track ids; the build is deterministic (no
  * timestamps), so two builds from the same inputs are byte-identical.
  */
+import { InputError, SubmissionError } from "../errors.ts";
 import { join } from "node:path";
-import { type CheckedSubmission, checkSubmissionFile, readTrustedKeys, SubmissionError } from "./check.ts";
+import { type CheckedSubmission, checkSubmissionFile, readTrustedKeys } from "./check.ts";
 import { collectSubmissionFiles, SITE_MARKER } from "./collect.ts";
 import { detailPage } from "./detail_page.ts";
-import { LeaderboardInputError } from "./errors.ts";
 import { shortHash } from "./format.ts";
 import { indexPage, type Omission } from "./index_page.ts";
 import { renderLeaderboardMarkdown } from "./markdown.ts";
@@ -50,7 +50,7 @@ async function prepareOut(out: string): Promise<void> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   if (entries.length && !entries.includes(SITE_MARKER)) {
-    throw new LeaderboardInputError(
+    throw new InputError(
       `${out} is not empty and holds no earlier leaderboard build (${SITE_MARKER}); choose an empty or new --out directory`,
     );
   }

@@ -4,18 +4,11 @@
  * summary is what its rows give, and which belongs to at least one track. A failure is a
  * `SubmissionError` whose `reason` names the check.
  */
+import { InputError, ResultFormatError, SubmissionError, VerificationError } from "../errors.ts";
 import { sha256Hex } from "../matrix/expand.ts";
-import { readResult, type ResultDocument, ResultFormatError } from "../results/schema.ts";
-import {
-  type Jwks,
-  readJwks,
-  signedBytes,
-  VerificationError,
-  verifyDocument,
-  type VerifyFailure,
-} from "../results/signing.ts";
+import { readResult, type ResultDocument } from "../results/schema.ts";
+import { type Jwks, readJwks, signedBytes, verifyDocument, type VerifyFailure } from "../results/signing.ts";
 import { summarizeRows } from "../results/table.ts";
-import { LeaderboardInputError } from "./errors.ts";
 import { explainNoTrack, matchTracks, type Track } from "./tracks.ts";
 
 export type RefusalReason =
@@ -25,22 +18,6 @@ export type RefusalReason =
   | "inconsistent-summary"
   | "no-track"
   | "duplicate";
-
-/** Reasons that are about the signature or the key (the others are about the document). */
-export const SIGNATURE_REASONS: readonly RefusalReason[] = [
-  "missing-signature",
-  "malformed-signature",
-  "bad-algorithm",
-  "untrusted-key",
-  "bad-signature",
-];
-
-export class SubmissionError extends Error {
-  constructor(readonly reason: RefusalReason, readonly file: string, readonly detail: string) {
-    super(`${file}: refused (${reason}): ${detail}`);
-    this.name = "SubmissionError";
-  }
-}
 
 export interface CheckedSubmission {
   /** Where it was read from (a local path, never derived from the document). */
@@ -156,12 +133,12 @@ export async function checkSubmissionFile(
   return checkSubmission(text, file, trusted, tracks);
 }
 
-/** Reads the trusted keys (a JWKS of public Ed25519 keys); any problem is a LeaderboardInputError. */
+/** Reads the trusted keys (a JWKS of public Ed25519 keys); any problem is a InputError. */
 export async function readTrustedKeys(path: string): Promise<Jwks> {
   try {
     return await readJwks(path);
   } catch (e) {
     const message = (e as Error).message;
-    throw new LeaderboardInputError(message.startsWith(path) ? message : `${path}: ${message}`);
+    throw new InputError(message.startsWith(path) ? message : `${path}: ${message}`);
   }
 }

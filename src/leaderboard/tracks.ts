@@ -5,6 +5,7 @@
  * a method whose clean accuracy lies more than that below the no-adapter baseline (EC) of the
  * same submission is marked as breaking "do not alter F".
  */
+import { TracksError } from "../errors.ts";
 import { isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { ResultDocument } from "../results/schema.ts";
@@ -40,13 +41,6 @@ export const TracksFile = z.strictObject({
 
 export type Track = z.infer<typeof Track>;
 export type TracksFile = z.infer<typeof TracksFile>;
-
-export class TracksError extends Error {
-  constructor(readonly file: string, readonly problems: readonly string[]) {
-    super(`${file}: invalid tracks file\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "TracksError";
-  }
-}
 
 function describePath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("") ||

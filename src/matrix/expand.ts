@@ -3,6 +3,7 @@
  * gives each cell a stable id (the hash of its fully resolved spec), and partitions cells into
  * shards. A cell's id changes exactly when something that determines its result changes.
  */
+import { InputError } from "../errors.ts";
 import canonicalize from "canonicalize";
 import { createHash } from "node:crypto";
 import {
@@ -107,7 +108,7 @@ export function parseShard(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN, count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || index >= count) {
-    throw new RangeError(`--shard "${text}": expected I/N with 0 ≤ I < N, e.g. 0/4`);
+    throw new InputError(`--shard "${text}": expected I/N with 0 ≤ I < N, e.g. 0/4`);
   }
   return { index, count };
 }
@@ -133,7 +134,7 @@ export function filterCells(cells: readonly Cell[], filters: readonly string[]):
     const m = /^([a-z]+)=(.+)$/.exec(f);
     const field = m?.[1] as (typeof FILTER_FIELDS)[number];
     if (!m || !FILTER_FIELDS.includes(field)) {
-      throw new RangeError(
+      throw new InputError(
         `--filter "${f}": expected FIELD=VALUE[,VALUE] with FIELD one of ${FILTER_FIELDS.join(", ")}`,
       );
     }

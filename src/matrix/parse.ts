@@ -2,16 +2,10 @@
  * Reads a matrix file (YAML or JSON) and validates it. Every error names the file, the line and
  * column, the field path and what was expected, so a user can fix the matrix without guessing.
  */
+import { MatrixError } from "../errors.ts";
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { MATRIX_SCHEMA_ID, MatrixSpec } from "./schema.ts";
-
-export class MatrixError extends Error {
-  constructor(readonly file: string, readonly problems: readonly string[]) {
-    super(`${file}: invalid matrix\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "MatrixError";
-  }
-}
 
 export interface ParsedMatrix {
   spec: MatrixSpec;

@@ -14,6 +14,7 @@
  * atoms, and the sorted arrays align. That is exact, and cheap while L is a small multiple of
  * max(n, m); beyond `MAX_LCM_FACTOR`·max(n, m) rows it is refused (subsample to equal sizes).
  */
+import { TensorError } from "../errors.ts";
 import { CpuBackend } from "../tensor/backends/cpu.ts";
 import type { Backend } from "../tensor/backend.ts";
 import {
@@ -29,7 +30,7 @@ import {
   tensor,
   transpose,
 } from "../tensor/ops.ts";
-import { shapeStr, type Tensor, TensorError, tidy } from "../tensor/tensor.ts";
+import { shapeStr, type Tensor, tidy } from "../tensor/tensor.ts";
 import type { CounterRng } from "../rng/philox.ts";
 
 /** n ≠ m is handled by repetition to lcm(n, m) rows only up to this multiple of max(n, m). */

@@ -20,9 +20,10 @@
  * Index tensors depend only on the geometry, so they are built once per (backend, geometry) and
  * cached outside any `tidy` scope (see `clearConvIndexCache`).
  */
+import { TensorError } from "../errors.ts";
 import type { Backend } from "../tensor/backend.ts";
 import { add, concat, gatherRows, indexTensor, matmul, maximum, reshape, zeros } from "../tensor/ops.ts";
-import { type IndexTensor, keep, shapeStr, type Tensor, TensorError } from "../tensor/tensor.ts";
+import { type IndexTensor, keep, shapeStr, type Tensor } from "../tensor/tensor.ts";
 
 /** An NHWC batch of images: `data` is [batch·height·width, channels]. */
 export interface Nhwc {

@@ -5,6 +5,7 @@
  * seeds. schemas/result.v1.schema.json is generated from this file. A change here that is not
  * backward compatible bumps the schema id; `readResult` keeps reading every older version.
  */
+import { ResultFormatError } from "../errors.ts";
 import { z } from "zod";
 
 export const RESULT_SCHEMA_ID = "invbench.result/v1";
@@ -113,13 +114,6 @@ export type CostProfile = z.infer<typeof CostProfile>;
 export type ResultRow = z.infer<typeof ResultRow>;
 export type SummaryRow = z.infer<typeof SummaryRow>;
 export type ResultDocument = z.infer<typeof ResultDocument>;
-
-export class ResultFormatError extends Error {
-  constructor(readonly file: string, problems: readonly string[]) {
-    super(`${file}: not a valid result document\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ResultFormatError";
-  }
-}
 
 /** Upgrades older result versions to the current one (none older than v1 exist yet). */
 const UPGRADES: Record<string, (doc: Record<string, unknown>) => Record<string, unknown>> = {};

@@ -4,6 +4,7 @@
  * the payload is the RFC 8785 canonical JSON of the document without `signature`. The only
  * algorithm is EdDSA (Ed25519); the key id is the RFC 7638 thumbprint of the public JWK.
  */
+import { KeyFileError, VerificationError } from "../errors.ts";
 import canonicalize from "canonicalize";
 import {
   base64url,
@@ -38,13 +39,6 @@ export type VerifyFailure =
   | "untrusted-key"
   | "bad-signature";
 
-export class VerificationError extends Error {
-  constructor(readonly reason: VerifyFailure, message: string) {
-    super(message);
-    this.name = "VerificationError";
-  }
-}
-
 /** The canonical bytes that are signed: the document without its `signature` member. */
 export function signedBytes(doc: Record<string, unknown>): Uint8Array {
   const { signature: _ignored, ...content } = doc;
@@ -60,11 +54,6 @@ export async function generateKeys(): Promise<KeyFile> {
   const kid = await calculateJwkThumbprint(publicJwk, "sha256");
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "EdDSA" };
   return { privateJwk, publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" }, kid };
-}
-
-/** A key file or trusted-keys file that is not what it should be (CLI exit code 2). */
-export class KeyFileError extends Error {
-  override name = "KeyFileError";
 }
 
 /** The JSON in `path`; a missing file stays Deno.errors.NotFound (localKey relies on it). */

@@ -4,6 +4,7 @@
  * A cell is a pure function of its spec and seed; what it shares with other cells (datasets,
  * backbones, features, collision rates) is memoised in the RunContext, never order-dependent.
  */
+import { ConfigError } from "../errors.ts";
 import { sampleParams, viewRng } from "../augment/params.ts";
 import { resolveSpec } from "../augment/spec.ts";
 import { extractFeatures, type FeatureAugmentation } from "../backbone/extract.ts";
@@ -66,8 +67,9 @@ export function datasetSplits(ctx: RunContext, spec: DatasetSpec): Promise<Recor
     });
     for (const split of ["train", "test"] as const) {
       if (splits[split].kind !== "images") {
-        throw new RangeError(
-          `dataset ${spec.id}: precomputed feature datasets cannot run through a backbone`,
+        throw new ConfigError(
+          `dataset ${spec.id}`,
+          "precomputed feature datasets cannot run through a backbone",
         );
       }
     }

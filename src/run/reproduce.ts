@@ -4,6 +4,7 @@
  * ran (same sha256); the cells are chosen by a fixed Philox stream, so two maintainers asked
  * for N cells re-run the same N.
  */
+import { InputError } from "../errors.ts";
 import { resolve } from "node:path";
 import { sha256Hex } from "../matrix/expand.ts";
 import { compareResults, type Comparison, type Tolerance } from "../results/compare.ts";
@@ -30,12 +31,12 @@ export function sampleCells(doc: ResultDocument, n: number): string[] {
 
 export async function reproduce(doc: ResultDocument, o: ReproduceOptions): Promise<Comparison> {
   if (!Number.isInteger(o.cells) || o.cells < 1) {
-    throw new RangeError(`--cells ${o.cells}: expected a positive integer`);
+    throw new InputError(`--cells ${o.cells}: expected a positive integer`);
   }
   const matrix = o.matrix ?? resolve(PROJECT_ROOT, doc.matrix.path);
   const sha = sha256Hex(await Deno.readTextFile(matrix));
   if (sha !== doc.matrix.sha256) {
-    throw new RangeError(
+    throw new InputError(
       `${matrix}: sha256 ${sha.slice(0, 12)}… differs from the result's matrix (${
         doc.matrix.sha256.slice(0, 12)
       }…); ` +

@@ -9,6 +9,7 @@
  * Running again on the same directory skips finished cells, so a run killed at any point and
  * resumed ends with the same table as an uninterrupted one (timings aside).
  */
+import { InputError } from "../errors.ts";
 import { relative, resolve } from "node:path";
 import { atomicWrite } from "../cache/feature_cache.ts";
 import { FeatureCache } from "../cache/feature_cache.ts";
@@ -81,7 +82,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   if (o.filters?.length) cells = filterCells(cells, o.filters);
   if (o.shard) cells = shardCells(cells, o.shard.index, o.shard.count);
   if (o.cellIds) cells = cells.filter((c) => o.cellIds!.has(c.id));
-  if (!cells.length) throw new RangeError(`${o.matrix}: no cells left after --filter/--shard`);
+  if (!cells.length) throw new InputError(`${o.matrix}: no cells left after --filter/--shard`);
 
   const out = resolve(o.out);
   const cellsDir = `${out}/cells`;
@@ -91,7 +92,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   };
   const previous = await readJson(`${out}/run.json`) as RunPlan | null;
   if (previous && (previous.matrix.sha256 !== matrixSha || previous.cells.join() !== plan.cells.join())) {
-    throw new RangeError(
+    throw new InputError(
       `${out} holds a run of ${previous.matrix.name} ${previous.matrix.version} (matrix sha256 ${
         previous.matrix.sha256.slice(0, 12)
       }…, ${previous.cells.length} cells), not this matrix/shard/filter; use another --out directory`,

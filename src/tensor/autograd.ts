@@ -1,6 +1,7 @@
 /** Reverse-mode differentiation over the nodes that ops record (see `tensor.ts`). */
+import { TensorError } from "../errors.ts";
 import { add, zeros } from "./ops.ts";
-import { noGrad, shapeStr, Tensor, TensorError } from "./tensor.ts";
+import { noGrad, shapeStr, Tensor } from "./tensor.ts";
 
 /**
  * Gradients of the scalar `loss` ([1, 1]) with respect to each tensor of `wrt`; a tensor the

@@ -3,8 +3,9 @@
  * its inputs (shapes, backends, index ranges) and throws a `TensorError` that names the op, the
  * shapes and what was expected, before any work is launched.
  */
+import { TensorError } from "../errors.ts";
 import type { Backend, BinaryOp, Shape, UnaryOp } from "./backend.ts";
-import { getBackend, IndexTensor, keep, result, shapeStr, Tensor, TensorError } from "./tensor.ts";
+import { getBackend, IndexTensor, keep, result, shapeStr, Tensor } from "./tensor.ts";
 
 // ---- validation helpers ------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 /** AdamW with decoupled weight decay, and the cosine-annealing learning-rate schedule. */
+import { TensorError } from "../errors.ts";
 import type { Storage } from "./backend.ts";
-import { shapeStr, Tensor, TensorError } from "./tensor.ts";
+import { shapeStr, Tensor } from "./tensor.ts";
 
 export interface AdamWOptions {
   lr?: number;

@@ -3,10 +3,10 @@
  * adapter (llvmpipe, lavapipe, SwiftShader) is a fallback, not a GPU: on such machines `auto`
  * picks the CPU backend, whose GEMM is ~50× faster there.
  */
+import { TensorError } from "../errors.ts";
 import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./backends/cpu.ts";
 import { createWebGpuBackend } from "./backends/webgpu.ts";
-import { TensorError } from "./tensor.ts";
 
 export type BackendKind = "auto" | "cpu" | "webgpu";
 export const BACKEND_KINDS: readonly BackendKind[] = ["auto", "cpu", "webgpu"];

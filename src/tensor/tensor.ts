@@ -2,15 +2,8 @@
  * Tensor handles, the reverse-mode tape, and memory scopes. Ops live in `ops.ts`; this file only
  * holds what every op shares: the handle types, the default backend, `tidy` and `grad`.
  */
+import { TensorError } from "../errors.ts";
 import type { Backend, Shape, Storage } from "./backend.ts";
-
-/** An error in a tensor op: the message names the op, the shapes and what was expected. */
-export class TensorError extends Error {
-  constructor(op: string, message: string) {
-    super(`${op}: ${message}`);
-    this.name = "TensorError";
-  }
-}
 
 /** How to compute the gradients of an op's inputs from the gradient of its output. */
 export interface GradNode {

@@ -14,6 +14,7 @@
  * two middle values when their count is even), computed on detached values (no gradient flows
  * through σ). The 1e-12 keeps a constant sample (σ = 0) finite: then K = 11ᵀ and HSIC = 0.
  */
+import { TensorError } from "../../errors.ts";
 import {
   add,
   div,
@@ -32,7 +33,7 @@ import {
   sum,
   tensor,
 } from "../../tensor/ops.ts";
-import { noGrad, type Tensor, TensorError } from "../../tensor/tensor.ts";
+import { noGrad, type Tensor } from "../../tensor/tensor.ts";
 import { checkPaired, type LossBatch, type LossSpec } from "./spec.ts";
 
 export const hsicSpec: LossSpec = {

@@ -4,8 +4,9 @@
  * With Y the (s+1)N adapter outputs and X the clean anchors repeated s+1 times (row j of Y is
  * paired with row j of X), this is the mean over rows of ‖Y_j − X_j‖².
  */
+import { TensorError } from "../../errors.ts";
 import { mean, square, sub, sum } from "../../tensor/ops.ts";
-import { shapeStr, type Tensor, TensorError } from "../../tensor/tensor.ts";
+import { shapeStr, type Tensor } from "../../tensor/tensor.ts";
 import type { LossBatch, LossSpec } from "./spec.ts";
 
 export const mawaSpec: LossSpec = {

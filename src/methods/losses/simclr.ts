@@ -12,6 +12,7 @@
  * s positives, equally the mean over all ordered positive pairs (a, p) of the pairwise NT-Xent
  * term with the full denominator. With s = 1 it is exactly SimCLR's NT-Xent over 2N rows.
  */
+import { TensorError } from "../../errors.ts";
 import {
   add,
   div,
@@ -29,7 +30,7 @@ import {
   sum,
   tensor,
 } from "../../tensor/ops.ts";
-import { type Tensor, TensorError } from "../../tensor/tensor.ts";
+import { type Tensor } from "../../tensor/tensor.ts";
 import { inputsPerView, type LossBatch, type LossSpec } from "./spec.ts";
 
 export const simclrSpec: LossSpec = {

@@ -6,7 +6,8 @@
  * rows; rows [0, N) are the clean inputs and rows [kN, (k+1)N) are view k (k = 1..s), so rows
  * j, j + N, …, j + sN all come from input j.
  */
-import { shapeStr, type Tensor, TensorError } from "../../tensor/tensor.ts";
+import { ConfigError, TensorError } from "../../errors.ts";
+import { shapeStr, type Tensor } from "../../tensor/tensor.ts";
 
 /** The inputs of one loss evaluation. */
 export interface LossBatch {
@@ -50,17 +51,17 @@ export interface LossSpec {
 
 /**
  * The parameters for `spec` given the matrix's `given` ones: defaults filled in, unknown names
- * and out-of-range values rejected with a TensorError naming the loss and the parameter.
+ * and out-of-range values rejected with a ConfigError naming the loss and the parameter.
  */
 export function resolveParams(
   spec: LossSpec,
   given: Readonly<Record<string, unknown>> = {},
 ): Record<string, number | undefined> {
-  const op = `${spec.name} params`;
+  const field = (k: string) => `${spec.name} params.${k}`;
   for (const k of Object.keys(given)) {
     if (!(k in spec.params)) {
-      throw new TensorError(
-        op,
+      throw new ConfigError(
+        field(k),
         `unknown parameter "${k}"; expected one of ${Object.keys(spec.params).join(", ") || "none"}`,
       );
     }
@@ -73,11 +74,11 @@ export function resolveParams(
       continue;
     }
     if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new TensorError(op, `${k} = ${v}; expected a finite number`);
+      throw new ConfigError(field(k), `${v}; expected a finite number`);
     }
-    if (p.integer && !Number.isInteger(v)) throw new TensorError(op, `${k} = ${v}; expected an integer`);
+    if (p.integer && !Number.isInteger(v)) throw new ConfigError(field(k), `${v}; expected an integer`);
     if (p.min !== undefined && (p.exclusiveMin ? v <= p.min : v < p.min)) {
-      throw new TensorError(op, `${k} = ${v}; expected ${p.exclusiveMin ? ">" : "≥"} ${p.min}`);
+      throw new ConfigError(field(k), `${v}; expected ${p.exclusiveMin ? ">" : "≥"} ${p.min}`);
     }
     out[k] = v;
   }

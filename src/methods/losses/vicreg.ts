@@ -17,8 +17,9 @@
  *
  * which is exactly the reference VICReg loss for s = 1.
  */
+import { TensorError } from "../../errors.ts";
 import { add, matmul, mean, mul, relu, slice, sqrt, square, sub, sum, tensor } from "../../tensor/ops.ts";
-import { type Tensor, TensorError } from "../../tensor/tensor.ts";
+import { type Tensor } from "../../tensor/tensor.ts";
 import { inputsPerView, type LossBatch, type LossSpec } from "./spec.ts";
 
 export const vicregSpec: LossSpec = {

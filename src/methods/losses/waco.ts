@@ -17,9 +17,10 @@
  * so a loss call is reproducible from (seed, step) and independent of backend and call order.
  * `wacoDraws` makes the draws; `swcTerms` is the deterministic function of them (tests fix them).
  */
+import { TensorError } from "../../errors.ts";
 import { CounterRng } from "../../rng/philox.ts";
 import { add, concat, div, indexTensor, mul, neg, permuteRows, sqrt } from "../../tensor/ops.ts";
-import { type Tensor, TensorError } from "../../tensor/tensor.ts";
+import { type Tensor } from "../../tensor/tensor.ts";
 import { directionsTensor, randomDirections, swDistance } from "../sliced_wasserstein.ts";
 import { checkPaired, type LossBatch, type LossSpec } from "./spec.ts";
 
