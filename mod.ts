@@ -62,19 +62,35 @@ export { FixtureCnn } from "./src/backbone/fixture_cnn.ts";
 // ---- methods and metrics ----------------------------------------------------------------
 export { slicedWasserstein, swDistance } from "./src/methods/sliced_wasserstein.ts";
 export { type AdapterLoss, LOSSES, lossFor, type LossName } from "./src/methods/losses/index.ts";
+export {
+  type Catalogs,
+  type ClassifierEntry,
+  type DataSourceEntry,
+  type LossEntry,
+  type MethodEntry,
+  type ParamSpec,
+  type ParamsSpec,
+  resolveParams,
+} from "./src/catalog/entries.ts";
 export { Adapter, type AdapterOptions } from "./src/methods/adapter.ts";
-export { Classifier, type ClassifierKind } from "./src/methods/classifier.ts";
-export type { CellFeatures, FittedMethod, MethodRunner } from "./src/methods/method.ts";
-export { fitMethod } from "./src/methods/registry.ts";
+export { Classifier, type ClassifierKind, CLASSIFIERS } from "./src/methods/classifier.ts";
+export {
+  type CellFeatures,
+  defineMethod,
+  type FittedMethod,
+  type MethodKind,
+  type MethodOf,
+} from "./src/methods/method.ts";
+export { fitMethod, METHODS } from "./src/methods/registry.ts";
 export { type StructureMetrics, structureMetrics } from "./src/metrics/structure.ts";
 export { collisionRates } from "./src/metrics/collision.ts";
 export { applyRigid, fitRigid } from "./src/metrics/procrustes.ts";
 export { accuracy, augmentedAccuracy } from "./src/metrics/accuracy.ts";
 
 // ---- matrices, runs, results ------------------------------------------------------------
-export { MATRIX_SCHEMA_ID, type MatrixSpec } from "./src/matrix/schema.ts";
-export { loadMatrix, parseMatrix } from "./src/matrix/parse.ts";
-export { type Cell, expandMatrix, filterCells, parseShard, shardCells } from "./src/matrix/expand.ts";
+export { ADAPTER_KIND, isAdapter, MATRIX_SCHEMA_ID, type MatrixSpec } from "./src/matrix/schema.ts";
+export { CATALOGS, expandMatrix, loadMatrix, parseMatrix } from "./src/catalogs.ts";
+export { type Cell, filterCells, parseShard, shardCells } from "./src/matrix/expand.ts";
 export { runMatrix, type RunOptions } from "./src/run/runner.ts";
 export { reproduce } from "./src/run/reproduce.ts";
 export { type EnvFingerprint, envFingerprint } from "./src/run/env.ts";

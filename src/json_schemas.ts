@@ -5,7 +5,8 @@
  *   deno run -A src/json_schemas.ts        (rewrites schemas/)
  */
 import { z } from "zod";
-import { MATRIX_SCHEMA_ID, MatrixSpec } from "./matrix/schema.ts";
+import { MatrixSpec } from "./catalogs.ts";
+import { MATRIX_SCHEMA_ID } from "./matrix/schema.ts";
 import { RESULT_SCHEMA_ID, ResultDocument } from "./results/schema.ts";
 
 function generate(schema: z.ZodType, id: string): Record<string, unknown> {

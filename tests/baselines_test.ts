@@ -14,11 +14,11 @@ import { extractFeatures } from "../src/backbone/extract.ts";
 import { OnnxBackbone } from "../src/backbone/onnx_backbone.ts";
 import { FeatureCache } from "../src/cache/feature_cache.ts";
 import { loadMnist } from "../src/data/mnist.ts";
-import { expandMatrix } from "../src/matrix/expand.ts";
-import { type AugmentationSpec, MatrixSpec } from "../src/matrix/schema.ts";
+import { expandMatrix, MatrixSpec } from "../src/catalogs.ts";
+import type { AugmentationSpec } from "../src/matrix/schema.ts";
 import { transformBins } from "../src/methods/baselines/bins.ts";
 import { averageCopies, ttaAugmentation, ttaCopies } from "../src/methods/baselines/tta.ts";
-import { steer } from "../src/methods/baselines/steer.ts";
+import { method as steer } from "../src/methods/baselines/steer.ts";
 import { applyMaps, cholesky, choleskySolve, fitRidge } from "../src/methods/baselines/ridge.ts";
 import type { CellFeatures } from "../src/methods/method.ts";
 import { CounterRng } from "../src/rng/philox.ts";
@@ -177,7 +177,7 @@ Deno.test("steer recovers known linear maps exactly on synthetic data (oracle bi
     return { g, h };
   });
   const { f, clean } = syntheticC4(d, 200, 50, maps);
-  const fitted = await steer({ id: "steer", kind: "steer", bins: 8, ridge: 1e-12, views: 4 }, f);
+  const fitted = await steer.run({ id: "steer", kind: "steer", bins: 8, ridge: 1e-12, views: 4 }, f);
   assertEquals(fitted.flags, ["oracle-transform"]);
   assertEquals(fitted.cost, {
     backbone_passes_train: 5,

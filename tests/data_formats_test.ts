@@ -216,7 +216,10 @@ Deno.test("idx via the registry: a 4-D float IDX pair is read as NCHW float32", 
 });
 
 Deno.test("registry: unknown source and missing path are named", () => {
-  assert.throws(() => loadDataset({ source: "imagenet" } as never, "train"), /source.*expected one of mnist/);
+  assert.throws(
+    () => loadDataset({ source: "imagenet" } as never, "train"),
+    /source.*expected one of cifar10, cifar100, fashion-mnist, idx, mnist, npy, safetensors, stl10/,
+  );
   assert.throws(
     () => loadDataset({ id: "c", source: "cifar10" }, "train"),
     /dataset c \(path\): expected a directory/,

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { jsonSchemas } from "../src/json_schemas.ts";
-import { MATRIX_SCHEMA_ID, MatrixSpec } from "../src/matrix/schema.ts";
+import { MatrixSpec } from "../src/catalogs.ts";
+import { MATRIX_SCHEMA_ID } from "../src/matrix/schema.ts";
 import { RESULT_SCHEMA_ID, ResultDocument } from "../src/results/schema.ts";
 import { ROOT } from "./fixtures/harness.ts";
 

@@ -12,7 +12,8 @@ import { hsic, medianDistance } from "../src/methods/losses/hsic.ts";
 import { simclrLoss } from "../src/methods/losses/simclr.ts";
 import { vicregLoss } from "../src/methods/losses/vicreg.ts";
 import { swcTerms, wacoDraws, wacoLoss } from "../src/methods/losses/waco.ts";
-import { LOSSES, lossFor, type LossName, resolveParams } from "../src/methods/losses/index.ts";
+import { resolveParams } from "../src/catalog/entries.ts";
+import { LOSSES, lossFor } from "../src/methods/losses/index.ts";
 import { directionsTensor, randomDirections, swDistance } from "../src/methods/sliced_wasserstein.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 import { cpuBackend, normals } from "./golden/losses_backends.ts";
@@ -126,19 +127,27 @@ Deno.test("wacoLoss is reproducible from (seed, step) and fresh per step; d' = d
 });
 
 Deno.test("loss specs: defaults match the matrix schema; lossFor runs every loss; bad params named", () => {
-  assert.deepEqual(resolveParams(LOSSES.waco.spec, {}), { directions: 1000, p: 2 });
-  assert.deepEqual(resolveParams(LOSSES.simclr.spec, {}), { temperature: 0.5 });
-  assert.deepEqual(resolveParams(LOSSES.hsic.spec, {}), { bandwidth: undefined });
-  assert.deepEqual(resolveParams(LOSSES.vicreg.spec, {}), { invariance: 25, variance: 25, covariance: 1 });
-  assert.deepEqual(resolveParams(LOSSES.mawa.spec, {}), {});
-  assert.throws(() => resolveParams(LOSSES.simclr.spec, { tau: 1 }), /unknown parameter "tau"/);
+  assert.deepEqual(resolveParams("waco params", LOSSES.get("waco").params, {}), { directions: 1000, p: 2 });
+  assert.deepEqual(resolveParams("simclr params", LOSSES.get("simclr").params, {}), { temperature: 0.5 });
+  assert.deepEqual(resolveParams("hsic params", LOSSES.get("hsic").params, {}), {});
+  assert.deepEqual(resolveParams("vicreg params", LOSSES.get("vicreg").params, {}), {
+    invariance: 25,
+    variance: 25,
+    covariance: 1,
+  });
+  assert.deepEqual(resolveParams("mawa params", LOSSES.get("mawa").params, {}), {});
   assert.throws(
-    () => resolveParams(LOSSES.simclr.spec, { temperature: 0 }),
-    (e: Error) => e instanceof ConfigError && /simclr params\.temperature: 0; expected > 0/.test(e.message),
+    () => resolveParams("simclr params", LOSSES.get("simclr").params, { tau: 1 }),
+    /unknown parameter "tau"/,
   );
   assert.throws(
-    () => resolveParams(LOSSES.waco.spec, { directions: 2.5 }),
-    /waco params\.directions: 2.5; expected an integer/,
+    () => resolveParams("simclr params", LOSSES.get("simclr").params, { temperature: 0 }),
+    (e: Error) =>
+      e instanceof ConfigError && /simclr params\.temperature: 0; expected a number > 0/.test(e.message),
+  );
+  assert.throws(
+    () => resolveParams("waco params", LOSSES.get("waco").params, { directions: 2.5 }),
+    /waco params\.directions: 2.5; expected an integer ≥ 1/,
   );
 
   const N = 8, views = 3, d = 4;
@@ -146,7 +155,7 @@ Deno.test("loss specs: defaults match the matrix schema; lossFor runs every loss
   const anchors = new Float32Array(N * views * d);
   for (let k = 0; k < views; k++) anchors.set(clean, k * N * d);
   const y = normals("prop-reg-y", N * views * d);
-  for (const name of Object.keys(LOSSES) as LossName[]) {
+  for (const name of LOSSES.names) {
     const params = name === "waco" ? { directions: 20 } : {};
     const [v] = values(
       () => [lossFor(name, params)({ y: t(y, d), anchors: t(anchors, d), views, seed: 0, step: 0 })],

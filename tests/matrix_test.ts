@@ -5,9 +5,9 @@
 import { InputError, MatrixError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
-import { type Cell, expandMatrix, filterCells, parseShard, shardCells } from "../src/matrix/expand.ts";
-import { loadMatrix, parseMatrix } from "../src/matrix/parse.ts";
-import type { MatrixSpec } from "../src/matrix/schema.ts";
+import { type Cell, filterCells, parseShard, shardCells } from "../src/matrix/expand.ts";
+import { expandMatrix, loadMatrix, parseMatrix } from "../src/catalogs.ts";
+import { isAdapter, type MatrixSpec } from "../src/matrix/schema.ts";
 import { fixture, tempDir } from "./fixtures/harness.ts";
 
 const TINY = await Deno.readTextFile(fixture("tiny.yaml"));
@@ -99,14 +99,14 @@ Deno.test("matrix: a valid matrix parses with the protocol's defaults", () => {
   const cells = expandMatrix(grid);
   const waco = cells.find((c) => c.method === "waco")!.spec.method;
   assert.equal(waco.kind, "adapter");
-  if (waco.kind === "adapter") {
+  if (isAdapter(waco)) {
     assert.deepEqual(waco.params, { directions: 250, p: 2 });
     assert.equal(waco.training.epochs, 5);
     assert.equal(waco.training.hidden, 256);
     assert.equal(waco.training.batch, 256);
   }
   const mawa = cells.find((c) => c.method === "mawa")!.spec.method;
-  if (mawa.kind === "adapter") assert.equal(mawa.training.epochs, 10);
+  if (isAdapter(mawa)) assert.equal(mawa.training.epochs, 10);
 });
 
 Deno.test("matrix: the same matrix as JSON parses to the same spec and the same cells", () => {
@@ -246,7 +246,7 @@ Deno.test("matrix: an unknown augmentation kind lists the kinds there are", () =
   const method = edit(TINY, "kind: none", "kind: nothing");
   assert.match(
     assertAt(problemOf(method).problem, posIn(method, "kind: nothing", "nothing"), "methods[0].kind"),
-    /'none' \| 'adapter'/,
+    /Expected 'adapter' \| 'aug-probe' \| 'canon' \| 'none' \| 'steer' \| 'tta'/,
   );
 });
 
@@ -282,7 +282,7 @@ Deno.test("matrix: loss parameters not valid for the loss name the parameter and
   const ok = parseMatrix(edit(TINY, "loss: mawa,", "loss: waco, params: {p: 1},")).spec;
   const cell = expandMatrix(ok).find((c) => c.method === "mawa")!;
   assert.equal(cell.spec.method.kind, "adapter");
-  if (cell.spec.method.kind === "adapter") {
+  if (isAdapter(cell.spec.method)) {
     assert.deepEqual(cell.spec.method.params, { directions: 1000, p: 1 });
   }
 });
@@ -533,4 +533,25 @@ Deno.test("matrix: --filter keeps cells matching every field, OR within a field"
       return true;
     });
   }
+});
+
+Deno.test("matrix: a source of precomputed features (npy, safetensors) is refused, saying why", () => {
+  for (const source of ["npy", "safetensors"]) {
+    const text = edit(TINY, "source: mnist", `source: ${source}`);
+    const rest = assertAt(
+      problemOf(text).problem,
+      posIn(text, `source: ${source}`, source),
+      "datasets[0].source",
+    );
+    assert.match(
+      rest,
+      new RegExp(`"${source}" holds precomputed features, which cannot run through a backbone`),
+    );
+    assert.match(rest, /expected an image source: cifar10, cifar100, fashion-mnist, idx, mnist, stl10$/);
+  }
+  const unknown = edit(TINY, "source: mnist", "source: imagenet");
+  assert.match(
+    problemOf(unknown).problem,
+    /datasets\[0\]\.source: Invalid option: expected one of "cifar10"\|.*"mnist"\|"stl10"$/,
+  );
 });

@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { expandMatrix } from "../src/matrix/expand.ts";
-import { parseMatrix } from "../src/matrix/parse.ts";
+import { expandMatrix, parseMatrix } from "../src/catalogs.ts";
 import { isTimingMetric, readResult, type ResultDocument } from "../src/results/schema.ts";
 import { generateKeys, writePrivateKey } from "../src/results/signing.ts";
 import { cli, cliCommand, exists, fixture, listDir, ROOT } from "./fixtures/harness.ts";

@@ -10,7 +10,7 @@ import { writePreview } from "../augment/preview.ts";
 import { clearCache, listCache } from "../cache/feature_cache.ts";
 import { loadDatasetSplits } from "../data/registry.ts";
 import { parseShard } from "../matrix/expand.ts";
-import { AugmentationSpec, DatasetSpec } from "../matrix/schema.ts";
+import { AugmentationSpec, DatasetSpec } from "../catalogs.ts";
 import { compareResults, DEFAULT_TOLERANCE, formatComparison } from "../results/compare.ts";
 import { readResult } from "../results/schema.ts";
 import {

@@ -3,26 +3,30 @@
  * gives each cell a stable id (the hash of its fully resolved spec), and partitions cells into
  * shards. A cell's id changes exactly when something that determines its result changes.
  */
+import { type LossEntry, resolveParams } from "../catalog/entries.ts";
 import { InputError } from "../errors.ts";
 import canonicalize from "canonicalize";
 import { createHash } from "node:crypto";
 import {
+  type AdapterMethodSpec,
   type AugmentationSpec,
   type BackboneSpec,
   type CellPattern,
   type ClassifierSpec,
   type DatasetSpec,
   type EvaluationSpec,
-  lossParamsOf,
+  isAdapter,
   type MatrixSpec,
   type MethodSpec,
+  type OtherMethodSpec,
   type TrainingSpec,
 } from "./schema.ts";
 
 /** A method with every default resolved (adapter training merged over the matrix's). */
-export type ResolvedMethod =
-  | Exclude<MethodSpec, { kind: "adapter" }>
-  | (Extract<MethodSpec, { kind: "adapter" }> & { training: TrainingSpec });
+export type ResolvedMethod = OtherMethodSpec | ResolvedAdapter;
+
+/** An adapter whose own `training` is merged over the matrix's. */
+export type ResolvedAdapter = Omit<AdapterMethodSpec, "training"> & { training: TrainingSpec };
 
 export interface Cell {
   /** 16 hex digits of sha256 over the canonical (RFC 8785) JSON of `spec`. */
@@ -38,7 +42,7 @@ export interface Cell {
     backbone: BackboneSpec;
     augmentation: AugmentationSpec;
     method: ResolvedMethod;
-    classifier: Exclude<ClassifierSpec, string>;
+    classifier: ClassifierSpec;
     seed: number;
     evaluation: EvaluationSpec;
   };
@@ -48,11 +52,12 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-function resolveMethod(method: MethodSpec, training: TrainingSpec): ResolvedMethod {
-  if (method.kind !== "adapter") return method;
+function resolveMethod(method: MethodSpec, training: TrainingSpec, losses: LossParams): ResolvedMethod {
+  if (!isAdapter(method)) return method as OtherMethodSpec;
+  const loss = losses.find((l) => l.name === method.loss)!;
   return {
     ...method,
-    params: lossParamsOf(method.loss, method.params),
+    params: resolveParams(`${method.loss} params`, loss.params, method.params),
     training: { ...training, ...method.training },
   };
 }
@@ -61,16 +66,21 @@ function matches(cell: Cell, pattern: CellPattern): boolean {
   return Object.entries(pattern).every(([k, v]) => v === undefined || cell[k as keyof CellPattern] === v);
 }
 
-/** All cells of the matrix in declaration order (datasets outermost, seeds innermost). */
-export function expandMatrix(spec: MatrixSpec): Cell[] {
+/** What expansion needs of the loss catalog: each loss's parameters, for their defaults. */
+type LossParams = readonly Pick<LossEntry, "name" | "params">[];
+
+/**
+ * All cells of the matrix in declaration order (datasets outermost, seeds innermost); adapters'
+ * loss parameters get the defaults of `losses` (src/catalogs.ts binds it as `expandMatrix`).
+ */
+export function expandMatrixWith(spec: MatrixSpec, losses: LossParams): Cell[] {
   const cells: Cell[] = [];
   for (const dataset of spec.datasets) {
     for (const backbone of spec.backbones) {
       for (const augmentation of spec.augmentations) {
         for (const m of spec.methods) {
-          const method = resolveMethod(m, spec.training);
-          for (const c of spec.classifiers) {
-            const classifier = c as Exclude<ClassifierSpec, string>;
+          const method = resolveMethod(m, spec.training, losses);
+          for (const classifier of spec.classifiers) {
             for (const seed of spec.seeds) {
               const cellSpec = {
                 dataset,

@@ -5,7 +5,7 @@
 import { MatrixError } from "../errors.ts";
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
-import { MATRIX_SCHEMA_ID, MatrixSpec } from "./schema.ts";
+import { MATRIX_SCHEMA_ID, type MatrixSpec } from "./schema.ts";
 
 export interface ParsedMatrix {
   spec: MatrixSpec;
@@ -110,8 +110,15 @@ function describePath(path: readonly PropertyKey[]): string {
     "(top level)";
 }
 
-/** Parses and validates matrix `text`; `file` is only used in messages and for relative paths. */
-export function parseMatrix(text: string, file = "<matrix>"): ParsedMatrix {
+/**
+ * Parses and validates matrix `text` against `schema` (the matrix schema generated from the
+ * catalogs: src/catalogs.ts binds it as `parseMatrix`); `file` is only used in messages.
+ */
+export function parseMatrixWith(
+  schema: z.ZodType<MatrixSpec>,
+  text: string,
+  file = "<matrix>",
+): ParsedMatrix {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): string => {
@@ -122,7 +129,7 @@ export function parseMatrix(text: string, file = "<matrix>"): ParsedMatrix {
     throw new MatrixError(file, doc.errors.map((e) => `${at(e.pos[0])}: ${e.message.split("\n")[0]}`));
   }
   const raw = doc.toJS();
-  const parsed = MatrixSpec.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const problems = unionBranches(parsed.error.issues).map((issue) => {
       // Point at the deepest node that exists on the issue's path.
@@ -133,7 +140,7 @@ export function parseMatrix(text: string, file = "<matrix>"): ParsedMatrix {
         : locate(doc, issue.path, at);
       let message = issue.message;
       if (issue.code === "unrecognized_keys") {
-        const known = knownFields(MatrixSpec, issue.path, raw);
+        const known = knownFields(schema, issue.path, raw);
         message = `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; expected ${
           known.length ? `one of ${known.join(", ")}` : "no other fields"
         }`;
@@ -178,8 +185,8 @@ function duplicateIds(spec: MatrixSpec, where: (path: PropertyKey[]) => string):
   return problems;
 }
 
-/** Reads and validates a matrix file. */
-export async function loadMatrix(path: string): Promise<ParsedMatrix> {
+/** Reads and validates a matrix file against `schema`. */
+export async function loadMatrixWith(schema: z.ZodType<MatrixSpec>, path: string): Promise<ParsedMatrix> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -187,5 +194,5 @@ export async function loadMatrix(path: string): Promise<ParsedMatrix> {
     throw new MatrixError(path, [`cannot read the file: ${(e as Error).message}`]);
   }
   const file = await Deno.realPath(path);
-  return { ...parseMatrix(text, path), file };
+  return { ...parseMatrixWith(schema, text, path), file };
 }

@@ -1,11 +1,13 @@
 /**
  * The benchmark matrix, `invbench.matrix/v1`: what a user declares. Every object is strict
  * (unknown fields are errors) and every default is the protocol's (../docs/matrix.md documents
- * each field). The JSON Schema in schemas/matrix.v1.schema.json is generated from this file.
+ * each field). The parts that list components (dataset sources, losses and their parameters,
+ * method kinds and their options, classifiers) are generated from the catalogs that
+ * `matrixSchemas` is given (src/catalogs.ts), so this layer imports no component code. The JSON
+ * Schema in schemas/matrix.v1.schema.json is generated from the result.
  */
 import { z } from "zod";
-import { LOSSES, type LossName } from "../methods/losses/index.ts";
-import type { LossSpec } from "../methods/losses/spec.ts";
+import { type Catalogs, type DataSourceEntry, paramsSchema } from "../catalog/entries.ts";
 
 export const MATRIX_SCHEMA_ID = "invbench.matrix/v1";
 
@@ -20,14 +22,35 @@ const splitOptions = z.strictObject({
   stratified_seed: z.number().int().nonnegative().optional(),
 });
 
-export const DatasetSpec = z.strictObject({
-  id,
-  source: z.enum(["mnist", "fashion-mnist", "idx", "cifar10", "cifar100", "stl10", "npy", "safetensors"]),
+/** A dataset (`datasets[]`); `source` is one of the catalog's image sources. */
+export interface DatasetSpec {
+  id: string;
+  source: string;
   /** Directory or files for on-disk sources; ignored for the packaged mnist / fashion-mnist. */
-  path: z.string().optional(),
-  train: splitOptions.default({}),
-  test: splitOptions.default({}),
-});
+  path?: string;
+  train: z.infer<typeof splitOptions>;
+  test: z.infer<typeof splitOptions>;
+}
+
+function datasetSchema(sources: readonly DataSourceEntry[]): z.ZodType<DatasetSpec> {
+  const images = sources.filter((s) => s.yields === "images").map((s) => s.source);
+  const features = new Set(sources.filter((s) => s.yields === "features").map((s) => s.source));
+  const source = z.enum(images as [string, ...string[]], {
+    error: (issue) =>
+      features.has(issue.input as string)
+        ? `"${issue.input}" holds precomputed features, which cannot run through a backbone; expected an image source: ${
+          images.join(", ")
+        }`
+        : undefined,
+  });
+  return z.strictObject({
+    id,
+    source,
+    path: z.string().optional(),
+    train: splitOptions.default({}),
+    test: splitOptions.default({}),
+  }) as unknown as z.ZodType<DatasetSpec>;
+}
 
 export const BackboneSpec = z.strictObject({
   id,
@@ -109,112 +132,94 @@ const TrainingOverrides = z.strictObject({
   weight_decay: TrainingSpec.shape.weight_decay.unwrap().optional(),
 });
 
-/**
- * The strict zod schema of a loss's parameters, derived from its LossSpec (names, defaults,
- * bounds), so the matrix and the losses cannot disagree about them.
- */
-function paramsSchema(spec: LossSpec) {
-  const shape: Record<string, z.ZodType> = {};
-  for (const [name, p] of Object.entries(spec.params)) {
-    let n = z.number().describe(p.description);
-    if (p.integer) n = n.int();
-    if (p.min !== undefined) n = p.exclusiveMin ? n.gt(p.min) : n.gte(p.min);
-    shape[name] = p.default === undefined ? n.optional() : n.default(p.default);
-  }
-  return z.strictObject(shape);
+/** An adapter: E trained with one of the catalog's losses. */
+export interface AdapterMethodSpec {
+  id: string;
+  kind: "adapter";
+  loss: string;
+  /** The loss's parameters as given (expandMatrix fills in the defaults). */
+  params: Record<string, unknown>;
+  training: z.infer<typeof TrainingOverrides>;
 }
 
-const lossParams = Object.fromEntries(
-  Object.entries(LOSSES).map(([name, loss]) => [name, paramsSchema(loss.spec)]),
-) as Record<LossName, ReturnType<typeof paramsSchema>>;
+/** Any other method kind: its numeric options, defaults filled in. */
+export interface OtherMethodSpec {
+  id: string;
+  kind: string;
+  [option: string]: string | number;
+}
 
-const MethodOptions = z.discriminatedUnion("kind", [
-  z.strictObject({ id, kind: z.literal("none") }),
-  z.strictObject({
+export type MethodSpec = AdapterMethodSpec | OtherMethodSpec;
+
+/** The kind of method that trains an adapter E with a loss (handled by the runner itself). */
+export const ADAPTER_KIND = "adapter";
+
+export function isAdapter(m: object): m is AdapterMethodSpec {
+  return (m as { kind?: unknown }).kind === ADAPTER_KIND;
+}
+
+/** A method (`methods[]`): the adapter, or a catalog method kind with its options. */
+function methodSchema(c: Catalogs): z.ZodType<MethodSpec> {
+  const lossParams = new Map(c.losses.map((l) => [l.name, paramsSchema(l.params)]));
+  const adapter = z.strictObject({
     id,
-    kind: z.literal("adapter"),
-    loss: z.enum(["mawa", "waco", "simclr", "hsic", "vicreg"]),
+    kind: z.literal(ADAPTER_KIND),
+    loss: z.enum(c.losses.map((l) => l.name) as [string, ...string[]]),
     /** Loss parameters; which fields are allowed depends on `loss` (checked below). */
     params: z.record(z.string(), z.unknown()).default({}),
     training: TrainingOverrides.default({}),
-  }),
-  z.strictObject({
-    id,
-    kind: z.literal("aug-probe"),
-    /** s: augmented train views 0..s−1 added, with clean labels, to the clean train features. */
-    views: positiveInt.default(3),
-  }),
-  z.strictObject({
-    id,
-    kind: z.literal("tta"),
-    /** K: transformed copies averaged per input (K backbone passes per train and test input). */
-    copies: positiveInt.default(8),
-  }),
-  z.strictObject({
-    id,
-    kind: z.literal("steer"),
-    /** Bins of the transform parameter, one map each (rotation; c4 / c8 use one per element). */
-    bins: positiveInt.default(8),
-    /** Ridge λ relative to the mean per-dimension variance of the inputs of each map. */
-    ridge: z.number().positive().default(1e-2),
-    /** Augmented train views 0..views−1 the maps are fitted on. */
-    views: positiveInt.default(3),
-  }),
-  z.strictObject({
-    id,
-    kind: z.literal("canon"),
-    bins: positiveInt.default(8),
-    ridge: z.number().positive().default(1e-2),
-    views: positiveInt.default(3),
-    /** Hidden width of the bin-predicting head (d, hidden, bins); 0: a linear head. */
-    head_hidden: z.number().int().nonnegative().default(256),
-    /** Epochs of the head (AdamW, lr 1e-3 cosine to 0, batch 256, weight decay 0). */
-    head_epochs: positiveInt.default(20),
-  }),
-]);
-
-/** A method; an adapter's `params` are checked against its loss's own strict schema. */
-export const MethodSpec = MethodOptions.superRefine((m, ctx) => {
-  if (m.kind !== "adapter") return;
-  const r = lossParams[m.loss].safeParse(m.params);
-  if (!r.success) {
-    const known = Object.keys(lossParams[m.loss].shape);
-    for (const issue of r.error.issues) {
-      if (issue.code === "unrecognized_keys") {
-        // Point at each unknown key and say which parameters this loss takes.
-        for (const key of issue.keys) {
-          ctx.addIssue({
-            code: "custom",
-            message: `unknown parameter "${key}" for loss ${m.loss}; expected ${
-              known.length ? `one of ${known.join(", ")}` : "no parameters"
-            }`,
-            path: ["params", key],
-            params: { unknownKey: true },
-          });
-        }
-      } else ctx.addIssue({ code: "custom", message: issue.message, path: ["params", ...issue.path] });
-    }
-  }
-});
-
-/** The resolved parameters of an adapter loss (defaults applied). */
-export function lossParamsOf(
-  loss: keyof typeof lossParams,
-  params: Record<string, unknown>,
-): Record<string, unknown> {
-  return lossParams[loss].parse(params);
+  });
+  const others = c.methods.map((k) =>
+    z.strictObject({ id, kind: z.literal(k.kind), ...paramsSchema(k.options).shape })
+  );
+  return z.discriminatedUnion("kind", [adapter, ...others] as unknown as [z.ZodObject, ...z.ZodObject[]])
+    .superRefine((m, ctx) => {
+      // An adapter's `params` are checked against its loss's own strict schema.
+      if (!isAdapter(m)) return;
+      const schema = lossParams.get(m.loss)!;
+      const r = schema.safeParse(m.params);
+      if (r.success) return;
+      const known = Object.keys(schema.shape);
+      for (const issue of r.error.issues) {
+        if (issue.code === "unrecognized_keys") {
+          // Point at each unknown key and say which parameters this loss takes.
+          for (const key of issue.keys) {
+            ctx.addIssue({
+              code: "custom",
+              message: `unknown parameter "${key}" for loss ${m.loss}; expected ${
+                known.length ? `one of ${known.join(", ")}` : "no parameters"
+              }`,
+              path: ["params", key],
+              params: { unknownKey: true },
+            });
+          }
+        } else ctx.addIssue({ code: "custom", message: issue.message, path: ["params", ...issue.path] });
+      }
+    }) as unknown as z.ZodType<MethodSpec>;
 }
 
-export const ClassifierSpec = z.union([
-  z.enum(["linear", "mlp", "ec"]).transform((kind) => ({ id: kind, kind, epochs: 50, batch: 256, lr: 1e-3 })),
-  z.strictObject({
-    id,
-    kind: z.enum(["linear", "mlp", "ec"]),
-    epochs: positiveInt.default(50),
-    batch: positiveInt.default(256),
-    lr: z.number().positive().default(1e-3),
-  }),
-]);
+/** A classifier (`classifiers[]`): a kind's name alone, or the kind with its training settings. */
+export interface ClassifierSpec {
+  id: string;
+  kind: string;
+  epochs: number;
+  batch: number;
+  lr: number;
+}
+
+function classifierSchema(c: Catalogs): z.ZodType<ClassifierSpec> {
+  const kind = z.enum(c.classifiers.map((k) => k.kind) as [string, ...string[]]);
+  return z.union([
+    kind.transform((kind) => ({ id: kind, kind, epochs: 50, batch: 256, lr: 1e-3 })),
+    z.strictObject({
+      id,
+      kind,
+      epochs: positiveInt.default(50),
+      batch: positiveInt.default(256),
+      lr: z.number().positive().default(1e-3),
+    }),
+  ]) as unknown as z.ZodType<ClassifierSpec>;
+}
 
 export const EvaluationSpec = z.strictObject({
   /** K: independent augmentation draws of the whole test set for augmented accuracy. */
@@ -235,31 +240,36 @@ const CellPattern = z.strictObject({
   seed: z.number().int().nonnegative().optional(),
 });
 
-export const MatrixSpec = z.strictObject({
-  schema: z.literal(MATRIX_SCHEMA_ID),
-  name: id,
-  version: semver,
-  description: z.string().optional(),
-  datasets: z.array(DatasetSpec).min(1),
-  backbones: z.array(BackboneSpec).min(1),
-  augmentations: z.array(AugmentationSpec).min(1),
-  methods: z.array(MethodSpec).min(1),
-  classifiers: z.array(ClassifierSpec).min(1),
-  seeds: z.array(z.number().int().nonnegative()).min(1),
-  training: TrainingSpec.default(TrainingSpec.parse({})),
-  evaluation: EvaluationSpec.default(EvaluationSpec.parse({})),
-  /** Cells to drop from the cartesian product. */
-  exclude: z.array(CellPattern).default([]),
-  /** Only cells matching at least one pattern are kept (default: all). */
-  include: z.array(CellPattern).optional(),
-});
+/** The matrix schema and its component parts, generated from the catalogs. */
+export function matrixSchemas(c: Catalogs) {
+  const DatasetSpec = datasetSchema(c.dataSources);
+  const MethodSpec = methodSchema(c);
+  const ClassifierSpec = classifierSchema(c);
+  const MatrixSpec = z.strictObject({
+    schema: z.literal(MATRIX_SCHEMA_ID),
+    name: id,
+    version: semver,
+    description: z.string().optional(),
+    datasets: z.array(DatasetSpec).min(1),
+    backbones: z.array(BackboneSpec).min(1),
+    augmentations: z.array(AugmentationSpec).min(1),
+    methods: z.array(MethodSpec).min(1),
+    classifiers: z.array(ClassifierSpec).min(1),
+    seeds: z.array(z.number().int().nonnegative()).min(1),
+    training: TrainingSpec.default(TrainingSpec.parse({})),
+    evaluation: EvaluationSpec.default(EvaluationSpec.parse({})),
+    /** Cells to drop from the cartesian product. */
+    exclude: z.array(CellPattern).default([]),
+    /** Only cells matching at least one pattern are kept (default: all). */
+    include: z.array(CellPattern).optional(),
+  });
 
-export type DatasetSpec = z.infer<typeof DatasetSpec>;
+  return { MatrixSpec, DatasetSpec, MethodSpec, ClassifierSpec, AugmentationSpec };
+}
+
 export type BackboneSpec = z.infer<typeof BackboneSpec>;
 export type AugmentationSpec = z.infer<typeof AugmentationSpec>;
 export type TrainingSpec = z.infer<typeof TrainingSpec>;
-export type MethodSpec = z.infer<typeof MethodSpec>;
-export type ClassifierSpec = z.infer<typeof ClassifierSpec>;
 export type EvaluationSpec = z.infer<typeof EvaluationSpec>;
 export type CellPattern = z.infer<typeof CellPattern>;
-export type MatrixSpec = z.infer<typeof MatrixSpec>;
+export type MatrixSpec = z.infer<ReturnType<typeof matrixSchemas>["MatrixSpec"]>;

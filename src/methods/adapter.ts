@@ -12,11 +12,13 @@ import type { Backend } from "../tensor/backend.ts";
 import { add, gatherRows, indexTensor, mul, tensor } from "../tensor/ops.ts";
 import { AdamW, cosineLr } from "../tensor/optim.ts";
 import { noGrad, type Tensor, tidy } from "../tensor/tensor.ts";
-import { LOSSES, type LossName } from "./losses/index.ts";
-import { resolveParams } from "./losses/spec.ts";
+import { resolveParams } from "../catalog/entries.ts";
+import { ConfigError } from "../errors.ts";
+import { LOSSES } from "./losses/index.ts";
 
 export interface AdapterOptions {
-  loss: LossName;
+  /** A loss name of src/methods/losses/registered.ts. */
+  loss: string;
   /** Loss parameters from the matrix (validated against the loss's spec). */
   params?: Record<string, unknown>;
   hidden: number;
@@ -90,10 +92,10 @@ export class Adapter {
         throw new RangeError(`adapter: pool view ${v} has ${p.length} values; expected ${clean.length}`);
       }
     }
-    const loss = LOSSES[o.loss];
-    const params = resolveParams(loss.spec, o.params ?? {});
-    if (loss.spec.sameDim && o.outDim !== d) {
-      throw new RangeError(`adapter: loss ${o.loss} needs d' = d (${d}), got ${o.outDim}`);
+    const loss = LOSSES.get(o.loss);
+    const params = resolveParams(`${o.loss} params`, loss.params, o.params ?? {});
+    if (loss.sameDim && o.outDim !== d) {
+      throw new ConfigError("training.out_ratio", `loss ${o.loss} needs d' = d (${d}), got ${o.outDim}`);
     }
     const started = performance.now();
     const network = new Mlp([d, o.hidden, o.outDim], o.seed, "adapter", backend);

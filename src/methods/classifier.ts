@@ -6,6 +6,7 @@
  * comes from the stream (seed, "classifier", epoch) and the weights from (seed, "init",
  * "classifier", layer), so a seed fixes the whole run on a given backend.
  */
+import { catalog, type ClassifierEntry } from "../catalog/entries.ts";
 import { Mlp } from "../nn/mlp.ts";
 import { trainStep } from "../nn/train_step.ts";
 import { CounterRng } from "../rng/philox.ts";
@@ -16,6 +17,18 @@ import { noGrad, type Tensor, tidy } from "../tensor/tensor.ts";
 import { argmaxRows } from "../metrics/accuracy.ts";
 
 export type ClassifierKind = "LC" | "NC" | "EC";
+
+/** A matrix classifier kind (`classifiers[].kind`) and the protocol's network it names. */
+export interface ClassifierCatalogEntry extends ClassifierEntry {
+  readonly network: ClassifierKind;
+}
+
+/** The classifier kinds a matrix may name; the matrix schema and the runner read this list. */
+export const CLASSIFIERS = catalog<ClassifierCatalogEntry, "kind">("classifier", "kind", [
+  { kind: "linear", network: "LC", summary: "LC: linear (d', k) on the method's features" },
+  { kind: "mlp", network: "NC", summary: "NC: MLP (d', 4096, k) on the method's features" },
+  { kind: "ec", network: "EC", summary: "EC: MLP (d, 4096, 4096, k) on the backbone's features F" },
+]);
 
 /** The protocol's hidden width of NC and EC. */
 export const CLASSIFIER_HIDDEN = 4096;

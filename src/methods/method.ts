@@ -6,7 +6,7 @@
 import type { ViewParams } from "../augment/params.ts";
 import type { FeatureAugmentation } from "../backbone/extract.ts";
 import type { Split } from "../data/dataset.ts";
-import type { ResolvedMethod } from "../matrix/expand.ts";
+import type { MethodEntry, ParamsSpec, ParamValues } from "../catalog/entries.ts";
 import type { AugmentationSpec } from "../matrix/schema.ts";
 import type { CostProfile } from "../results/schema.ts";
 import type { Backend } from "../tensor/backend.ts";
@@ -59,4 +59,16 @@ export interface FittedMethod {
   dispose(): void;
 }
 
-export type MethodRunner = (method: ResolvedMethod, features: CellFeatures) => Promise<FittedMethod>;
+/** A method as the matrix declares it, with its options resolved (defaults applied). */
+export type MethodOf<O extends ParamsSpec> = { readonly id: string; readonly kind: string } & ParamValues<O>;
+
+/** A method kind other than the adapter: its catalog entry (options as data) and how it runs. */
+export interface MethodKind<O extends ParamsSpec = ParamsSpec> extends MethodEntry {
+  readonly options: O;
+  run(method: MethodOf<O>, features: CellFeatures): Promise<FittedMethod>;
+}
+
+/** Declares a method kind, typing `run`'s method from the options (`method.bins` is a number). */
+export function defineMethod<const O extends ParamsSpec>(m: MethodKind<O>): MethodKind<O> {
+  return m;
+}

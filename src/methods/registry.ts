@@ -1,31 +1,30 @@
-/** The methods by kind: each a MethodRunner (see method.ts). */
-import type { ResolvedMethod } from "../matrix/expand.ts";
+/**
+ * The methods by kind: the adapter (E trained with a loss of ./losses/), and every other kind
+ * registered in ./baselines/registered.ts (one line each). The matrix schema accepts exactly
+ * these kinds, so every method that parses has a runner.
+ */
+import { catalog, type ParamsSpec } from "../catalog/entries.ts";
+import type { ResolvedAdapter, ResolvedMethod } from "../matrix/expand.ts";
+import { isAdapter } from "../matrix/schema.ts";
+import { ConfigError } from "../errors.ts";
 import { Adapter } from "./adapter.ts";
-import { augProbe } from "./baselines/aug_probe.ts";
-import { canon } from "./baselines/canon.ts";
-import { steer } from "./baselines/steer.ts";
-import { tta } from "./baselines/tta.ts";
-import type { CellFeatures, FittedMethod, MethodRunner } from "./method.ts";
+import * as registered from "./baselines/registered.ts";
+import type { CellFeatures, FittedMethod, MethodKind, MethodOf } from "./method.ts";
 
-/** EC: the classifier sees F itself. */
-const none: MethodRunner = async (_method, f) => ({
-  status: "ok",
-  flags: [],
-  trainSet: { x: await f.clean("train"), labels: f.labels.train, dim: f.d },
-  represent: (view) => (view === "clean" ? f.clean("test") : f.augmented("test", view)),
-  embed: null,
-  cost: { backbone_passes_train: 1, backbone_passes_test: 1, trainable_parameters: 0 },
-  fitSeconds: 0,
-  dispose() {},
-});
+/** The method kinds besides the adapter, in name order. */
+export const METHODS = catalog<MethodKind, "kind">(
+  "method kind",
+  "kind",
+  Object.values(registered) as MethodKind[],
+);
 
 /** An adapter E trained with one of the losses; the classifier sees E(F(x)). */
-const adapter: MethodRunner = async (method, f): Promise<FittedMethod> => {
-  if (method.kind !== "adapter") throw new Error(`adapter runner given a ${method.kind} method`);
+async function trainAdapter(method: ResolvedAdapter, f: CellFeatures): Promise<FittedMethod> {
   const t = method.training;
   if (t.view_pool > f.poolViews) {
-    throw new RangeError(
-      `method ${method.id}: view_pool ${t.view_pool} exceeds the ${f.poolViews} cached views`,
+    throw new ConfigError(
+      `methods ${method.id}.training.view_pool`,
+      `view_pool ${t.view_pool} exceeds the ${f.poolViews} cached views`,
     );
   }
   const clean = await f.clean("train");
@@ -64,21 +63,11 @@ const adapter: MethodRunner = async (method, f): Promise<FittedMethod> => {
     fitSeconds: e.training.trainSeconds,
     dispose: () => e.dispose(),
   };
-};
+}
 
-/** The baselines that train no adapter loss live in ./baselines/, one file each. */
-const RUNNERS: Partial<Record<ResolvedMethod["kind"], MethodRunner>> = {
-  none,
-  adapter,
-  "aug-probe": augProbe,
-  tta,
-  steer,
-  canon,
-};
-
-/** Fits `method` on the cell's features; throws for a method kind not implemented yet. */
+/** Fits `method` on the cell's features. */
 export function fitMethod(method: ResolvedMethod, features: CellFeatures): Promise<FittedMethod> {
-  const run = RUNNERS[method.kind];
-  if (!run) throw new RangeError(`method ${method.id}: kind "${method.kind}" is not implemented yet`);
-  return run(method, features);
+  if (isAdapter(method)) return trainAdapter(method as ResolvedAdapter, features);
+  // The schema checked the options against this same entry.
+  return METHODS.get(method.kind).run(method as unknown as MethodOf<ParamsSpec>, features);
 }

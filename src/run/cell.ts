@@ -14,7 +14,8 @@ import type { Dataset, Split } from "../data/dataset.ts";
 import { loadDatasetSplits } from "../data/registry.ts";
 import type { Cell } from "../matrix/expand.ts";
 import type { BackboneSpec, DatasetSpec } from "../matrix/schema.ts";
-import { Classifier, type ClassifierKind } from "../methods/classifier.ts";
+import { isAdapter } from "../matrix/schema.ts";
+import { Classifier, CLASSIFIERS } from "../methods/classifier.ts";
 import type { CellFeatures } from "../methods/method.ts";
 import { fitMethod } from "../methods/registry.ts";
 import { accuracy, augmentedAccuracy } from "../metrics/accuracy.ts";
@@ -90,15 +91,13 @@ export function backbone(ctx: RunContext, spec: BackboneSpec): Promise<OnnxBackb
 /** Pairs of (d, e) kept per row for the leaderboard's structure scatter. */
 export const STRUCTURE_SAMPLE = 400;
 
-const CLASSIFIER_KIND: Record<string, ClassifierKind> = { linear: "LC", mlp: "NC", ec: "EC" };
-
 /** Runs one cell and returns its row (status "ok", "collapsed" or "diverged"). */
 export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
   const { spec } = cell;
   const data = await datasetSplits(ctx, spec.dataset);
   const model = await backbone(ctx, spec.backbone);
   const aug = spec.augmentation;
-  const poolViews = spec.method.kind === "adapter" ? spec.method.training.view_pool : 0;
+  const poolViews = isAdapter(spec.method) ? spec.method.training.view_pool : 0;
   const features = new Map<string, Promise<Float32Array>>();
   const extract = (
     split: Split,
@@ -141,7 +140,7 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
   const fitted = await fitMethod(spec.method, f);
   try {
     const testStarted = performance.now();
-    const kind = CLASSIFIER_KIND[spec.classifier.kind];
+    const kind = CLASSIFIERS.get(spec.classifier.kind).network;
     const classifier = await Classifier.train(fitted.trainSet.x, fitted.trainSet.labels, {
       kind,
       inputDim: fitted.trainSet.dim,

@@ -6,13 +6,21 @@
  * the flag "invariant-classifier-not-latent". Cost: s + 1 backbone passes per train input, 1 per
  * test input, nothing trained besides the classifier.
  */
-import type { FittedMethod, MethodRunner } from "../method.ts";
+import { type CellFeatures, defineMethod, type FittedMethod, type MethodOf } from "../method.ts";
 import { concatRows, repeatLabels, secondsSince } from "./common.ts";
 
 export const AUG_PROBE_FLAG = "invariant-classifier-not-latent";
 
-export const augProbe: MethodRunner = async (method, f): Promise<FittedMethod> => {
-  if (method.kind !== "aug-probe") throw new Error(`aug-probe runner given a ${method.kind} method`);
+const options = {
+  views: {
+    description: "s: augmented train views 0..s−1 added, with clean labels, to the clean train features",
+    default: 3,
+    integer: true,
+    min: 1,
+  },
+} as const;
+
+async function run(method: MethodOf<typeof options>, f: CellFeatures): Promise<FittedMethod> {
   const parts = [await f.clean("train")];
   for (let v = 0; v < method.views; v++) parts.push(await f.augmented("train", v));
   const started = performance.now();
@@ -28,4 +36,13 @@ export const augProbe: MethodRunner = async (method, f): Promise<FittedMethod> =
     fitSeconds: secondsSince(started),
     dispose() {},
   };
-};
+}
+
+/** The catalog entry of `aug-probe` (registered in ./registered.ts). */
+export const method = defineMethod({
+  kind: "aug-probe",
+  summary:
+    "the classifier trains on clean plus augmented train features, all with clean labels (an invariant classifier, not latent space)",
+  options,
+  run,
+});

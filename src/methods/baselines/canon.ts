@@ -19,14 +19,41 @@
  * input plus the head and a matrix-vector product; parameters: the maps' and the head's.
  */
 import { Classifier } from "../classifier.ts";
-import type { FittedMethod, MethodRunner } from "../method.ts";
+import { type CellFeatures, defineMethod, type FittedMethod, type MethodOf } from "../method.ts";
 import { transformBins } from "./bins.ts";
 import { concatRows, secondsSince, viewParamsOf } from "./common.ts";
 import { applyMaps } from "./ridge.ts";
 import { fitSteeringMaps, trainViews } from "./steer.ts";
 
-export const canon: MethodRunner = async (method, f): Promise<FittedMethod> => {
-  if (method.kind !== "canon") throw new Error(`canon runner given a ${method.kind} method`);
+const options = {
+  bins: { description: "bins of the transform parameter, one map each", default: 8, integer: true, min: 1 },
+  ridge: {
+    description: "ridge λ relative to the mean per-dimension variance of the inputs of each map",
+    default: 1e-2,
+    min: 0,
+    exclusiveMin: true,
+  },
+  views: {
+    description: "augmented train views 0..views−1 the maps and the head are fitted on",
+    default: 3,
+    integer: true,
+    min: 1,
+  },
+  head_hidden: {
+    description: "hidden width of the bin-predicting head (d, hidden, bins); 0: a linear head",
+    default: 256,
+    integer: true,
+    min: 0,
+  },
+  head_epochs: {
+    description: "epochs of the head (AdamW, lr 1e-3 cosine to 0, batch 256, weight decay 0)",
+    default: 20,
+    integer: true,
+    min: 1,
+  },
+} as const;
+
+async function run(method: MethodOf<typeof options>, f: CellFeatures): Promise<FittedMethod> {
   const bins = transformBins(f.augmentation, method.bins);
   const clean = await f.clean("train");
   const pool = await trainViews(f, method.id, method.views, bins);
@@ -93,4 +120,12 @@ export const canon: MethodRunner = async (method, f): Promise<FittedMethod> => {
     head.dispose();
     throw e;
   }
-};
+}
+
+/** The catalog entry of `canon` (registered in ./registered.ts). */
+export const method = defineMethod({
+  kind: "canon",
+  summary: "canonicalisation: a head predicts the transform's bin, then that bin's steering map is applied",
+  options,
+  run,
+});

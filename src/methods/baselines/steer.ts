@@ -13,7 +13,7 @@
  * product; the fitted parameters are the maps' bins·(d² + d) entries.
  */
 import type { Split } from "../../data/dataset.ts";
-import type { CellFeatures, FittedMethod, MethodRunner } from "../method.ts";
+import { type CellFeatures, defineMethod, type FittedMethod, type MethodOf } from "../method.ts";
 import { type TransformBins, transformBins } from "./bins.ts";
 import { secondsSince, viewParamsOf } from "./common.ts";
 import { applyMaps, fitRidge, identityMap, type LinearMap } from "./ridge.ts";
@@ -97,8 +97,28 @@ export function steerView(
   return applyMaps(s.maps, features, (r) => s.bins.binOf(params[r]));
 }
 
-export const steer: MethodRunner = async (method, f): Promise<FittedMethod> => {
-  if (method.kind !== "steer") throw new Error(`steer runner given a ${method.kind} method`);
+const options = {
+  bins: {
+    description: "bins of the transform parameter, one map each (rotation; c4 / c8 use one per element)",
+    default: 8,
+    integer: true,
+    min: 1,
+  },
+  ridge: {
+    description: "ridge λ relative to the mean per-dimension variance of the inputs of each map",
+    default: 1e-2,
+    min: 0,
+    exclusiveMin: true,
+  },
+  views: {
+    description: "augmented train views 0..views−1 the maps are fitted on",
+    default: 3,
+    integer: true,
+    min: 1,
+  },
+} as const;
+
+async function run(method: MethodOf<typeof options>, f: CellFeatures): Promise<FittedMethod> {
   const bins = transformBins(f.augmentation, method.bins);
   const clean = await f.clean("train");
   const pool = await trainViews(f, method.id, method.views, bins);
@@ -124,4 +144,12 @@ export const steer: MethodRunner = async (method, f): Promise<FittedMethod> => {
     fitSeconds,
     dispose() {},
   };
-};
+}
+
+/** The catalog entry of `steer` (registered in ./registered.ts). */
+export const method = defineMethod({
+  kind: "steer",
+  summary: "ridge steering maps per bin of the transform parameter, mapping augmented features back to clean",
+  options,
+  run,
+});

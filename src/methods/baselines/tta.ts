@@ -26,7 +26,7 @@ import {
 } from "../../backbone/extract.ts";
 import type { Split } from "../../data/dataset.ts";
 import type { AugmentationSpec } from "../../matrix/schema.ts";
-import type { FittedMethod, MethodRunner } from "../method.ts";
+import { type CellFeatures, defineMethod, type FittedMethod, type MethodOf } from "../method.ts";
 import { RowLookup, secondsSince } from "./common.ts";
 
 /** Version of the copy pipeline below, in every copy's cache key. */
@@ -113,8 +113,16 @@ export function averageCopies(copies: readonly Float32Array[]): Float32Array {
   return out;
 }
 
-export const tta: MethodRunner = async (method, f): Promise<FittedMethod> => {
-  if (method.kind !== "tta") throw new Error(`tta runner given a ${method.kind} method`);
+const options = {
+  copies: {
+    description: "K: transformed copies averaged per input (K backbone passes per train and test input)",
+    default: 8,
+    integer: true,
+    min: 1,
+  },
+} as const;
+
+async function run(method: MethodOf<typeof options>, f: CellFeatures): Promise<FittedMethod> {
   const copies = ttaCopies(f.augmentation, method.copies);
   let averagingSeconds = 0;
   const averaged = async (split: Split, view: "clean" | number) => {
@@ -170,4 +178,12 @@ export const tta: MethodRunner = async (method, f): Promise<FittedMethod> => {
     fitSeconds,
     dispose() {},
   };
-};
+}
+
+/** The catalog entry of `tta` (registered in ./registered.ts). */
+export const method = defineMethod({
+  kind: "tta",
+  summary: "test-time augmentation: features averaged over K transformed copies of each input",
+  options,
+  run,
+});

@@ -34,9 +34,10 @@ import {
   tensor,
 } from "../../tensor/ops.ts";
 import { noGrad, type Tensor } from "../../tensor/tensor.ts";
-import { checkPaired, type LossBatch, type LossSpec } from "./spec.ts";
+import { type AdapterLoss, checkPaired, type LossBatch } from "./spec.ts";
+import type { LossEntry } from "../../catalog/entries.ts";
 
-export const hsicSpec: LossSpec = {
+const spec: LossEntry = {
   name: "hsic",
   summary: "−HSIC (biased, Gaussian kernels) between clean features and adapter outputs",
   params: {
@@ -156,3 +157,6 @@ export function hsicLoss(y: Tensor, anchors: Tensor, opts: { bandwidth?: number 
 export function hsicFromBatch(batch: LossBatch, params: Record<string, number | undefined>): Tensor {
   return hsicLoss(batch.y, batch.anchors, { bandwidth: params.bandwidth });
 }
+
+/** The catalog entry of the loss (registered in ./registered.ts). */
+export const loss: AdapterLoss = { ...spec, compute: hsicFromBatch };

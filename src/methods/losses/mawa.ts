@@ -7,9 +7,10 @@
 import { TensorError } from "../../errors.ts";
 import { mean, square, sub, sum } from "../../tensor/ops.ts";
 import { shapeStr, type Tensor } from "../../tensor/tensor.ts";
-import type { LossBatch, LossSpec } from "./spec.ts";
+import type { AdapterLoss, LossBatch } from "./spec.ts";
+import type { LossEntry } from "../../catalog/entries.ts";
 
-export const mawaSpec: LossSpec = {
+const spec: LossEntry = {
   name: "mawa",
   summary: "anchored MSE: mean over all views of ‖E(F(view)) − F(clean)‖²",
   params: {},
@@ -33,3 +34,6 @@ export function mawaLoss(y: Tensor, anchors: Tensor): Tensor {
 export function mawaFromBatch(batch: LossBatch, _params: Record<string, number | undefined> = {}): Tensor {
   return mawaLoss(batch.y, batch.anchors);
 }
+
+/** The catalog entry of the loss (registered in ./registered.ts). */
+export const loss: AdapterLoss = { ...spec, compute: mawaFromBatch };

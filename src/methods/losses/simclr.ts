@@ -31,9 +31,10 @@ import {
   tensor,
 } from "../../tensor/ops.ts";
 import { type Tensor } from "../../tensor/tensor.ts";
-import { inputsPerView, type LossBatch, type LossSpec } from "./spec.ts";
+import { type AdapterLoss, inputsPerView, type LossBatch } from "./spec.ts";
+import type { LossEntry } from "../../catalog/entries.ts";
 
-export const simclrSpec: LossSpec = {
+const spec: LossEntry = {
   name: "simclr",
   summary:
     "NT-Xent over the s+1 views of each input (multi-positive, SupCon L_out form), cosine similarities",
@@ -80,3 +81,6 @@ export function simclrLoss(y: Tensor, views: number, opts: { temperature?: numbe
 export function simclrFromBatch(batch: LossBatch, params: Record<string, number | undefined>): Tensor {
   return simclrLoss(batch.y, batch.views, { temperature: params.temperature });
 }
+
+/** The catalog entry of the loss (registered in ./registered.ts). */
+export const loss: AdapterLoss = { ...spec, compute: simclrFromBatch };

@@ -1,12 +1,13 @@
 /**
- * What every adapter loss shares: the batch layout, and a plain description of a loss's parameters
- * (names, defaults, ranges) that the matrix schema, the runner and the docs can read.
+ * What every adapter loss shares: the batch layout, and the shape of a loss (its catalog entry,
+ * src/catalog/entries.ts `LossEntry`, plus the function that computes it).
  *
  * Row layout, everywhere: with N clean inputs and s augmented views each, a batch holds (s+1)N
  * rows; rows [0, N) are the clean inputs and rows [kN, (k+1)N) are view k (k = 1..s), so rows
  * j, j + N, …, j + sN all come from input j.
  */
-import { ConfigError, TensorError } from "../../errors.ts";
+import type { LossEntry } from "../../catalog/entries.ts";
+import { TensorError } from "../../errors.ts";
 import { shapeStr, type Tensor } from "../../tensor/tensor.ts";
 
 /** The inputs of one loss evaluation. */
@@ -23,66 +24,10 @@ export interface LossBatch {
   step: number;
 }
 
-/** One numeric parameter of a loss. */
-export interface ParamSpec {
-  readonly description: string;
-  /** Used when the matrix gives none; absent for optional parameters with a computed fallback. */
-  readonly default?: number;
-  readonly integer?: boolean;
-  /** Inclusive lower bound, unless `exclusiveMin`. */
-  readonly min?: number;
-  readonly exclusiveMin?: boolean;
-}
-
-/** A loss's name, what it computes, and its parameters. */
-export interface LossSpec {
-  readonly name: string;
-  readonly summary: string;
-  readonly params: Readonly<Record<string, ParamSpec>>;
-  /** Whether the loss reads `anchors` (the clean F features). */
-  readonly usesAnchors: boolean;
-  /** Whether the loss draws random numbers from (seed, step). */
-  readonly random: boolean;
-  /** Whether it requires d' = d. */
-  readonly sameDim: boolean;
-  /** The fewest views (s + 1) it accepts. */
-  readonly minViews: number;
-}
-
-/**
- * The parameters for `spec` given the matrix's `given` ones: defaults filled in, unknown names
- * and out-of-range values rejected with a ConfigError naming the loss and the parameter.
- */
-export function resolveParams(
-  spec: LossSpec,
-  given: Readonly<Record<string, unknown>> = {},
-): Record<string, number | undefined> {
-  const field = (k: string) => `${spec.name} params.${k}`;
-  for (const k of Object.keys(given)) {
-    if (!(k in spec.params)) {
-      throw new ConfigError(
-        field(k),
-        `unknown parameter "${k}"; expected one of ${Object.keys(spec.params).join(", ") || "none"}`,
-      );
-    }
-  }
-  const out: Record<string, number | undefined> = {};
-  for (const [k, p] of Object.entries(spec.params)) {
-    const v = given[k] ?? p.default;
-    if (v === undefined) {
-      out[k] = undefined;
-      continue;
-    }
-    if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new ConfigError(field(k), `${v}; expected a finite number`);
-    }
-    if (p.integer && !Number.isInteger(v)) throw new ConfigError(field(k), `${v}; expected an integer`);
-    if (p.min !== undefined && (p.exclusiveMin ? v <= p.min : v < p.min)) {
-      throw new ConfigError(field(k), `${v}; expected ${p.exclusiveMin ? ">" : "≥"} ${p.min}`);
-    }
-    out[k] = v;
-  }
-  return out;
+/** A loss: its catalog entry (pure data) and the function of a batch that computes it. */
+export interface AdapterLoss extends LossEntry {
+  /** The [1, 1] loss on a batch; `params` as resolved from the entry's `params`. */
+  readonly compute: (batch: LossBatch, params: Readonly<Record<string, number | undefined>>) => Tensor;
 }
 
 /** Checks the (s+1)N row layout: `views` ≥ minViews, rows divisible by views; returns N. */

@@ -20,9 +20,10 @@
 import { TensorError } from "../../errors.ts";
 import { add, matmul, mean, mul, relu, slice, sqrt, square, sub, sum, tensor } from "../../tensor/ops.ts";
 import { type Tensor } from "../../tensor/tensor.ts";
-import { inputsPerView, type LossBatch, type LossSpec } from "./spec.ts";
+import { type AdapterLoss, inputsPerView, type LossBatch } from "./spec.ts";
+import type { LossEntry } from "../../catalog/entries.ts";
 
-export const vicregSpec: LossSpec = {
+const spec: LossEntry = {
   name: "vicreg",
   summary:
     "VICReg averaged over the pairs (clean, view k): invariance MSE, variance hinge, off-diagonal covariance",
@@ -93,3 +94,6 @@ export function vicregLoss(y: Tensor, views: number, opts: VicregOptions = {}): 
 export function vicregFromBatch(batch: LossBatch, params: Record<string, number | undefined>): Tensor {
   return vicregLoss(batch.y, batch.views, params);
 }
+
+/** The catalog entry of the loss (registered in ./registered.ts). */
+export const loss: AdapterLoss = { ...spec, compute: vicregFromBatch };

