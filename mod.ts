@@ -27,13 +27,8 @@ export { getBackend, IndexTensor, keep, noGrad, setBackend, Tensor, tidy } from 
 export * from "./src/tensor/ops.ts";
 export { grad } from "./src/tensor/autograd.ts";
 export { AdamW, type AdamWOptions, cosineLr } from "./src/tensor/optim.ts";
-export {
-  BACKEND_KINDS,
-  type BackendChoice,
-  type BackendKind,
-  describeAdapter,
-  selectBackend,
-} from "./src/tensor/select.ts";
+export { BACKEND_KINDS, type BackendChoice, type BackendKind, selectBackend } from "./src/tensor/select.ts";
+export { describeAdapter } from "./src/tensor/adapter_info.ts";
 export { CpuBackend } from "./src/tensor/backends/cpu.ts";
 export { createWebGpuBackend, WebGpuBackend } from "./src/tensor/backends/webgpu.ts";
 export { CounterRng, philox4x32, type StreamLabel } from "./src/rng/philox.ts";

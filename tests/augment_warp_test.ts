@@ -6,7 +6,7 @@
 // about ((W−1)/2, (H−1)/2); rotation by +90° is numpy's rot90: out[i][j] = in[j][N−1−i].
 import assert from "node:assert/strict";
 import { augmentBatch } from "../src/augment/augment.ts";
-import { affineMatrix, cropMatrix, IDENTITY, rotationMatrix } from "../src/augment/matrix.ts";
+import { affineMatrix, cropMatrix, IDENTITY, rotationMatrix } from "../src/augment/warp_matrix.ts";
 import { sampleParams, viewRng } from "../src/augment/params.ts";
 import { resolveSpec } from "../src/augment/spec.ts";
 import { warpCpu } from "../src/augment/warp_cpu.ts";

@@ -7,7 +7,7 @@
 // Skipped (ignored) when no WebGPU adapter exists.
 import assert from "node:assert/strict";
 import { augmentBatch, augmentBatchWith } from "../src/augment/augment.ts";
-import { affineMatrix, cropMatrix, rotationMatrix } from "../src/augment/matrix.ts";
+import { affineMatrix, cropMatrix, rotationMatrix } from "../src/augment/warp_matrix.ts";
 import { warpCpu, type WarpShape } from "../src/augment/warp_cpu.ts";
 import { WebGpuWarp } from "../src/augment/warp_webgpu.ts";
 import { CounterRng } from "../src/rng/philox.ts";

@@ -3,7 +3,7 @@
  * hit, recovery from truncated / bit-flipped entries, atomic writes, ls / clear.
  */
 import nodeAssert from "node:assert/strict";
-import { canonicalJson } from "../src/cache/canonical_json.ts";
+import { canonicalJson } from "../src/util/canonical_json.ts";
 import {
   CACHE_FORMAT_VERSION,
   clearCache,

@@ -1,6 +1,6 @@
 // Corrupt inputs for the NPY, safetensors, CIFAR and STL-10 readers, each written as a real file
 // into a temp dir and read through the public loaders: the error must name the file and the byte
-// offset or header field, and what was expected (DESIGN.md, "bad input").
+// offset or header field, and what was expected (docs/architecture.md, "bad input").
 import { DataError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";

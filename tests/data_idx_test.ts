@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { encodeIdx, type IdxDType, parseIdx, readIdx } from "../src/data/idx.ts";
 import { gzipSync } from "node:zlib";
 import { IDX_FILES, mnistDataDir, readIdxDir, readIdxPair } from "../src/data/mnist.ts";
-import { sha256Hex } from "../src/data/source_file.ts";
+import { sha256Hex } from "../src/util/hash.ts";
 
 /** Asserts fn throws a DataError whose message names `file` and each of `mentions`. */
 function assertDataError(fn: () => unknown, file: string, ...mentions: string[]): DataError {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fashionMnistDir, loadFashionMnistSplits, parseFashionClass } from "../src/data/fashion_mnist.ts";
 import { IDX_FILES, loadMnist, mnistDataDir } from "../src/data/mnist.ts";
 import { loadDataset } from "../src/data/registry.ts";
-import { sha256Hex } from "../src/data/source_file.ts";
+import { sha256Hex } from "../src/util/hash.ts";
 
 const sum = (a: ArrayLike<number>) => {
   let s = 0;

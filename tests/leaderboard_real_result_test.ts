@@ -10,7 +10,7 @@ import { EXIT, exitCodeOf } from "../src/errors.ts";
 import { buildLeaderboard } from "../src/leaderboard/build.ts";
 import { submitResult } from "../src/leaderboard/submit.ts";
 import { parseTracks } from "../src/leaderboard/tracks.ts";
-import { sha256Hex } from "../src/matrix/expand.ts";
+import { sha256Hex } from "../src/util/hash.ts";
 import { runMatrix } from "../src/run/runner.ts";
 import { fixtureKey, ROOT, SUBMISSIONS, TRACKS, TRUSTED_KEYS } from "./fixtures/leaderboard/helpers.ts";
 import { readJwks } from "../src/results/signing.ts";

@@ -1,7 +1,7 @@
 import { TracksError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { sha256Hex } from "../src/matrix/expand.ts";
+import { sha256Hex } from "../src/util/hash.ts";
 import { parseMatrix } from "../src/catalogs.ts";
 import { explainNoTrack, loadTracks, matchTracks, parseTracks } from "../src/leaderboard/tracks.ts";
 import { ROOT, syntheticDocument, syntheticTrack, TRACKS } from "./fixtures/leaderboard/helpers.ts";

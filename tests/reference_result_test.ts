@@ -6,7 +6,7 @@
 import { VerificationError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { buildLeaderboard } from "../src/leaderboard/build.ts";
-import { sha256Hex } from "../src/matrix/expand.ts";
+import { sha256Hex } from "../src/util/hash.ts";
 import { DEFAULT_TOLERANCE } from "../src/results/compare.ts";
 import { readResult, type ResultDocument } from "../src/results/schema.ts";
 import { readJwks, signDocument, verifyDocument } from "../src/results/signing.ts";

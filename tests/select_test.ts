@@ -4,7 +4,8 @@
  * machine has, and are strict about the llvmpipe case.
  */
 import { TensorError } from "../src/errors.ts";
-import { describeAdapter, selectBackend } from "../src/tensor/select.ts";
+import { describeAdapter } from "../src/tensor/adapter_info.ts";
+import { selectBackend } from "../src/tensor/select.ts";
 import { add, tensor } from "../src/tensor/ops.ts";
 
 const adapter = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" }) ?? null;

@@ -16,7 +16,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { addGaussianNoise } from "./noise.ts";
-import { paramsMatrix } from "./matrix.ts";
+import { paramsMatrix } from "./warp_matrix.ts";
 import { sampleParams, type ViewParams, viewRng } from "./params.ts";
 import { type AugmentSpec, isGeometric, resolveSpec } from "./spec.ts";
 import { type BorderMode, warpCpu, type WarpShape } from "./warp_cpu.ts";

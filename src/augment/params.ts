@@ -2,7 +2,7 @@
  * Per-view augmentation parameters. Every draw for image `index`, view `view` comes from
  * `new CounterRng(seed, "augment", split, index, view)` at a fixed draw number per parameter, so
  * a view is a function of (seed, split, index, view) alone: batch size, batch order, sharding and
- * backend cannot change it (DESIGN.md, "Rules that keep results trustworthy").
+ * backend cannot change it (docs/architecture.md, "Rules that keep results trustworthy").
  */
 import { CounterRng } from "../rng/philox.ts";
 import type { ResolvedSpec } from "./spec.ts";

@@ -1,5 +1,5 @@
 /**
- * Augmentation specs, with the protocol's defaults (PROTOCOL.md, "Augmentations"). Kinds and field
+ * Augmentation specs, with the protocol's defaults (docs/protocol.md, "Augmentations"). Kinds and field
  * names are the matrix schema's (src/matrix/schema.ts `AugmentationSpec`), so a parsed matrix entry
  * can be passed as is; every field is optional here and defaults to the protocol value.
  */

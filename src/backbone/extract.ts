@@ -1,6 +1,6 @@
 /**
  * Feature extraction through the content-addressed cache: the "clean + views ─backbone─▶
- * features" stage of a cell (DESIGN.md). The cache key holds everything that determines the
+ * features" stage of a cell (docs/architecture.md). The cache key holds everything that determines the
  * features (backbone bytes + output + runtime, dataset content hash, split, rows, preprocessing,
  * augmentation or "clean", seed, view, format version) and nothing else: method and classifier are
  * not in it, so every method and classifier of a matrix that shares a backbone, and every seed for
@@ -13,7 +13,7 @@
  *              augmentBatch (warp, normalise with the backbone's mean/std, noise in normalised
  *              units; src/augment/augment.ts), keyed by (seed, split, sourceIndex, view)
  * so an augmented view is drawn at the model's resolution, like torchvision's Resize →
- * RandomRotation → Normalize, and noise σ is in the model's normalised units (PROTOCOL.md).
+ * RandomRotation → Normalize, and noise σ is in the model's normalised units (docs/protocol.md).
  *
  * Shapes are checked against the backbone's spec before the cache is consulted or any image is
  * augmented; augmented extractions run in chunks of CHUNK_ROWS images so memory stays bounded.
@@ -24,13 +24,7 @@ import { type AugmentSpec, resolveSpec } from "../augment/spec.ts";
 import { describeIndices, type FeatureCache, type FeatureKeyFields } from "../cache/feature_cache.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { preprocess, type ResolvedInputSpec, specForKey } from "./input_spec.ts";
-import {
-  type ImageBatch,
-  ONNX_RUNTIME,
-  type OnnxBackbone,
-  progressBar,
-  type ProgressCallback,
-} from "./onnx_backbone.ts";
+import { type ImageBatch, ONNX_RUNTIME, type OnnxBackbone, type ProgressCallback } from "./onnx_backbone.ts";
 
 /**
  * Version of the augmented pipeline above, recorded in the cache key of augmented features.
@@ -41,7 +35,7 @@ export const AUGMENT_PIPELINE_VERSION = "invbench.augment-pipeline/v1";
 /**
  * An augmentation as extraction needs it: a canonical description for the cache key, and a
  * function producing normalised views. Views must be a pure function of (seed, split, source
- * index, view), never of the chunking (DESIGN.md randomness rule).
+ * index, view), never of the chunking (docs/architecture.md randomness rule).
  */
 export interface FeatureAugmentation {
   /** Kind, parameters (defaults applied) and code version, as plain JSON: equal keys ⇒ equal views. */
@@ -163,8 +157,6 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractedFeatu
   return { ...m, key };
 }
 
-const noProgress: ProgressCallback = () => {};
-
 async function computeFeatures(
   o: ExtractOptions,
   aug: FeatureAugmentation | null,
@@ -177,33 +169,29 @@ async function computeFeatures(
   const label = `${backbone.id} ${dataset.id} ${dataset.split} ${
     aug ? `${String(aug.key.kind ?? "augmented")} seed ${o.seed ?? 0} view ${o.view ?? 0}` : "clean"
   }`;
-  // One bar (terminal only) or the caller's callback over the whole extraction.
-  const bar = o.progress ?? progressBar(n, label);
-  try {
-    if (!aug) {
-      const f = await backbone.run({ data: dataset.images, shape }, rows, {
+  // The caller's callback over the whole extraction (the library draws nothing itself).
+  const bar = o.progress;
+  if (!aug) {
+    const f = await backbone.run({ data: dataset.images, shape }, rows, {
+      batchSize: o.batchSize,
+      imageIndex: Array.from(rows, (r) => dataset.sourceIndex[r]),
+      label,
+      progress: bar,
+    });
+    out.set(f);
+  } else {
+    for (let start = 0; start < n; start += CHUNK_ROWS) {
+      const chunk = Int32Array.from({ length: Math.min(CHUNK_ROWS, n - start) }, (_, i) => rows[start + i]);
+      const views = augmentedViews(o, aug, chunk);
+      const f = await backbone.run(views, undefined, {
         batchSize: o.batchSize,
-        imageIndex: Array.from(rows, (r) => dataset.sourceIndex[r]),
+        imageIndex: Array.from(chunk, (r) => dataset.sourceIndex[r]),
         label,
-        progress: bar ?? noProgress,
+        normalized: true,
+        progress: bar && ((done) => bar(start + done, n)),
       });
-      out.set(f);
-    } else {
-      for (let start = 0; start < n; start += CHUNK_ROWS) {
-        const chunk = Int32Array.from({ length: Math.min(CHUNK_ROWS, n - start) }, (_, i) => rows[start + i]);
-        const views = augmentedViews(o, aug, chunk);
-        const f = await backbone.run(views, undefined, {
-          batchSize: o.batchSize,
-          imageIndex: Array.from(chunk, (r) => dataset.sourceIndex[r]),
-          label,
-          normalized: true,
-          progress: bar ? (done) => bar(start + done, n) : noProgress,
-        });
-        out.set(f, start * d);
-      }
+      out.set(f, start * d);
     }
-  } finally {
-    if (!o.progress) bar?.(-1, n);
   }
   return { rows: n, cols: d, data: out };
 }

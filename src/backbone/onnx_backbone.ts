@@ -9,11 +9,11 @@
  * the expected and the actual shapes.
  *
  * `run` preprocesses images in batches, runs the session (fetching only the feature output),
- * rejects NaN/±Inf features with the image's index, and draws a progress bar on stderr only when
- * stderr is a terminal or a `progress` callback is given.
+ * rejects NaN/±Inf features with the image's index, and reports progress only to a `progress`
+ * callback (the library draws nothing itself).
  */
 import { BackboneError, InputSpecError } from "../errors.ts";
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../util/hash.ts";
 import * as ort from "onnxruntime-node";
 import {
   checkImageShape,
@@ -49,14 +49,14 @@ export type ProgressCallback = (done: number, total: number) => void;
 export interface RunOptions {
   /** Overrides the backbone's batch size for this run. */
   batchSize?: number;
-  /** Called after every batch; when given, no progress bar is drawn. */
+  /** Called after every batch with (images done, total). */
   progress?: ProgressCallback;
   /**
    * The dataset index of each row, for messages (a NaN feature names the image by this index);
    * default: the row numbers themselves.
    */
   imageIndex?: ArrayLike<number>;
-  /** What is being extracted, for the progress bar (e.g. "mnist test rotation v0"). */
+  /** What is being extracted, for messages (e.g. "mnist test rotation v0"). */
   label?: string;
   /**
    * The images are already the model's input up to layout: float32 NCHW at the model's channels
@@ -168,7 +168,7 @@ export class OnnxBackbone {
     } catch (e) {
       throw new BackboneError(`${path}: cannot read the ONNX model: ${(e as Error).message}`);
     }
-    const sha256 = createHash("sha256").update(modelBytes).digest("hex");
+    const sha256 = sha256Hex(modelBytes);
     const threads = options.threads ?? Math.max(1, navigator.hardwareConcurrency || 1);
     let session: ort.InferenceSession;
     try {
@@ -396,43 +396,39 @@ export class OnnxBackbone {
     const out = new Float32Array(total * d);
     const per = this.spec.channels * this.spec.size[0] * this.spec.size[1];
     const buf = new Float32Array(batch * per);
-    const progress = options.progress ?? progressBar(total, options.label ?? this.id);
-    try {
-      for (let start = 0; start < total; start += batch) {
-        const m = Math.min(batch, total - start);
-        const chunk = Array.prototype.slice.call(sel, start, start + m) as number[];
-        preprocess(spec, images.data, images.shape, chunk, buf);
-        const runN = this.fixedBatch ?? m;
-        if (runN > m) buf.fill(0, m * per, runN * per); // pad a fixed-size batch
-        const r = await this.#infer(buf, runN);
-        if (r.dims[0] !== runN || r.data.length !== runN * d) {
+    const progress = options.progress;
+    for (let start = 0; start < total; start += batch) {
+      const m = Math.min(batch, total - start);
+      const chunk = Array.prototype.slice.call(sel, start, start + m) as number[];
+      preprocess(spec, images.data, images.shape, chunk, buf);
+      const runN = this.fixedBatch ?? m;
+      if (runN > m) buf.fill(0, m * per, runN * per); // pad a fixed-size batch
+      const r = await this.#infer(buf, runN);
+      if (r.dims[0] !== runN || r.data.length !== runN * d) {
+        throw new BackboneError(
+          `${this.path}: output "${this.outputName}" has shape ${
+            formatShape(r.dims)
+          } for a batch of ${runN}; ` +
+            `expected [${runN}, ${d}] (model output ${formatShape(this.modelOutputShape)})`,
+        );
+      }
+      const feats = r.data.subarray(0, m * d);
+      for (let i = 0; i < feats.length; i++) {
+        if (!Number.isFinite(feats[i])) {
+          const row = start + Math.floor(i / d);
+          const index = options.imageIndex ? options.imageIndex[row] : sel[row];
           throw new BackboneError(
-            `${this.path}: output "${this.outputName}" has shape ${
-              formatShape(r.dims)
-            } for a batch of ${runN}; ` +
-              `expected [${runN}, ${d}] (model output ${formatShape(this.modelOutputShape)})`,
+            `${this.path}: non-finite feature (${feats[i]}) for image ${index} at feature ${
+              i % d
+            } of output ` +
+              `"${this.outputName}"${
+                options.label ? ` (${options.label})` : ""
+              }; NaN/Inf features are rejected`,
           );
         }
-        const feats = r.data.subarray(0, m * d);
-        for (let i = 0; i < feats.length; i++) {
-          if (!Number.isFinite(feats[i])) {
-            const row = start + Math.floor(i / d);
-            const index = options.imageIndex ? options.imageIndex[row] : sel[row];
-            throw new BackboneError(
-              `${this.path}: non-finite feature (${feats[i]}) for image ${index} at feature ${
-                i % d
-              } of output ` +
-                `"${this.outputName}"${
-                  options.label ? ` (${options.label})` : ""
-                }; NaN/Inf features are rejected`,
-            );
-          }
-        }
-        out.set(feats, start * d);
-        progress?.(start + m, total);
       }
-    } finally {
-      if (!options.progress) progress?.(-1, total); // let the bar clear its line
+      out.set(feats, start * d);
+      progress?.(start + m, total);
     }
     return out;
   }
@@ -456,40 +452,4 @@ export class OnnxBackbone {
     this.#session = null;
     await s?.release();
   }
-}
-
-/**
- * A progress bar on stderr for runs of at least 1024 images, only when stderr is a terminal (never
- * in CI logs); undefined otherwise. Redrawn at most 10 times a second; `done = -1` clears it.
- */
-export function progressBar(total: number, label: string): ProgressCallback | undefined {
-  let tty = false;
-  try {
-    tty = Deno.stderr.isTerminal();
-  } catch {
-    tty = false;
-  }
-  if (!tty || total < 1024) return undefined;
-  const enc = new TextEncoder();
-  const t0 = performance.now();
-  let last = 0, drawn = false;
-  return (done) => {
-    if (done < 0) {
-      if (drawn) Deno.stderr.writeSync(enc.encode("\r\x1b[2K"));
-      return;
-    }
-    const now = performance.now();
-    if (now - last < 100 && done < total) return;
-    last = now;
-    const width = 30, filled = Math.round((done / total) * width);
-    const rate = done / Math.max((now - t0) / 1000, 1e-9);
-    Deno.stderr.writeSync(
-      enc.encode(
-        `\r\x1b[2K${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} images, ${
-          rate.toFixed(0)
-        } img/s`,
-      ),
-    );
-    drawn = true;
-  };
 }

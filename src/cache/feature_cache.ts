@@ -1,5 +1,5 @@
 /**
- * Content-addressed cache of feature matrices (DESIGN.md, "a cache entry's key is the hash of
+ * Content-addressed cache of feature matrices (docs/architecture.md, "a cache entry's key is the hash of
  * everything that determines it; a cache hit is re-verified by its content hash; a corrupt entry
  * is recomputed, never trusted").
  *
@@ -20,22 +20,21 @@
  *  off  4·r·c  payload: float32 LE, row-major [rows, cols]
  * ```
  *
- * Writes are atomic: a temp file `.<key>.<pid>-<random>.tmp` in the same directory is written,
- * fsynced and renamed over the entry name, then the directory is fsynced where the OS allows it.
+ * Writes are atomic (src/util/atomic_write.ts): a temp file `.<key>.feat.<pid>-<random>.tmp` in the
+ * same directory is written, fsynced and renamed over the entry name, then the directory is fsynced.
  * A writer killed half-way leaves only a temp file, which is never read and never listed as an
  * entry. On every hit the whole entry is re-verified (magic, version, key hash, size, payload
  * sha256); a corrupt or truncated entry is deleted, reported through `onWarning`, and recomputed.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync } from "node:fs";
-import { canonicalJson } from "./canonical_json.ts";
+import { atomicWrite, TEMP_EXT } from "../util/atomic_write.ts";
+import { canonicalJson } from "../util/canonical_json.ts";
+import { sha256Bytes, sha256Hex } from "../util/hash.ts";
 
 /** Bump when the entry layout or the meaning of a key field changes: old entries become misses. */
 export const CACHE_FORMAT_VERSION = 1;
 const MAGIC = "INVBFEAT";
 const FIXED_HEADER = 60;
 const ENTRY_EXT = ".feat";
-const TEMP_EXT = ".tmp";
 const KEY_RE = /^[0-9a-f]{64}$/;
 
 /** Which rows of a split were used: a contiguous range, or an explicit list (by hash). */
@@ -97,10 +96,6 @@ export interface FeatureCacheOptions {
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
 
 /** The project root's `.cache/invbench/features` (or the cwd's, when this module is not a file). */
 function projectCacheDir(): string {
@@ -199,7 +194,7 @@ export function encodeEntry(keyJson: string, m: FeatureMatrix): Uint8Array {
   dv.setUint32(12, payloadOffset, true);
   dv.setUint32(16, m.rows, true);
   dv.setUint32(20, m.cols, true);
-  out.set(createHash("sha256").update(payload).digest(), 24);
+  out.set(sha256Bytes(payload), 24);
   dv.setUint32(56, keyBytes.length, true);
   out.set(keyBytes, FIXED_HEADER);
   out.set(payload, payloadOffset);
@@ -247,44 +242,6 @@ export function decodeEntry(bytes: Uint8Array, key: string): FeatureMatrix | str
   const payload = bytes.subarray(h.payloadOffset);
   if (sha256Hex(payload) !== h.payloadSha256) return "payload sha256 mismatch";
   return { rows: h.rows, cols: h.cols, data: fromLittleEndianBytes(bytes, h.payloadOffset, h.rows * h.cols) };
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch {
-    // Not every OS / filesystem can fsync a directory (Windows cannot): best effort.
-  } finally {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch { /* ignore */ }
-    }
-  }
-}
-
-/** Writes `bytes` to `dir/name` atomically (temp file in `dir`, fsync, rename, fsync dir). */
-export async function atomicWrite(dir: string, name: string, bytes: Uint8Array): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  const base = name.endsWith(ENTRY_EXT) ? name.slice(0, -ENTRY_EXT.length) : name;
-  const temp = `${dir}/.${base}.${Deno.pid}-${randomBytes(6).toString("hex")}${TEMP_EXT}`;
-  try {
-    const file = await Deno.open(temp, { write: true, createNew: true });
-    try {
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(temp, `${dir}/${name}`);
-  } catch (e) {
-    await Deno.remove(temp).catch(() => {});
-    throw e;
-  }
-  fsyncDir(dir);
 }
 
 /** The content-addressed feature cache of one directory, with hit/miss counters. */

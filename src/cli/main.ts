@@ -4,6 +4,7 @@
  *   3 verification failed (signature, key, algorithm) · 4 results differ (compare, reproduce)
  */
 import { Command, CommanderError, Option } from "commander";
+import { cliProgress } from "./progress.ts";
 import { EXIT, exitCodeOf, InputError, ResultsDifferError, SubmissionsOmittedError } from "../errors.ts";
 import { batchOf } from "../augment/augment.ts";
 import { writePreview } from "../augment/preview.ts";
@@ -91,6 +92,7 @@ export function buildCli(): Command {
         key,
         signer,
         cacheDir: opts.cache,
+        ...cliProgress(),
       });
       console.log(renderMarkdown(r.document));
       console.log(
@@ -152,6 +154,7 @@ export function buildCli(): Command {
         out: opts.out,
         backend: opts.backend,
         tolerance: { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) },
+        ...cliProgress(),
       });
       console.log(formatComparison(c));
       if (!c.agree) throw new ResultsDifferError("the re-run cells differ from the result");

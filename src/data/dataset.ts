@@ -10,7 +10,8 @@
  */
 import { ConfigError, DataError } from "../errors.ts";
 import { CounterRng } from "../rng/philox.ts";
-import { type FileRecord, sha256Hex } from "./source_file.ts";
+import type { FileRecord } from "./source_file.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 export type Split = "train" | "test";
 

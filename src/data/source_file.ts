@@ -2,8 +2,8 @@
  * Reading a dataset file whole, and recording what was read: every loader goes through here so a
  * dataset's `files` list and `contentHash` cover exactly the bytes that were parsed.
  */
+import { sha256Hex } from "../util/hash.ts";
 import { DataError } from "../errors.ts";
-import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 
 /** One file a dataset was read from. */
@@ -20,11 +20,6 @@ export interface FileRecord {
 export interface SourceFile {
   bytes: Uint8Array;
   record: FileRecord;
-}
-
-/** Hex sha256 of bytes or a string. */
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 /**

@@ -5,7 +5,7 @@
  * `SubmissionError` whose `reason` names the check.
  */
 import { InputError, ResultFormatError, SubmissionError, VerificationError } from "../errors.ts";
-import { sha256Hex } from "../matrix/expand.ts";
+import { sha256Hex } from "../util/hash.ts";
 import { readResult, type ResultDocument } from "../results/schema.ts";
 import { type Jwks, readJwks, signedBytes, verifyDocument, type VerifyFailure } from "../results/signing.ts";
 import { summarizeRows } from "../results/table.ts";

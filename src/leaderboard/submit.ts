@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import type { Jwks } from "../results/signing.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
 import { checkSubmissionFile } from "./check.ts";
 import type { Track } from "./tracks.ts";
 
@@ -43,14 +44,7 @@ export async function submitResult(file: string, o: SubmitOptions): Promise<Subm
   const outcome = { hash: s.hash, path, kid: s.kid, tracks: s.tracks.map((t) => t.id) };
   if (await exists(path)) return { status: "duplicate", ...outcome };
   // Atomic: a reader of the directory sees the whole document or none.
-  const temp = join(o.to, `.${s.hash}.${crypto.randomUUID()}.tmp`);
-  try {
-    await Deno.writeTextFile(temp, JSON.stringify(s.raw, null, 2) + "\n", { createNew: true });
-    await Deno.rename(temp, path);
-  } catch (e) {
-    await Deno.remove(temp).catch(() => {});
-    throw e;
-  }
+  await atomicWrite(o.to, `${s.hash}.json`, JSON.stringify(s.raw, null, 2) + "\n");
   return { status: "filed", ...outcome };
 }
 

@@ -5,8 +5,8 @@
  */
 import { type LossEntry, resolveParams } from "../catalog/entries.ts";
 import { InputError } from "../errors.ts";
-import canonicalize from "canonicalize";
-import { createHash } from "node:crypto";
+import { canonicalJson } from "../util/canonical_json.ts";
+import { sha256Hex } from "../util/hash.ts";
 import {
   type AdapterMethodSpec,
   type AugmentationSpec,
@@ -46,10 +46,6 @@ export interface Cell {
     seed: number;
     evaluation: EvaluationSpec;
   };
-}
-
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 function resolveMethod(method: MethodSpec, training: TrainingSpec, losses: LossParams): ResolvedMethod {
@@ -92,7 +88,7 @@ export function expandMatrixWith(spec: MatrixSpec, losses: LossParams): Cell[] {
                 evaluation: spec.evaluation,
               };
               const cell: Cell = {
-                id: sha256Hex(canonicalize(cellSpec) as string).slice(0, 16),
+                id: sha256Hex(canonicalJson(cellSpec)).slice(0, 16),
                 dataset: dataset.id,
                 backbone: backbone.id,
                 augmentation: augmentation.id,

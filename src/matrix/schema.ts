@@ -99,7 +99,7 @@ export const AugmentationSpec = z.discriminatedUnion("kind", [
   }),
 ]);
 
-/** Adapter training hyper-parameters (PROTOCOL.md defaults). */
+/** Adapter training hyper-parameters (docs/protocol.md defaults). */
 export const TrainingSpec = z.strictObject({
   hidden: positiveInt.default(4096),
   /** Output dimension d' as a fraction of d (WaCo dimension reduction uses 0.25). */

@@ -1,5 +1,5 @@
 /**
- * Training the adapter E = (d, hidden, d') MLP with ReLU on frozen backbone features (PROTOCOL.md):
+ * Training the adapter E = (d, hidden, d') MLP with ReLU on frozen backbone features (docs/protocol.md):
  * AdamW, cosine annealing from lr to lrMin over all steps, batches of N clean inputs with s
  * augmented views each. Augmented views come from a cached pool of V ≥ s views per image; every
  * step draws s distinct pool views per input afresh, from CounterRng(seed, "adapter", "views",

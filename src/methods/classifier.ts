@@ -1,5 +1,5 @@
 /**
- * The downstream classifiers C of PROTOCOL.md ("Notation and defaults"): LC = linear (d', k),
+ * The downstream classifiers C of docs/protocol.md ("Notation and defaults"): LC = linear (d', k),
  * NC = MLP (d', 4096, k), EC = MLP (d, 4096, 4096, k) on F directly (the same depth as C∘E with
  * C linear). Trained with softmax cross-entropy on clean features only, AdamW with weight decay
  * 0, lr 1e-3 annealed by a cosine schedule, 50 epochs of batch 256 by default. Minibatch order

@@ -1,5 +1,5 @@
 /**
- * Sliced Wasserstein distances (PROTOCOL.md, "Losses for the adapter"):
+ * Sliced Wasserstein distances (docs/protocol.md, "Losses for the adapter"):
  *
  *   SW_p(A, B) = ( mean over P unit directions θ of mean_i |sort(Aθ)_i − sort(Bθ)_i|^p )^{1/p}
  *

@@ -1,5 +1,5 @@
 /**
- * Accuracy (PROTOCOL.md, Metrics): clean test accuracy, and augmented test accuracy over K
+ * Accuracy (docs/protocol.md, Metrics): clean test accuracy, and augmented test accuracy over K
  * augmentation draws of the whole test set, reported as mean and spread. Accuracies are
  * fractions in [0, 1], as the result schema stores them.
  */

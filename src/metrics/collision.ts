@@ -1,5 +1,5 @@
 /**
- * Collision rate of (F, t) (PROTOCOL.md, Metrics): the fraction of augmented samples F(t x)
+ * Collision rate of (F, t) (docs/protocol.md, Metrics): the fraction of augmented samples F(t x)
  * whose nearest clean neighbour in F space (Euclidean, over a clean reference set) has a
  * different label; raw, and after the best rigid alignment of the augmented cloud onto the
  * clean cloud. A high aligned rate means no rigid motion of the latent space separates the

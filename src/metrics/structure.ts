@@ -1,5 +1,5 @@
 /**
- * Is the adapter E an isometry on clean features? (PROTOCOL.md, Metrics.) Over all n(n−1)/2
+ * Is the adapter E an isometry on clean features? (docs/protocol.md, Metrics.) Over all n(n−1)/2
  * distinct pairs of n clean points: d = ‖Fx − Fy‖, e = ‖EFx − EFy‖; L1 = min e/d, L2 = max e/d,
  * the OLS fit e ≈ m·d + b with R², RMSD = sqrt(mean (e − d)²), NRMSD = RMSD / (d_max − d_min),
  * CVRMSD = RMSD / mean d. A perfect isometry gives L1 = L2 = m = R² = 1, b = 0, RMSD = 0.

@@ -15,7 +15,7 @@
  * Training on one machine is deterministic (the CPU backend's ops are); across machines GEMM
  * rounding may differ, so a retrained model matches the committed one closely, not bit for bit.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../util/hash.ts";
 import { basename, dirname } from "node:path";
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
@@ -143,10 +143,6 @@ export async function forwardBatches(
   return out;
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
 /** Trains, exports and checks one fixture backbone; returns the log it also writes. */
 export async function pretrain(
   opts: PretrainOptions,
@@ -249,7 +245,7 @@ export async function pretrain(
   });
   await Deno.mkdir(dirname(opts.out), { recursive: true });
   await Deno.writeFile(opts.out, bytes);
-  const hash = sha256(bytes);
+  const hash = sha256Hex(bytes);
   await Deno.writeTextFile(`${opts.out}.sha256`, `${hash}  ${basename(opts.out)}\n`);
   log(`wrote ${opts.out} (${bytes.length} bytes, sha256 ${hash})`);
 

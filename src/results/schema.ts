@@ -23,7 +23,7 @@ export const RowMetrics = z.looseObject({
   /** Mean accuracy over K augmentation draws of the whole test set; sd over the draws. */
   acc_aug: metric,
   acc_aug_sd: metric,
-  /** Structure of E on clean test features over all pairs (PROTOCOL.md, Metrics). */
+  /** Structure of E on clean test features over all pairs (docs/protocol.md, Metrics). */
   l1: metric,
   l2: metric,
   slope: metric,

@@ -5,7 +5,7 @@
  * algorithm is EdDSA (Ed25519); the key id is the RFC 7638 thumbprint of the public JWK.
  */
 import { KeyFileError, VerificationError } from "../errors.ts";
-import canonicalize from "canonicalize";
+import { canonicalJson } from "../util/canonical_json.ts";
 import {
   base64url,
   calculateJwkThumbprint,
@@ -42,9 +42,7 @@ export type VerifyFailure =
 /** The canonical bytes that are signed: the document without its `signature` member. */
 export function signedBytes(doc: Record<string, unknown>): Uint8Array {
   const { signature: _ignored, ...content } = doc;
-  const text = canonicalize(content);
-  if (text === undefined) throw new Error("document cannot be canonicalised");
-  return new TextEncoder().encode(text);
+  return new TextEncoder().encode(canonicalJson(content));
 }
 
 /** A fresh Ed25519 key pair; `kid` is the RFC 7638 thumbprint of the public key. */

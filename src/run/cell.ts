@@ -113,6 +113,8 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
         seed: spec.seed,
         view,
         cache: ctx.cache,
+        progress: ctx.progress &&
+          ((done, total) => ctx.progress!(done, total, `images ${split} ${tag} v${view}`)),
       })).data);
   const f: CellFeatures = {
     backend: ctx.backend,

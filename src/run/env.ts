@@ -4,7 +4,8 @@
  */
 import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
-import { describeAdapter, selectBackend } from "../tensor/select.ts";
+import { describeAdapter } from "../tensor/adapter_info.ts";
+import { selectBackend } from "../tensor/select.ts";
 
 export interface EnvFingerprint {
   os: string;

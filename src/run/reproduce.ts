@@ -6,7 +6,7 @@
  */
 import { InputError } from "../errors.ts";
 import { resolve } from "node:path";
-import { sha256Hex } from "../matrix/expand.ts";
+import { sha256Hex } from "../util/hash.ts";
 import { compareResults, type Comparison, type Tolerance } from "../results/compare.ts";
 import type { ResultDocument } from "../results/schema.ts";
 import { CounterRng } from "../rng/philox.ts";
@@ -20,6 +20,9 @@ export interface ReproduceOptions {
   out: string;
   backend?: string;
   tolerance: Tolerance;
+  /** Progress lines and the transient status line of the re-run (runMatrix's; default: none). */
+  progress?: (line: string) => void;
+  status?: (text: string) => void;
 }
 
 /** The ids of the `n` cells to re-run. */
@@ -44,6 +47,13 @@ export async function reproduce(doc: ResultDocument, o: ReproduceOptions): Promi
     );
   }
   const chosen = sampleCells(doc, o.cells);
-  const rerun = await runMatrix({ matrix, out: o.out, backend: o.backend, cellIds: new Set(chosen) });
+  const rerun = await runMatrix({
+    matrix,
+    out: o.out,
+    backend: o.backend,
+    cellIds: new Set(chosen),
+    progress: o.progress,
+    status: o.status,
+  });
   return compareResults(doc, rerun.document, o.tolerance, new Set(chosen));
 }

@@ -11,9 +11,10 @@
  */
 import { InputError } from "../errors.ts";
 import { relative, resolve } from "node:path";
-import { atomicWrite } from "../cache/feature_cache.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
 import { FeatureCache } from "../cache/feature_cache.ts";
-import { type Cell, filterCells, sha256Hex, shardCells } from "../matrix/expand.ts";
+import { type Cell, filterCells, shardCells } from "../matrix/expand.ts";
+import { sha256Hex } from "../util/hash.ts";
 import { expandMatrix, loadMatrix } from "../catalogs.ts";
 import { RESULT_SCHEMA_ID, type ResultDocument, ResultRow } from "../results/schema.ts";
 import { type KeyFile, signDocument } from "../results/signing.ts";
@@ -35,8 +36,10 @@ export interface RunOptions {
   key?: KeyFile;
   signer?: string;
   cacheDir?: string;
-  /** Progress lines (default: stderr). */
+  /** Progress lines: the run, each cell as it starts and ends, warnings (default: none). */
   progress?: (line: string) => void;
+  /** A transient status line inside a cell (epochs, images, ETAs); "" clears it (default: none). */
+  status?: (text: string) => void;
 }
 
 export interface RunSummary {
@@ -75,7 +78,7 @@ function portablePath(path: string): string {
 
 /** Runs (or resumes) the matrix; returns the assembled result document. */
 export async function runMatrix(o: RunOptions): Promise<RunSummary> {
-  const say = o.progress ?? ((line: string) => console.error(line));
+  const say = o.progress ?? (() => {});
   const parsed = await loadMatrix(o.matrix);
   const matrixSha = sha256Hex(parsed.text);
   let cells = expandMatrix(parsed.spec);
@@ -166,8 +169,6 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     }
     return total;
   };
-  // Inside a cell, a progress bar on an interactive terminal (never in logs or CI output).
-  const bar = !o.progress && Deno.stderr.isTerminal();
   try {
     for (const [i, cell] of cells.entries()) {
       const file = `${cellsDir}/${cell.id}.json`;
@@ -185,18 +186,20 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
       }
       const started = performance.now();
       say(`[${i + 1}/${cells.length}] ${label} …`);
-      ctx.progress = bar
+      const status = o.status;
+      ctx.progress = status
         ? (done, total, what) => {
           const elapsed = (performance.now() - started) / 1000;
           const cellEta = (elapsed / done) * (total - done);
-          const line = `  ${done}/${total} ${what}: cell ETA ${formatSeconds(cellEta)}, overall ETA ${
-            formatSeconds(cellEta + remainingSeconds(i + 1))
-          }`;
-          Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${line}`));
+          status(
+            `  ${done}/${total} ${what}: cell ETA ${formatSeconds(cellEta)}, overall ETA ${
+              formatSeconds(cellEta + remainingSeconds(i + 1))
+            }`,
+          );
         }
         : undefined;
       const row = await runCell(cell, ctx);
-      if (bar) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+      o.status?.("");
       await atomicWrite(cellsDir, `${cell.id}.json`, new TextEncoder().encode(JSON.stringify(row) + "\n"));
       rows.set(cell.id, row);
       computed++;

@@ -4,6 +4,7 @@
  * picks the CPU backend, whose GEMM is ~50× faster there.
  */
 import { TensorError } from "../errors.ts";
+import { describeAdapter } from "./adapter_info.ts";
 import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./backends/cpu.ts";
 import { createWebGpuBackend } from "./backends/webgpu.ts";
@@ -15,18 +16,6 @@ export interface BackendChoice {
   backend: Backend;
   /** One line for logs and result tables: what was chosen and why. */
   reason: string;
-}
-
-const SOFTWARE_ADAPTERS = /llvmpipe|lavapipe|softpipe|swiftshader|software|basic render/i;
-
-/** Describes a WebGPU adapter and whether it is a software rasteriser. */
-export function describeAdapter(adapter: GPUAdapter): { description: string; software: boolean } {
-  const info = adapter.info;
-  const description = [info.description, info.vendor && `vendor ${info.vendor}`, info.architecture]
-    .filter(Boolean).join(", ") || "unnamed adapter";
-  const software = Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
-    SOFTWARE_ADAPTERS.test(info.description ?? "") || SOFTWARE_ADAPTERS.test(info.device ?? "");
-  return { description, software };
 }
 
 async function requestAdapter(): Promise<GPUAdapter | null> {

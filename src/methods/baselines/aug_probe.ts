@@ -1,5 +1,5 @@
 /**
- * `aug-probe` (PROTOCOL.md): the classifier trains on the clean train features plus the features of
+ * `aug-probe` (docs/protocol.md): the classifier trains on the clean train features plus the features of
  * augmented train views 0..s−1 of the cell's augmentation (s = `views`, the protocol's s = 3 by
  * default), all with the clean labels; at test time it sees F as `none` does. This makes the
  * *classifier* invariant, not the latent space: E is the identity (`embed` null) and rows carry

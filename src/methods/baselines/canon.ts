@@ -1,5 +1,5 @@
 /**
- * `canon` (PROTOCOL.md, after the canonicalisation paper, at the latent level): the steering maps
+ * `canon` (docs/protocol.md, after the canonicalisation paper, at the latent level): the steering maps
  * of `steer` (one per transform bin, fitted the same way) plus a head on F that predicts which bin
  * an input's transform fell in; the predicted bin's map then undoes it. No oracle at test time.
  *

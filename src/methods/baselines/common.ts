@@ -1,4 +1,4 @@
-/** Small helpers shared by the baselines that do not train an adapter (PROTOCOL.md). */
+/** Small helpers shared by the baselines that do not train an adapter (docs/protocol.md). */
 import type { ViewParams } from "../../augment/params.ts";
 import type { Split } from "../../data/dataset.ts";
 import type { CellFeatures } from "../method.ts";

@@ -1,5 +1,5 @@
 /**
- * `steer` (PROTOCOL.md, after the steerable-representations paper): linear maps in feature space
+ * `steer` (docs/protocol.md, after the steerable-representations paper): linear maps in feature space
  * that carry F(t x) back to F(x), one per bin of the transform parameter (bins.ts), fitted by
  * closed-form ridge regression with a bias (ridge.ts) on the pairs (F(t(a_v, x_i)), F(x_i)) of the
  * augmented train views v = 0..views−1, each pair in the bin of its drawn parameter a_v.

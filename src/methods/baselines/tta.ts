@@ -1,5 +1,5 @@
 /**
- * `tta` (test-time augmentation / group averaging, PROTOCOL.md "Baselines that do not train an
+ * `tta` (test-time augmentation / group averaging, docs/protocol.md "Baselines that do not train an
  * adapter loss"): the representation of an input x is the mean of F over K transformed copies,
  *
  *   G(x) = (1/K) Σ_j F(g_j · x),

@@ -1,5 +1,5 @@
 /**
- * HSIC baseline (PROTOCOL.md): loss = −HSIC(X, Y) over the (s+1)N joint sample, X the clean
+ * HSIC baseline (docs/protocol.md): loss = −HSIC(X, Y) over the (s+1)N joint sample, X the clean
  * features repeated s+1 times (the anchors), Y the adapter outputs, row j of X paired with row j
  * of Y. The biased estimator (Gretton et al. 2005):
  *

@@ -1,5 +1,5 @@
 /**
- * MaWa, the anchored MSE of PROTOCOL.md:
+ * MaWa, the anchored MSE of docs/protocol.md:
  *   L = (1/N) Σ_i [ 1/(s+1) ‖E(F x_i) − F x_i‖² + 1/(s+1) Σ_k ‖E(F t(a_ik, x_i)) − F x_i‖² ]
  * With Y the (s+1)N adapter outputs and X the clean anchors repeated s+1 times (row j of Y is
  * paired with row j of X), this is the mean over rows of ‖Y_j − X_j‖².

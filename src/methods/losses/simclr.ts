@@ -1,5 +1,5 @@
 /**
- * SimCLR's NT-Xent on the adapter outputs of the s+1 views of each input (PROTOCOL.md baseline).
+ * SimCLR's NT-Xent on the adapter outputs of the s+1 views of each input (docs/protocol.md baseline).
  *
  * With M = (s+1)N rows z_a = y_a / max(‖y_a‖, 1e-12) (cosine similarity, as torch's
  * F.normalize) and logits ℓ_ab = z_a·z_b / τ:

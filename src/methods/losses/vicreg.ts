@@ -1,5 +1,5 @@
 /**
- * VICReg (Bardes et al. 2022) as an extra baseline (PROTOCOL.md), on the adapter outputs only.
+ * VICReg (Bardes et al. 2022) as an extra baseline (docs/protocol.md), on the adapter outputs only.
  * For two branches Z, Z' of N rows and d' columns, the reference implementation's loss:
  *
  *   ℓ(Z, Z') = λ·inv(Z, Z') + μ·(v(Z) + v(Z'))/2 + ν·(c(Z) + c(Z'))

@@ -1,5 +1,5 @@
 /**
- * WaCo, Wasserstein correlation maximisation (PROTOCOL.md): loss = −SWC with
+ * WaCo, Wasserstein correlation maximisation (docs/protocol.md): loss = −SWC with
  *
  *   dep  = SW(cat(X, Y), cat(X[π₁], Y[π₂]))     (joint sample vs. product of marginals)
  *   depX = SW(cat(X, X), cat(X, X[π₃]))

@@ -21,6 +21,7 @@
  * of each `var<workgroup>` array (through its zero-initialisation): a 2048-element scalar array
  * took ~2 minutes. Kernels therefore keep workgroup arrays at ≤ 256 elements, packing into vec4.
  */
+import { describeAdapter } from "../adapter_info.ts";
 import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../backend.ts";
 
 /** Default bound on the loop iterations one shader invocation may run (llvmpipe stops at 65,535). */
@@ -121,13 +122,6 @@ function searchTrips(len: number): number {
   return Math.ceil(Math.log2(len + 1)) + 1;
 }
 
-/** Human-readable adapter description: description, vendor, architecture. */
-function describe(adapter: GPUAdapter): string {
-  const info = adapter.info;
-  return [info.description, info.vendor && `vendor ${info.vendor}`, info.architecture].filter(Boolean)
-    .join(", ") || "unnamed WebGPU adapter";
-}
-
 /**
  * Creates the WebGPU backend on `adapter` (default: the high-performance adapter of
  * `navigator.gpu`), loading the WGSL kernels from kernels/.
@@ -156,7 +150,7 @@ export async function createWebGpuBackend(
   await Promise.all(files.map(async (file) => {
     sources.set(file, await Deno.readTextFile(new URL(`../../../kernels/${file}`, import.meta.url)));
   }));
-  return new WebGpuBackend(device, describe(adapter), sources, options);
+  return new WebGpuBackend(device, describeAdapter(adapter).description, sources, options);
 }
 
 interface Pipeline {
