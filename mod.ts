@@ -30,7 +30,7 @@ export { AdamW, type AdamWOptions, cosineLr } from "./src/tensor/optim.ts";
 export { BACKEND_KINDS, type BackendChoice, type BackendKind, selectBackend } from "./src/tensor/select.ts";
 export { describeAdapter } from "./src/tensor/adapter_info.ts";
 export { CpuBackend } from "./src/tensor/backends/cpu.ts";
-export { createWebGpuBackend, WebGpuBackend } from "./src/tensor/backends/webgpu.ts";
+export { createWebGpuBackend, WebGpuBackend } from "./src/tensor/backends/webgpu/backend.ts";
 export { CounterRng, philox4x32, type StreamLabel } from "./src/rng/philox.ts";
 export { initLinear, type Linear, Mlp } from "./src/nn/mlp.ts";
 export { trainStep } from "./src/nn/train_step.ts";

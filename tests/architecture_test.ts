@@ -33,9 +33,10 @@ function runtimeImports(file: string, text: string): string[] {
 const FILES = await sourceFiles();
 const TEXT = new Map(await Promise.all(FILES.map(async (f) => [f, await Deno.readTextFile(f)] as const)));
 
-Deno.test("architecture: the matrix, catalog and error layers import no component code", () => {
+Deno.test("architecture: the matrix, catalog, util and error layers import no component code", () => {
   // Lower layers: they may import each other and npm packages, nothing above them.
-  const lower = (p: string) => p.startsWith("matrix/") || p.startsWith("catalog/") || p === "errors.ts";
+  const lower = (p: string) =>
+    p.startsWith("matrix/") || p.startsWith("catalog/") || p.startsWith("util/") || p === "errors.ts";
   let checked = 0;
   for (const [file, text] of TEXT) {
     const rel = relative(SRC, file);
@@ -55,5 +56,14 @@ Deno.test("architecture: each loss and method kind is named in one file", () => 
   for (const name of names) {
     const files = FILES.filter((f) => TEXT.get(f)!.includes(`"${name}"`)).map((f) => relative(SRC, f));
     assert.equal(files.length, 1, `"${name}" is written in ${files.join(", ")}`);
+  }
+});
+
+Deno.test("architecture: no file under src/tensor/backends is over 400 lines", () => {
+  const backends = FILES.filter((f) => relative(SRC, f).startsWith("tensor/backends/"));
+  assert.ok(backends.length >= 8, backends.join(", "));
+  for (const f of backends) {
+    const lines = TEXT.get(f)!.split("\n").length - 1;
+    assert.ok(lines <= 400, `${relative(SRC, f)} has ${lines} lines`);
   }
 });

@@ -4,7 +4,7 @@
  */
 import type { Backend, Shape } from "../src/tensor/backend.ts";
 import { CpuBackend } from "../src/tensor/backends/cpu.ts";
-import { createWebGpuBackend } from "../src/tensor/backends/webgpu.ts";
+import { createWebGpuBackend } from "../src/tensor/backends/webgpu/backend.ts";
 import { IndexTensor, Tensor, tidy } from "../src/tensor/tensor.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 import { type Mat, mat } from "./reference.ts";

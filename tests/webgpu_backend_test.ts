@@ -21,7 +21,7 @@ import {
   createWebGpuBackend,
   MAX_TRIPS_PER_INVOCATION,
   type WebGpuBackend,
-} from "../src/tensor/backends/webgpu.ts";
+} from "../src/tensor/backends/webgpu/backend.ts";
 
 const adapter = typeof navigator !== "undefined" && navigator.gpu
   ? await navigator.gpu.requestAdapter()

@@ -7,7 +7,7 @@ import { TensorError } from "../errors.ts";
 import { describeAdapter } from "./adapter_info.ts";
 import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./backends/cpu.ts";
-import { createWebGpuBackend } from "./backends/webgpu.ts";
+import { createWebGpuBackend } from "./backends/webgpu/backend.ts";
 
 export type BackendKind = "auto" | "cpu" | "webgpu";
 export const BACKEND_KINDS: readonly BackendKind[] = ["auto", "cpu", "webgpu"];
