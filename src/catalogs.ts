@@ -1,9 +1,10 @@
 /**
  * Every component catalog in one place, and the matrix schema generated from them. This is the
  * composition root: the matrix layer (src/matrix/) knows only the shape of a catalog entry
- * (src/catalog/entries.ts); the entries themselves live with their code (losses, method kinds,
- * classifiers, dataset sources), each registered by one line, and are gathered here.
+ * (src/catalog/entries.ts); the entries themselves live with their code (augmentations, losses,
+ * method kinds, classifiers, dataset sources), each registered by one line, and are gathered here.
  */
+import { AUGMENTATIONS } from "./augment/spec.ts";
 import type { Catalogs } from "./catalog/entries.ts";
 import { DATA_SOURCES } from "./data/registry.ts";
 import { type Cell, expandMatrixWith } from "./matrix/expand.ts";
@@ -14,6 +15,7 @@ import { LOSSES } from "./methods/losses/index.ts";
 import { METHODS } from "./methods/registry.ts";
 
 export const CATALOGS: Catalogs = {
+  augmentations: AUGMENTATIONS.entries,
   losses: LOSSES.entries,
   methods: METHODS.entries,
   classifiers: CLASSIFIERS.entries,

@@ -4,8 +4,8 @@
 // deterministic, so a pass is a pass on every machine).
 import { ConfigError } from "../src/errors.ts";
 import assert from "node:assert/strict";
-import { sampleParams, type ViewParams, viewRng } from "../src/augment/params.ts";
-import { type AugmentSpec, resolveSpec } from "../src/augment/spec.ts";
+import { type ViewParams, viewRng } from "../src/augment/params.ts";
+import { type AugmentSpec, resolveSpec, sampleParams } from "../src/augment/spec.ts";
 
 const N = 4000;
 const W = 40, H = 30;

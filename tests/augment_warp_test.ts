@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { augmentBatch } from "../src/augment/augment.ts";
 import { affineMatrix, cropMatrix, IDENTITY, rotationMatrix } from "../src/augment/warp_matrix.ts";
-import { sampleParams, viewRng } from "../src/augment/params.ts";
-import { resolveSpec } from "../src/augment/spec.ts";
+import { viewRng } from "../src/augment/params.ts";
+import { resolveSpec, sampleParams } from "../src/augment/spec.ts";
 import { warpCpu } from "../src/augment/warp_cpu.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 

@@ -16,7 +16,7 @@ import { FeatureCache } from "../src/cache/feature_cache.ts";
 import { loadMnist } from "../src/data/mnist.ts";
 import { expandMatrix, MatrixSpec } from "../src/catalogs.ts";
 import type { AugmentationSpec } from "../src/matrix/schema.ts";
-import { transformBins } from "../src/methods/baselines/bins.ts";
+import { transformBins } from "../src/augment/spec.ts";
 import { averageCopies, ttaAugmentation, ttaCopies } from "../src/methods/baselines/tta.ts";
 import { method as steer } from "../src/methods/baselines/steer.ts";
 import { applyMaps, cholesky, choleskySolve, fitRidge } from "../src/methods/baselines/ridge.ts";

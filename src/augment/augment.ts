@@ -17,8 +17,8 @@
 import type { Dataset } from "../data/dataset.ts";
 import { addGaussianNoise } from "./noise.ts";
 import { paramsMatrix } from "./warp_matrix.ts";
-import { sampleParams, type ViewParams, viewRng } from "./params.ts";
-import { type AugmentSpec, isGeometric, resolveSpec } from "./spec.ts";
+import { type ViewParams, viewRng } from "./params.ts";
+import { type AugmentSpec, borderOf, isGeometric, isRandom, resolveSpec, sampleParams } from "./spec.ts";
 import { type BorderMode, warpCpu, type WarpShape } from "./warp_cpu.ts";
 
 /** A batch of CHW images: uint8 (0–255) or float32 (pixel units, see `inputScale`). */
@@ -114,7 +114,7 @@ export function planBatch(
   const params = Array.from(
     indices,
     (index) =>
-      resolved.kind === "identity"
+      !isRandom(resolved)
         ? { kind: "identity" as const }
         : sampleParams(resolved, viewRng(seed, split, index, view), width, height),
   );
@@ -133,7 +133,7 @@ export function planBatch(
   return {
     params,
     mats,
-    border: resolved.kind === "resized_crop" ? "clamp" : "fill",
+    border: borderOf(resolved),
     fill,
     mean,
     std,

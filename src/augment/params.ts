@@ -5,7 +5,6 @@
  * backend cannot change it (docs/architecture.md, "Rules that keep results trustworthy").
  */
 import { CounterRng } from "../rng/philox.ts";
-import type { ResolvedSpec } from "./spec.ts";
 
 /** The stream of one view of one image. */
 export function viewRng(seed: number, split: string, index: number, view: number): CounterRng {
@@ -46,36 +45,8 @@ export const DRAW = {
   noise: 1 << 20,
 } as const;
 
-const lerp = (r: readonly [number, number], u: number) => r[0] + (r[1] - r[0]) * u;
-
-/** Draws one view's parameters for an image of width × height pixels. */
-export function sampleParams(spec: ResolvedSpec, rng: CounterRng, width: number, height: number): ViewParams {
-  switch (spec.kind) {
-    case "identity":
-      return { kind: "identity" };
-    case "rotation":
-      return { kind: "rotation", degrees: lerp(spec.degrees, rng.uniform(DRAW.angle)) };
-    case "rotation_c4":
-      return { kind: "rotation", degrees: 90 * Math.floor(4 * rng.uniform(DRAW.angle)) };
-    case "rotation_c8":
-      return { kind: "rotation", degrees: 45 * Math.floor(8 * rng.uniform(DRAW.angle)) };
-    case "affine":
-      return {
-        kind: "affine",
-        degrees: lerp(spec.degrees, rng.uniform(DRAW.angle)),
-        translate: [
-          lerp([-spec.translate[0], spec.translate[0]], rng.uniform(DRAW.translateX)) * width,
-          lerp([-spec.translate[1], spec.translate[1]], rng.uniform(DRAW.translateY)) * height,
-        ],
-        scale: lerp(spec.scale, rng.uniform(DRAW.scale)),
-        shear: [lerp(spec.shear, rng.uniform(DRAW.shearX)), lerp(spec.shear_y, rng.uniform(DRAW.shearY))],
-      };
-    case "gaussian_noise":
-      return { kind: "gaussian_noise", std: spec.std };
-    case "resized_crop":
-      return { kind: "resized_crop", box: sampleCrop(spec.area, spec.ratio, rng, width, height) };
-  }
-}
+/** The point at fraction `u` of the range `r`. */
+export const lerp = (r: readonly [number, number], u: number): number => r[0] + (r[1] - r[0]) * u;
 
 /**
  * torchvision's RandomResizedCrop.get_params without the rounding to whole pixels: up to 10

@@ -98,7 +98,7 @@ export interface ExtractedFeatures {
 export const CHUNK_ROWS = 4096;
 
 function asFeatureAugmentation(a: AugmentSpec | FeatureAugmentation): FeatureAugmentation {
-  return "apply" in a ? a : featureAugmentation(a);
+  return typeof a.apply === "function" ? a as FeatureAugmentation : featureAugmentation(a as AugmentSpec);
 }
 
 /** The cache key fields of an extraction. */

@@ -62,8 +62,35 @@ export interface DataSourceEntry {
   readonly yields: "images" | "features";
 }
 
+/** One field of an augmentation: a number, or a range [lo, hi] whose ends share the bounds. */
+export interface AugmentationField {
+  readonly description: string;
+  readonly type: "number" | "range";
+  /** A `number` field that also takes an [x, y] pair (one value per axis). */
+  readonly pair?: boolean;
+  readonly default: number | readonly [number, number];
+  /** Bounds of the number (of each end of a range); exclusive when flagged. */
+  readonly min?: number;
+  readonly exclusiveMin?: boolean;
+  readonly max?: number;
+  readonly exclusiveMax?: boolean;
+  /**
+   * Added after matrices were signed: the default is applied when the augmentation is resolved,
+   * not by the matrix schema, so the parsed spec (and every existing cell id) stays as it was.
+   */
+  readonly late?: boolean;
+}
+
+/** An augmentation kind, as data: its fields with defaults and bounds. */
+export interface AugmentationEntry {
+  readonly kind: string;
+  readonly summary: string;
+  readonly fields: Readonly<Record<string, AugmentationField>>;
+}
+
 /** Every catalog the matrix schema is generated from. */
 export interface Catalogs {
+  readonly augmentations: readonly AugmentationEntry[];
   readonly losses: readonly LossEntry[];
   readonly methods: readonly MethodEntry[];
   readonly classifiers: readonly ClassifierEntry[];
@@ -81,6 +108,58 @@ export function paramsSchema(params: ParamsSpec) {
     shape[name] = p.default === undefined ? n.optional() : n.default(p.default);
   }
   return z.strictObject(shape);
+}
+
+/** The zod schema of one augmentation field (with its default unless the field is `late`). */
+export function augmentationFieldSchema(f: AugmentationField): z.ZodType {
+  let n = z.number();
+  if (f.min !== undefined) n = f.exclusiveMin ? n.gt(f.min) : n.gte(f.min);
+  if (f.max !== undefined) n = f.exclusiveMax ? n.lt(f.max) : n.lte(f.max);
+  const range = z.tuple([n, n]).refine(([lo, hi]) => lo <= hi, "expected [lo, hi] with lo ≤ hi");
+  const value = f.type === "range" ? range : f.pair ? z.union([n, z.tuple([n, n])]) : n;
+  const described = value.describe(f.description);
+  // A range's default is a fresh array each time (zod hands the default object out as is).
+  const def = () => (Array.isArray(f.default) ? [...f.default] : f.default);
+  return f.late ? described.optional() : (described as z.ZodType as z.ZodNumber).default(def as never);
+}
+
+/** What values an augmentation field takes, in words. */
+export function describeField(f: AugmentationField): string {
+  const bounds = [
+    f.min === undefined ? "" : `${f.exclusiveMin ? ">" : "≥"} ${f.min}`,
+    f.max === undefined ? "" : `${f.exclusiveMax ? "<" : "≤"} ${f.max}`,
+  ].filter(Boolean).join(" and ");
+  const each = bounds ? `each ${bounds}` : "finite";
+  if (f.type === "range") return `[lo, hi] with lo ≤ hi, ${each}`;
+  return `${f.pair ? "a number or an [x, y] pair, " : "a number "}${
+    bounds ? `${f.pair ? "each " : ""}${bounds}` : "finite"
+  }`;
+}
+
+/**
+ * The value of field `name` of augmentation `entry` in `spec`, its default when absent; a value
+ * out of bounds is a ConfigError naming the kind and the field.
+ */
+export function augmentationField(
+  entry: AugmentationEntry,
+  spec: Readonly<Record<string, unknown>>,
+  name: string,
+): number | readonly [number, number] {
+  const f = entry.fields[name];
+  const v = spec[name] ?? f.default;
+  const ok = (x: unknown) =>
+    typeof x === "number" && Number.isFinite(x) &&
+    (f.min === undefined || (f.exclusiveMin ? x > f.min : x >= f.min)) &&
+    (f.max === undefined || (f.exclusiveMax ? x < f.max : x <= f.max));
+  const pairOk = Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1]);
+  const valid = f.type === "range" ? pairOk && v[0] <= v[1] : ok(v) || (f.pair === true && pairOk);
+  if (!valid) {
+    throw new ConfigError(
+      `augmentation ${entry.kind}.${name}`,
+      `${JSON.stringify(v)}: expected ${describeField(f)}`,
+    );
+  }
+  return Array.isArray(v) ? [v[0], v[1]] : v as number;
 }
 
 /**

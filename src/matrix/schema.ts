@@ -7,7 +7,13 @@
  * Schema in schemas/matrix.v1.schema.json is generated from the result.
  */
 import { z } from "zod";
-import { type Catalogs, type DataSourceEntry, paramsSchema } from "../catalog/entries.ts";
+import {
+  type AugmentationEntry,
+  augmentationFieldSchema,
+  type Catalogs,
+  type DataSourceEntry,
+  paramsSchema,
+} from "../catalog/entries.ts";
 
 export const MATRIX_SCHEMA_ID = "invbench.matrix/v1";
 
@@ -68,36 +74,28 @@ export const BackboneSpec = z.strictObject({
   }),
 });
 
-export const AugmentationSpec = z.discriminatedUnion("kind", [
-  z.strictObject({
-    id,
-    kind: z.literal("rotation"),
-    /** Continuous angle range in degrees, uniform. */
-    degrees: z.tuple([z.number(), z.number()]).default([-180, 180]),
-  }),
-  z.strictObject({ id, kind: z.literal("rotation_c4") }),
-  z.strictObject({ id, kind: z.literal("rotation_c8") }),
-  z.strictObject({
-    id,
-    kind: z.literal("affine"),
-    degrees: z.tuple([z.number(), z.number()]).default([-30, 30]),
-    translate: z.number().min(0).max(1).default(0.2),
-    scale: z.tuple([z.number().positive(), z.number().positive()]).default([0.8, 1.2]),
-    shear: z.tuple([z.number(), z.number()]).default([-15, 15]),
-  }),
-  z.strictObject({
-    id,
-    kind: z.literal("gaussian_noise"),
-    /** σ in normalised units (added after mean/std normalisation). */
-    std: z.number().positive().default(1),
-  }),
-  z.strictObject({
-    id,
-    kind: z.literal("resized_crop"),
-    area: z.tuple([z.number().positive().max(1), z.number().positive().max(1)]).default([0.5, 0.7]),
-    ratio: z.tuple([z.number().positive(), z.number().positive()]).default([0.75, 1.33]),
-  }),
-]);
+/** An augmentation (`augmentations[]`): a catalog kind with its fields. */
+export interface AugmentationSpec {
+  id: string;
+  kind: string;
+  [field: string]: unknown;
+}
+
+function augmentationSchema(kinds: readonly AugmentationEntry[]): z.ZodType<AugmentationSpec> {
+  const variants = kinds.map((k) =>
+    z.strictObject({
+      id,
+      kind: z.literal(k.kind),
+      ...Object.fromEntries(Object.entries(k.fields).map(([name, f]) => [name, augmentationFieldSchema(f)])),
+    })
+  );
+  return z.discriminatedUnion(
+    "kind",
+    variants as unknown as [z.ZodObject, ...z.ZodObject[]],
+  ) as unknown as z.ZodType<
+    AugmentationSpec
+  >;
+}
 
 /** Adapter training hyper-parameters (docs/protocol.md defaults). */
 export const TrainingSpec = z.strictObject({
@@ -245,6 +243,7 @@ export function matrixSchemas(c: Catalogs) {
   const DatasetSpec = datasetSchema(c.dataSources);
   const MethodSpec = methodSchema(c);
   const ClassifierSpec = classifierSchema(c);
+  const AugmentationSpec = augmentationSchema(c.augmentations);
   const MatrixSpec = z.strictObject({
     schema: z.literal(MATRIX_SCHEMA_ID),
     name: id,
@@ -268,7 +267,6 @@ export function matrixSchemas(c: Catalogs) {
 }
 
 export type BackboneSpec = z.infer<typeof BackboneSpec>;
-export type AugmentationSpec = z.infer<typeof AugmentationSpec>;
 export type TrainingSpec = z.infer<typeof TrainingSpec>;
 export type EvaluationSpec = z.infer<typeof EvaluationSpec>;
 export type CellPattern = z.infer<typeof CellPattern>;

@@ -5,8 +5,8 @@
  * backbones, features, collision rates) is memoised in the RunContext, never order-dependent.
  */
 import { ConfigError } from "../errors.ts";
-import { sampleParams, viewRng } from "../augment/params.ts";
-import { resolveSpec } from "../augment/spec.ts";
+import { viewRng } from "../augment/params.ts";
+import { resolveSpec, sampleParams } from "../augment/spec.ts";
 import { extractFeatures, type FeatureAugmentation } from "../backbone/extract.ts";
 import { OnnxBackbone } from "../backbone/onnx_backbone.ts";
 import type { FeatureCache } from "../cache/feature_cache.ts";

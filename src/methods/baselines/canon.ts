@@ -20,7 +20,7 @@
  */
 import { Classifier } from "../classifier.ts";
 import { type CellFeatures, defineMethod, type FittedMethod, type MethodOf } from "../method.ts";
-import { transformBins } from "./bins.ts";
+import { transformBins } from "../../augment/spec.ts";
 import { concatRows, secondsSince, viewParamsOf } from "./common.ts";
 import { applyMaps } from "./ridge.ts";
 import { fitSteeringMaps, trainViews } from "./steer.ts";

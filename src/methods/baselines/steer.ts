@@ -14,7 +14,8 @@
  */
 import type { Split } from "../../data/dataset.ts";
 import { type CellFeatures, defineMethod, type FittedMethod, type MethodOf } from "../method.ts";
-import { type TransformBins, transformBins } from "./bins.ts";
+import type { TransformBins } from "../../augment/bins.ts";
+import { transformBins } from "../../augment/spec.ts";
 import { secondsSince, viewParamsOf } from "./common.ts";
 import { applyMaps, fitRidge, identityMap, type LinearMap } from "./ridge.ts";
 

@@ -18,14 +18,13 @@
  * Cost: K backbone passes per train and per test input; nothing is trained.
  */
 import { augmentBatch } from "../../augment/augment.ts";
-import { type AugmentSpec, isGeometric, resolveSpec } from "../../augment/spec.ts";
+import { type AugmentSpec, isGeometric, resolveSpec, ttaCopyKind } from "../../augment/spec.ts";
 import {
   AUGMENT_PIPELINE_VERSION,
   type FeatureAugmentation,
   featureAugmentation,
 } from "../../backbone/extract.ts";
 import type { Split } from "../../data/dataset.ts";
-import type { AugmentationSpec } from "../../matrix/schema.ts";
 import { type CellFeatures, defineMethod, type FittedMethod, type MethodOf } from "../method.ts";
 import { RowLookup, secondsSince } from "./common.ts";
 
@@ -38,10 +37,9 @@ export type TtaCopy =
   | { kind: "draw"; spec: AugmentSpec; index: number };
 
 /** The K copies used for an augmentation (see the module doc). */
-export function ttaCopies(augmentation: AugmentationSpec, copies: number): TtaCopy[] {
+export function ttaCopies(augmentation: AugmentSpec, copies: number): TtaCopy[] {
   if (!Number.isInteger(copies) || copies < 1) throw new RangeError(`tta copies ${copies}: expected ≥ 1`);
-  const kind = augmentation.kind;
-  if (kind === "rotation" || kind === "rotation_c4" || kind === "rotation_c8") {
+  if (ttaCopyKind(augmentation) === "rotations") {
     return Array.from({ length: copies }, (_, j) => ({ kind: "rotation", degrees: (360 * j) / copies }));
   }
   return Array.from({ length: copies }, (_, j) => ({ kind: "draw", spec: augmentation, index: j }));

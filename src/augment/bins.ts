@@ -13,8 +13,7 @@
  * clean inputs take the identity map: `identity` is null and canon's head gets one extra class
  * ("clean") for them.
  */
-import type { ViewParams } from "../../augment/params.ts";
-import type { AugmentationSpec } from "../../matrix/schema.ts";
+import type { ViewParams } from "./params.ts";
 
 export interface TransformBins {
   /** Number of parameter bins (steering maps). */
@@ -27,14 +26,14 @@ export interface TransformBins {
   binOf(p: ViewParams): number;
 }
 
-const mod = (a: number, m: number) => ((a % m) + m) % m;
+export const mod = (a: number, m: number) => ((a % m) + m) % m;
 
-function angleOf(p: ViewParams, kind: string): number {
+export function angleOf(p: ViewParams, kind: string): number {
   if (p.kind === "rotation" || p.kind === "affine") return p.degrees;
   throw new RangeError(`transform bins of ${kind}: got parameters of kind ${p.kind}`);
 }
 
-function rangeBins(lo: number, hi: number, bins: number, kind: string): TransformBins {
+export function rangeBins(lo: number, hi: number, bins: number, kind: string): TransformBins {
   const width = hi - lo;
   if (width >= 360) {
     const w = 360 / bins;
@@ -55,37 +54,4 @@ function rangeBins(lo: number, hi: number, bins: number, kind: string): Transfor
     describe: `${bins} equal bins over [${lo}°, ${hi}°]`,
     binOf: (p) => binOf(angleOf(p, kind)),
   };
-}
-
-/** The bins of `augmentation` with `bins` requested (see the module doc for each kind). */
-export function transformBins(augmentation: AugmentationSpec, bins: number): TransformBins {
-  if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`bins ${bins}: expected a positive integer`);
-  switch (augmentation.kind) {
-    case "rotation":
-      return rangeBins(augmentation.degrees[0], augmentation.degrees[1], bins, augmentation.kind);
-    case "rotation_c4":
-    case "rotation_c8": {
-      const k = augmentation.kind === "rotation_c4" ? 4 : 8;
-      return {
-        count: k,
-        identity: 0,
-        describe: `one bin per element of C${k}`,
-        binOf: (p) => mod(Math.round(angleOf(p, augmentation.kind) / (360 / k)), k),
-      };
-    }
-    case "affine": {
-      const { degrees, scale, shear } = augmentation;
-      const b = rangeBins(degrees[0], degrees[1], bins, augmentation.kind);
-      // The identity is an affine of the family only when scale 1 and shear 0 can be drawn too.
-      const member = scale[0] <= 1 && 1 <= scale[1] && shear[0] <= 0 && 0 <= shear[1];
-      return {
-        ...b,
-        identity: member ? b.identity : null,
-        describe: `${b.describe}, by the rotation component`,
-      };
-    }
-    case "gaussian_noise":
-    case "resized_crop":
-      return { count: 1, identity: null, describe: "one bin", binOf: () => 0 };
-  }
 }
