@@ -6,6 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { dirname, join, resolve } from "node:path";
+import type { AugmentationKind } from "../src/augment/kind.ts";
+import { viewRng } from "../src/augment/params.ts";
+import { paramsMatrix } from "../src/augment/warp_matrix.ts";
 import type { LossEntry } from "../src/catalog/entries.ts";
 import { resolveParams } from "../src/catalog/entries.ts";
 import { CATALOGS } from "../src/catalogs.ts";
@@ -74,7 +77,7 @@ Deno.test("architecture docs: every example file has a registration and vice ver
     [...FILES.keys()].map((p) => dirname(p)).sort(),
     [...REGISTRATIONS.keys()].map((p) => dirname(p)).sort(),
   );
-  assert.equal(FILES.size, 3);
+  assert.equal(FILES.size, 4);
 });
 
 Deno.test("architecture docs: the example loss registers, is checked by the matrix and computes", async () => {
@@ -175,4 +178,32 @@ Deno.test("architecture docs: the example dataset source registers, is accepted 
   assert.deepEqual(ds.labels, mnist.labels);
   assert.deepEqual(ds.images, mnist.images);
   assert.match(ds.contentHash, /^[0-9a-f]{64}$/);
+});
+
+Deno.test("architecture docs: the example augmentation registers, is checked by the matrix and draws views", async () => {
+  await using tmp = await tempDir("doc-augmentation");
+  const path = [...FILES.keys()].find((p) => p.startsWith("src/augment/kinds/"))!;
+  const aug = (await loadExample(tmp.dir, path))[await registration(path)] as AugmentationKind;
+  const catalogs = { ...CATALOGS, augmentations: [...CATALOGS.augmentations, aug] };
+  const rot = "- { id: rot, kind: rotation, degrees: [-180, 180] }";
+  const parsed = parseWith(catalogs, TINY.replace(rot, `- { id: t, kind: ${aug.kind} }`));
+  assert.deepEqual(parsed.spec.augmentations[0], { id: "t", kind: aug.kind, fraction: 0.1 });
+  assert.throws(
+    () => parseWith(catalogs, TINY.replace(rot, `- { id: t, kind: ${aug.kind}, fraction: 2 }`)),
+    (e: unknown) => e instanceof MatrixError && /augmentations\[0\]\.fraction/.test(e.message),
+  );
+  assert.throws(
+    () => aug.resolve({ kind: aug.kind, fraction: -1 }),
+    /augmentation translate\.fraction: -1: expected a number ≥ 0 and ≤ 1/,
+  );
+
+  // Views of a 28×28 image: pure translations within ±0.25 · 28 pixels, a function of the stream.
+  const r = aug.resolve({ kind: aug.kind, fraction: 0.25 });
+  for (let i = 0; i < 50; i++) {
+    const p = aug.sample(r, viewRng(0, "train", i, 0), 28, 28);
+    assert.deepEqual(p, aug.sample(r, viewRng(0, "train", i, 0), 28, 28));
+    const m = paramsMatrix(p, 28, 28);
+    assert.deepEqual([m[0], m[1], m[3], m[4]].map((v) => Math.round(v * 1e9) / 1e9 + 0), [1, 0, 0, 1]);
+    assert.ok(Math.abs(m[2]) <= 7 && Math.abs(m[5]) <= 7, `${m}`);
+  }
 });

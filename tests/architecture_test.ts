@@ -4,9 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { dirname, relative, resolve } from "node:path";
+import { AUGMENTATIONS } from "../src/augment/spec.ts";
+import { DATA_SOURCES } from "../src/data/registry.ts";
 import { LOSSES } from "../src/methods/losses/index.ts";
 import { METHODS } from "../src/methods/registry.ts";
-import { ROOT } from "./fixtures/harness.ts";
+import { cli, ROOT } from "./fixtures/harness.ts";
 
 const SRC = `${ROOT}/src`;
 
@@ -65,5 +67,21 @@ Deno.test("architecture: no file under src/tensor/backends is over 400 lines", (
   for (const f of backends) {
     const lines = TEXT.get(f)!.split("\n").length - 1;
     assert.ok(lines <= 400, `${relative(SRC, f)} has ${lines} lines`);
+  }
+});
+
+Deno.test("architecture: docs/matrix.md names every augmentation, loss, method kind and dataset source", async () => {
+  const doc = await Deno.readTextFile(`${ROOT}/docs/matrix.md`);
+  const names = [...AUGMENTATIONS.names, ...LOSSES.names, ...METHODS.names, ...DATA_SOURCES.names];
+  for (const name of names) {
+    assert.ok(doc.includes(`\`${name}\``), `docs/matrix.md does not name \`${name}\``);
+  }
+});
+
+Deno.test("architecture: `invbench run --help` lists every component from the catalogs", async () => {
+  const r = await cli(["run", "--help"]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const name of [...AUGMENTATIONS.names, ...LOSSES.names, ...METHODS.names, ...DATA_SOURCES.names]) {
+    assert.match(r.stdout, new RegExp(`^  ${name.replace(/[-_]/g, "[-_]")} +\\S`, "m"), name);
   }
 });

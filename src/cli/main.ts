@@ -11,7 +11,7 @@ import { writePreview } from "../augment/preview.ts";
 import { clearCache, listCache } from "../cache/feature_cache.ts";
 import { loadDatasetSplits } from "../data/registry.ts";
 import { parseShard } from "../matrix/expand.ts";
-import { AugmentationSpec, DatasetSpec } from "../catalogs.ts";
+import { AugmentationSpec, CATALOGS, DatasetSpec } from "../catalogs.ts";
 import { compareResults, DEFAULT_TOLERANCE, formatComparison } from "../results/compare.ts";
 import { readResult } from "../results/schema.ts";
 import {
@@ -51,6 +51,17 @@ async function readDocument(
 const backendOption = () =>
   new Option("--backend <kind>", "compute backend").choices(BACKEND_KINDS as string[]).default("auto");
 
+/** What a matrix may name, from the catalogs (the same lists the matrix schema is generated from). */
+function componentsHelp(): string {
+  const list = (title: string, entries: readonly { summary: string }[], key: (e: never) => string) =>
+    `\n\n${title}:\n` + entries.map((e) => `  ${key(e as never).padEnd(16)} ${e.summary}`).join("\n");
+  return list("Dataset sources", CATALOGS.dataSources, (e: { source: string }) => e.source) +
+    list("Augmentations", CATALOGS.augmentations, (e: { kind: string }) => e.kind) +
+    list("Adapter losses (methods of kind adapter)", CATALOGS.losses, (e: { name: string }) => e.name) +
+    list("Other method kinds", CATALOGS.methods, (e: { kind: string }) => e.kind) +
+    list("Classifiers", CATALOGS.classifiers, (e: { kind: string }) => e.kind) + "\n";
+}
+
 export function buildCli(): Command {
   const program = new Command("invbench")
     .description("Benchmark harness for post-training augmentation invariance")
@@ -61,6 +72,7 @@ export function buildCli(): Command {
     .command("run")
     .description("run (or resume) a benchmark matrix into a run directory")
     .argument("<matrix>", "matrix file (YAML or JSON, invbench.matrix/v1)")
+    .addHelpText("after", componentsHelp)
     .option("--out <dir>", "run directory (resumed when it exists)", "runs/latest")
     .addOption(backendOption())
     .option("--shard <i/n>", "run only shard I of N (0 ≤ I < N)")
