@@ -46,7 +46,16 @@ export {
 } from "./src/data/registry.ts";
 export type { Dataset, FeatureDataset, Split, SplitOptions } from "./src/data/dataset.ts";
 export { augmentBatch, augmentBatchWith, batchOf, type ImageBatch } from "./src/augment/augment.ts";
-export { type AugmentSpec, resolveSpec } from "./src/augment/spec.ts";
+export {
+  AUGMENTATIONS,
+  type AugmentSpec,
+  type ResolvedSpec,
+  resolveSpec,
+  sampleParams,
+  transformBins,
+} from "./src/augment/spec.ts";
+export { type AugmentationKind, defineAugmentation } from "./src/augment/kind.ts";
+export type { TransformBins } from "./src/augment/bins.ts";
 export { writePreview } from "./src/augment/preview.ts";
 export { type BackboneInfo, OnnxBackbone } from "./src/backbone/onnx_backbone.ts";
 export { extractFeatures, type FeatureAugmentation, featureAugmentation } from "./src/backbone/extract.ts";
@@ -58,6 +67,9 @@ export { FixtureCnn } from "./src/backbone/fixture_cnn.ts";
 export { slicedWasserstein, swDistance } from "./src/methods/sliced_wasserstein.ts";
 export { type AdapterLoss, LOSSES, lossFor, type LossName } from "./src/methods/losses/index.ts";
 export {
+  type AugmentationEntry,
+  type AugmentationField,
+  augmentationField,
   type Catalogs,
   type ClassifierEntry,
   type DataSourceEntry,
