@@ -61,10 +61,10 @@ async function registration(path: string): Promise<string> {
   const existing = (await Deno.readTextFile(`${ROOT}/${registry}`)).split("\n").filter((l) =>
     l.startsWith("export ")
   );
-  assert.ok(
-    existing.length >= 3 && existing.every((l) => l.startsWith(`export { ${exported} as `)),
-    registry,
-  );
+  // Every line of the registry has this form, and its entries are exported under the same name.
+  const form = /^export \{ \w+ as \w+(, \w+ as \w+)* \} from "\.\/\w+\.ts";$/;
+  assert.ok(existing.length >= 3 && existing.every((l) => form.test(l)), registry);
+  assert.ok(existing.some((l) => l.startsWith(`export { ${exported} as `)), `${registry}: ${exported}`);
   return exported;
 }
 

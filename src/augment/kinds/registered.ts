@@ -7,5 +7,4 @@ export { augmentation as gaussianNoise } from "./gaussian_noise.ts";
 export { augmentation as identity } from "./identity.ts";
 export { augmentation as resizedCrop } from "./resized_crop.ts";
 export { augmentation as rotation } from "./rotation.ts";
-export { augmentation as rotationC4 } from "./rotation_c4.ts";
-export { augmentation as rotationC8 } from "./rotation_c8.ts";
+export { c4 as rotationC4, c8 as rotationC8 } from "./rotation_cyclic.ts";
