@@ -16,6 +16,7 @@ export {
   MatrixError,
   ResultFormatError,
   ResultsDifferError,
+  RunDirError,
   SubmissionError,
   SubmissionsOmittedError,
   TensorError,

@@ -46,6 +46,11 @@ export class InputError extends InvbenchError {
   override name = "InputError";
 }
 
+/** A run directory that is not this run's to write: another run's, in use, or not a run directory. */
+export class RunDirError extends InputError {
+  override name = "RunDirError";
+}
+
 /** Where in a dataset file a problem sits: a byte offset, a named header field, or both. */
 export interface DataErrorPlace {
   /** Byte offset into the file (0-based), when the problem has one. */
@@ -186,12 +191,31 @@ const INPUT_FILE_ERRORS = [
   Deno.errors.NotFound,
   Deno.errors.AlreadyExists,
   Deno.errors.IsADirectory,
+  Deno.errors.NotADirectory,
   Deno.errors.PermissionDenied,
 ];
+
+/**
+ * System error codes that name a path the user chose and a reason they can act on (a read-only
+ * or full disk, a file where a directory belongs): invalid input, not a bug.
+ */
+const INPUT_FILE_CODES = new Set([
+  "EROFS",
+  "ENOSPC",
+  "EDQUOT",
+  "EACCES",
+  "EPERM",
+  "ENOTDIR",
+  "EEXIST",
+  "EISDIR",
+]);
 
 /** The CLI's exit code for an error: a lookup on its code; anything else is a bug (exit 1). */
 export function exitCodeOf(e: unknown): ExitCode {
   if (e instanceof InvbenchError) return EXIT_OF_CODE[e.code] ?? EXIT.invalidInput;
   if (INPUT_FILE_ERRORS.some((k) => e instanceof k)) return EXIT.invalidInput;
+  if (e instanceof Error && INPUT_FILE_CODES.has((e as { code?: string }).code ?? "")) {
+    return EXIT.invalidInput;
+  }
   return EXIT.failure;
 }

@@ -234,6 +234,9 @@ Deno.test("cache: a temp file of an interrupted write is never used or listed, a
     await Deno.writeFile(`${dir}/.${key}.12345-abcdef.tmp`, full);
     await Deno.writeFile(`${dir}/.${key}.12346-abcdef.tmp`, full.subarray(0, 50));
     await Deno.writeFile(`${dir}/notes.txt`, new TextEncoder().encode("not a cache file"));
+    // Hidden temp files of other programs sharing the directory are not the cache's.
+    await Deno.writeFile(`${dir}/.notes.tmp`, new TextEncoder().encode("someone's draft"));
+    await Deno.writeFile(`${dir}/.report.12347-abcdef.tmp`, new TextEncoder().encode("someone's write"));
     let listing = await listCache(dir);
     assertEquals(listing.entries, []);
     assertEquals(listing.tempFiles, 2);
@@ -260,7 +263,11 @@ Deno.test("cache: a temp file of an interrupted write is never used or listed, a
     assertEquals(cleared.removed, 4);
     const left = [];
     for await (const f of Deno.readDir(dir)) left.push(f.name);
-    assertEquals(left, ["notes.txt"], "clear leaves files it did not write");
+    assertEquals(
+      left.sort(),
+      [".notes.tmp", ".report.12347-abcdef.tmp", "notes.txt"],
+      "clear leaves files it did not write",
+    );
     assertEquals((await listCache(`${dir}/missing`)).entries, []);
     assertEquals((await clearCache(`${dir}/missing`)).removed, 0);
   });
@@ -369,6 +376,9 @@ Deno.test("cache: a failed write is a warning; the computed features are still r
     assertEquals([cache.stats.misses, cache.stats.writes, cache.stats.writeErrors], [1, 0, 1]);
     assertEquals(warnings.length, 1);
     assertStringIncludes(warnings[0], "could not write");
+    // Every further failed write is counted, not warned about again.
+    await cache.getOrCompute({ ...baseFields, view: 5 }, counting(matrix(3, 2)).compute);
+    assertEquals([cache.stats.writeErrors, warnings.length], [2, 1]);
   });
 });
 

@@ -10,7 +10,7 @@ import { EXIT } from "../src/errors.ts";
 import { readResult } from "../src/results/schema.ts";
 import { generateKeys, readPrivateKey, signDocument } from "../src/results/signing.ts";
 import { renderCsv, renderMarkdown } from "../src/results/table.ts";
-import { cli, clone, exists, fixture, resultDoc, row, standardDoc } from "./fixtures/harness.ts";
+import { cli, clone, exists, fixture, resultDoc, ROOT, row, standardDoc } from "./fixtures/harness.ts";
 
 const TMP = await Deno.makeTempDir({ prefix: "invbench-cli-" });
 const keys = await generateKeys();
@@ -270,6 +270,76 @@ Deno.test("cli: env --backend cpu prints the fingerprint as JSON", async () => {
   assert.match(env.onnxruntime, /^\d+\.\d+\.\d+/);
   assert.equal(typeof env.cpu.cores, "number");
   assert.ok(env.os.startsWith(Deno.build.os));
+});
+
+Deno.test("cli: env prints no error: lines where XDG_RUNTIME_DIR is unset, and cpu does not probe WebGPU", async () => {
+  for (const backend of ["cpu", "auto"]) {
+    const r = await cli(["env", "--backend", backend], { unset: ["XDG_RUNTIME_DIR"] });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /^error:/m, `env --backend ${backend}`);
+    if (backend === "cpu") assert.equal(JSON.parse(r.stdout).webgpu, null, "cpu leaves WebGPU alone");
+  }
+});
+
+Deno.test("cli: --version prints package.json's version", async () => {
+  const pkg = JSON.parse(await Deno.readTextFile(`${ROOT}/package.json`));
+  for (const flag of ["--version", "-V"]) {
+    const r = await cli([flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), pkg.version);
+  }
+});
+
+Deno.test("cli: --json prints exactly one JSON document on stdout, for success and failure", async () => {
+  const json = async (args: string[], code: number) => {
+    const r = await cli([...args, "--json"]);
+    assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
+    return JSON.parse(r.stdout); // throws unless stdout is one JSON document
+  };
+  assert.deepEqual(await json(["verify", SIGNED, "--keys", JWKS], 0), {
+    ok: true,
+    path: SIGNED,
+    kid: keys.kid,
+    schema: "invbench.result/v1",
+  });
+  const other = await generateKeys();
+  const refused = await json([
+    "verify",
+    SIGNED,
+    "--keys",
+    await writeJson("json-other.jwks", { keys: [other.publicJwk] }),
+  ], 3);
+  assert.equal(refused.ok, false);
+  assert.equal(refused.exitCode, 3);
+  assert.match(refused.error, /not in the trusted keys/);
+
+  const a = await writeJson("json-a.json", standardDoc());
+  const agree = await json(["compare", a, a], 0);
+  assert.equal(agree.ok, true);
+  assert.equal(agree.comparison.compared, standardDoc().rows.length);
+  const changed = standardDoc();
+  changed.rows[0].metrics.acc_clean = 0.1;
+  const differ = await json(["compare", a, await writeJson("json-b.json", changed), "--tolerance", "0"], 4);
+  assert.equal(differ.ok, false);
+  assert.equal(differ.comparison.differences[0].cell, changed.rows[0].cell);
+
+  const listing = await json(["cache", "ls", "--dir", `${TMP}/no-cache`], 0);
+  assert.deepEqual(listing, { ok: true, dir: `${TMP}/no-cache`, entries: [], bytes: 0, tempFiles: 0 });
+
+  const lb = `${ROOT}/tests/fixtures/leaderboard`;
+  const submitArgs = [
+    "submit",
+    `${lb}/submissions/good.json`,
+    "--to",
+    `${TMP}/subs`,
+    "--keys",
+    `${lb}/trusted_keys.jwks`,
+  ];
+  const filed = await json([...submitArgs, "--tracks", `${lb}/tracks.yaml`], 0);
+  assert.equal(filed.status, "filed");
+  assert.equal(filed.file, `${lb}/submissions/good.json`);
+  assert.match(filed.hash, /^[0-9a-f]{64}$/);
+  assert.equal((await json([...submitArgs, "--tracks", `${lb}/tracks.yaml`], 0)).status, "duplicate");
 });
 
 Deno.test("cli: clean up", async () => {

@@ -3,6 +3,7 @@
  * `testBackends`, which runs one check on every backend and then compares webgpu with cpu.
  */
 import type { Backend, Shape } from "../src/tensor/backend.ts";
+import { requestWebGpuAdapter } from "../src/tensor/request_adapter.ts";
 import { CpuBackend } from "../src/tensor/backends/cpu.ts";
 import { createWebGpuBackend } from "../src/tensor/backends/webgpu/backend.ts";
 import { IndexTensor, Tensor, tidy } from "../src/tensor/tensor.ts";
@@ -22,7 +23,7 @@ export function cpuBackend(): Backend {
 export function webgpuBackend(): Promise<Backend | null> {
   return webgpu ??= (async () => {
     if (Deno.env.get("INVBENCH_TEST_WEBGPU") === "0") return null;
-    const adapter = await navigator.gpu?.requestAdapter();
+    const adapter = await requestWebGpuAdapter();
     return adapter ? await createWebGpuBackend(adapter) : null;
   })();
 }

@@ -10,6 +10,7 @@ import { base64url, calculateJwkThumbprint, FlattenedSign, flattenedVerify, impo
 import {
   generateKeys,
   type KeyFile,
+  keyFilePermissionWarning,
   readJwks,
   readPrivateKey,
   SIGNATURE_TYPE,
@@ -304,4 +305,23 @@ Deno.test("signing: a trusted-keys file must hold public Ed25519 keys only", asy
     /keys\[1\] is not a public Ed25519 JWK/,
   );
   await assert.rejects(async () => readJwks(await write("bare.jwks", [keysA.publicJwk])), /expected a JWKS/);
+});
+
+Deno.test("signing: a key file others can read gets a warning; a 0600 one none; a mismatched pair is refused", async () => {
+  await using t = await tempDir("keymode");
+  const dir = t.dir;
+  const keys = await generateKeys();
+  const path = `${dir}/key.jwk`;
+  await writePrivateKey(path, keys);
+  assert.equal(await keyFilePermissionWarning(path), null);
+  await Deno.chmod(path, 0o644);
+  assert.match(
+    (await keyFilePermissionWarning(path))!,
+    /readable by other users \(mode 644\); chmod 600 it/,
+  );
+
+  const other = await generateKeys();
+  const mixed = `${dir}/mixed.jwk`;
+  await Deno.writeTextFile(mixed, JSON.stringify({ ...keys.privateJwk, x: other.publicJwk.x }));
+  await assert.rejects(readPrivateKey(mixed), /does not belong to the private key "d"/);
 });

@@ -5,6 +5,7 @@
  * buffer exceeds the device's storage-binding limit. Coordinates are float32 on the GPU (float64 on
  * the CPU): results agree within the tolerance tests/augment_webgpu_test.ts states, not bit-for-bit.
  */
+import { requestWebGpuAdapter } from "../tensor/request_adapter.ts";
 import { type BorderMode, checkWarpArgs, type WarpShape } from "./warp_cpu.ts";
 
 const WORKGROUP = 64;
@@ -27,7 +28,7 @@ export class WebGpuWarp {
   static async create(device?: GPUDevice): Promise<WebGpuWarp | null> {
     let owns = false;
     if (!device) {
-      const adapter = await navigator.gpu?.requestAdapter();
+      const adapter = await requestWebGpuAdapter();
       if (!adapter) return null;
       device = await adapter.requestDevice();
       owns = true;

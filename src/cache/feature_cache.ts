@@ -26,7 +26,7 @@
  * entry. On every hit the whole entry is re-verified (magic, version, key hash, size, payload
  * sha256); a corrupt or truncated entry is deleted, reported through `onWarning`, and recomputed.
  */
-import { atomicWrite, TEMP_EXT } from "../util/atomic_write.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
 import { sha256Bytes, sha256Hex } from "../util/hash.ts";
 
@@ -36,6 +36,8 @@ const MAGIC = "INVBFEAT";
 const FIXED_HEADER = 60;
 const ENTRY_EXT = ".feat";
 const KEY_RE = /^[0-9a-f]{64}$/;
+/** The temp file of an interrupted entry write (`atomicWrite`): the cache's own, never another program's. */
+const ENTRY_TEMP_RE = /^\.[0-9a-f]{64}(?:\.feat)?\.(\d+)-[0-9a-f]+\.tmp$/;
 
 /** Which rows of a split were used: a contiguous range, or an explicit list (by hash). */
 export type IndexSelection =
@@ -295,6 +297,25 @@ export class FeatureCache {
     return "corrupt";
   }
 
+  /**
+   * Removes temp files of entry writes whose process is gone (`alive` says which pids still run),
+   * so writers killed half-way do not leave them behind for ever. Returns how many were removed.
+   */
+  async removeStaleTemps(alive: (pid: number) => boolean): Promise<number> {
+    let removed = 0;
+    try {
+      for await (const e of Deno.readDir(this.dir)) {
+        const m = e.isFile ? ENTRY_TEMP_RE.exec(e.name) : null;
+        if (m && !alive(Number(m[1]))) {
+          await Deno.remove(`${this.dir}/${e.name}`).then(() => removed++, () => {});
+        }
+      }
+    } catch {
+      // No cache directory (yet), or not a directory: nothing to clean.
+    }
+    return removed;
+  }
+
   /** Writes an entry atomically. */
   async write(key: string, keyJson: string, m: FeatureMatrix): Promise<void> {
     await atomicWrite(this.dir, `${key}${ENTRY_EXT}`, encodeEntry(keyJson, m));
@@ -338,8 +359,13 @@ export class FeatureCache {
     try {
       await this.write(key, keyJson, m);
     } catch (e) {
-      this.stats.writeErrors++;
-      this.#warn(`could not write feature cache entry ${this.entryPath(key)}: ${(e as Error).message}`);
+      // Once per cache: an unwritable directory fails every write the same way.
+      if (!this.stats.writeErrors++) {
+        this.#warn(
+          `could not write feature cache entry ${this.entryPath(key)}: ${(e as Error).message} ` +
+            `(further failed writes to this cache are counted, not repeated)`,
+        );
+      }
     }
     return m;
   }
@@ -399,7 +425,7 @@ export async function listCache(
     throw e;
   }
   for (const name of names.sort()) {
-    if (name.startsWith(".") && name.endsWith(TEMP_EXT)) {
+    if (ENTRY_TEMP_RE.test(name)) {
       listing.tempFiles++;
       continue;
     }
@@ -460,7 +486,7 @@ export async function clearCache(
     throw e;
   }
   for (const name of names) {
-    const isTemp = name.startsWith(".") && name.endsWith(TEMP_EXT);
+    const isTemp = ENTRY_TEMP_RE.test(name);
     const isEntry = name.endsWith(ENTRY_EXT) && KEY_RE.test(name.slice(0, -ENTRY_EXT.length));
     if (!isTemp && !isEntry) continue;
     const path = `${dir}/${name}`;

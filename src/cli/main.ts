@@ -3,7 +3,11 @@
  *   0 success · 1 unexpected failure · 2 invalid input (flags, matrix, data, model, result file)
  *   3 verification failed (signature, key, algorithm) · 4 results differ (compare, reproduce)
  */
+import { basename, dirname, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
+import type { z } from "zod";
+import packageJson from "../../package.json" with { type: "json" };
+import { humanOutput, jsonOption, jsonPrinted, printJson, wantsJson } from "./json_output.ts";
 import { cliProgress } from "./progress.ts";
 import { EXIT, exitCodeOf, InputError, ResultsDifferError, SubmissionsOmittedError } from "../errors.ts";
 import { batchOf } from "../augment/augment.ts";
@@ -13,10 +17,13 @@ import { loadDatasetSplits } from "../data/registry.ts";
 import { parseShard } from "../matrix/expand.ts";
 import { AugmentationSpec, CATALOGS, DatasetSpec } from "../catalogs.ts";
 import { compareResults, DEFAULT_TOLERANCE, formatComparison } from "../results/compare.ts";
+import { duplicateKeyProblem } from "../results/duplicate_keys.ts";
 import { readResult } from "../results/schema.ts";
 import {
   generateKeys,
+  type Jwks,
   type KeyFile,
+  keyFilePermissionWarning,
   readJwks,
   readPrivateKey,
   verifyDocument,
@@ -28,23 +35,33 @@ import { LOCAL_SIGNER, localKey } from "../run/local_key.ts";
 import { reproduce } from "../run/reproduce.ts";
 import { runMatrix } from "../run/runner.ts";
 import { BACKEND_KINDS } from "../tensor/select.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
 // ---- leaderboard (submit, leaderboard build) ----
 import { buildLeaderboard } from "../leaderboard/build.ts";
 import { readTrustedKeys } from "../leaderboard/check.ts";
 import { describeOutcome, submitResult } from "../leaderboard/submit.ts";
 import { loadTracks } from "../leaderboard/tracks.ts";
 
+async function readJsonDocument(path: string): Promise<Record<string, unknown>> {
+  let raw: unknown, text: string;
+  try {
+    text = await Deno.readTextFile(path);
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${path}: cannot read a JSON result document: ${(e as Error).message}`);
+  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new InputError(`${path}: expected a JSON object (a result document)`);
+  }
+  const duplicate = duplicateKeyProblem(text);
+  if (duplicate) throw new InputError(`${path}: ${duplicate}`);
+  return raw as Record<string, unknown>;
+}
+
 async function readDocument(
   path: string,
 ): Promise<{ raw: Record<string, unknown>; doc: ReturnType<typeof readResult> }> {
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    throw new InputError(
-      `${path}: cannot read a JSON result document: ${(e as Error).message}`,
-    );
-  }
+  const raw = await readJsonDocument(path);
   return { raw, doc: readResult(raw, path) };
 }
 
@@ -65,6 +82,7 @@ function componentsHelp(): string {
 export function buildCli(): Command {
   const program = new Command("invbench")
     .description("Benchmark harness for post-training augmentation invariance")
+    .version(packageJson.version, "-V, --version", "print the version of invbench")
     .exitOverride()
     .showHelpAfterError();
 
@@ -90,6 +108,8 @@ export function buildCli(): Command {
       let key: KeyFile | undefined, signer: string | undefined;
       if (opts.key) {
         key = await readPrivateKey(opts.key);
+        const warning = await keyFilePermissionWarning(opts.key);
+        if (warning) console.error(`invbench: warning: ${warning}`);
         signer = `key ${key.kid}`;
       } else if (opts.localKey) {
         key = await localKey();
@@ -117,10 +137,17 @@ export function buildCli(): Command {
     .description("check a result's signature against trusted keys and its document against the schema")
     .argument("<result>", "result.json")
     .option("--keys <jwks>", "trusted public keys (JWKS)", "results/trusted_keys.jwks")
+    .addOption(jsonOption())
     .action(async (path: string, opts) => {
-      const { raw } = await readDocument(path);
-      const kid = await verifyDocument(raw, await readJwks(opts.keys));
-      console.log(`${path}: valid signature by ${kid}; document follows ${String(raw.schema)}`);
+      const raw = await readJsonDocument(path);
+      const trusted = await readJwks(opts.keys);
+      // A signature that is there but malformed (null, garbage) is a verification failure (3), as
+      // documented, before the document's schema (2) is looked at.
+      if ("signature" in raw) await verifyDocument(raw, trusted);
+      readResult(raw, path);
+      const kid = await verifyDocument(raw, trusted);
+      if (opts.json) printJson({ ok: true, path, kid, schema: raw.schema });
+      else console.log(`${path}: valid signature by ${kid}; document follows ${String(raw.schema)}`);
     });
 
   program
@@ -134,13 +161,15 @@ export function buildCli(): Command {
       "add k × the seed standard deviation to the tolerance",
       String(DEFAULT_TOLERANCE.seedSd),
     )
+    .addOption(jsonOption())
     .action(async (a: string, b: string, opts) => {
       const tol = { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) };
       if (!(tol.absolute >= 0) || !(tol.seedSd >= 0)) {
         throw new InputError("tolerances must be ≥ 0");
       }
       const c = compareResults((await readDocument(a)).doc, (await readDocument(b)).doc, tol);
-      console.log(formatComparison(c));
+      if (opts.json) printJson({ ok: c.agree, a, b, tolerance: tol, comparison: c });
+      else console.log(formatComparison(c));
       if (!c.agree) throw new ResultsDifferError("results differ");
     });
 
@@ -155,20 +184,27 @@ export function buildCli(): Command {
     .addOption(backendOption())
     .option("--tolerance <abs>", "absolute tolerance", String(DEFAULT_TOLERANCE.absolute))
     .option("--seed-sd <k>", "seed-sd multiple added to the tolerance", String(DEFAULT_TOLERANCE.seedSd))
+    .option("--cache <dir>", "trust the feature cache in DIR (default: recompute every feature)")
+    .addOption(jsonOption())
     .action(async (path: string, opts) => {
-      const { raw, doc } = await readDocument(path);
-      if (opts.keys) {
-        console.log(`signature: valid, by ${await verifyDocument(raw, await readJwks(opts.keys))}`);
-      } else console.error("warning: --keys not given; the result's signature was not checked");
+      const say = humanOutput(opts.json);
+      const raw = await readJsonDocument(path);
+      // As in verify: the signature (3) is judged before the schema (2).
+      const kid = opts.keys ? await verifyDocument(raw, await readJwks(opts.keys)) : null;
+      const doc = readResult(raw, path);
+      if (kid) say(`signature: valid, by ${kid}`);
+      else console.error("warning: --keys not given; the result's signature was not checked");
       const c = await reproduce(doc, {
         cells: Number(opts.cells),
         matrix: opts.matrix,
         out: opts.out,
         backend: opts.backend,
         tolerance: { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) },
+        cacheDir: opts.cache,
         ...cliProgress(),
       });
-      console.log(formatComparison(c));
+      if (opts.json) printJson({ ok: c.agree, path, signer: kid, out: opts.out, comparison: c });
+      else console.log(formatComparison(c));
       if (!c.agree) throw new ResultsDifferError("the re-run cells differ from the result");
     });
 
@@ -179,9 +215,21 @@ export function buildCli(): Command {
     .requiredOption("--out <file>", "private key file to create (never overwritten)")
     .option("--jwks <file>", "also add the public key to this trusted-keys file")
     .action(async (opts) => {
+      // Both files are checked before either is written, so a bad --jwks leaves no key behind.
+      if (await Deno.lstat(opts.out).catch(() => null)) {
+        throw new InputError(`${opts.out} already exists; a key file is never overwritten`);
+      }
+      const jwks = opts.jwks ? await readJwksOrEmpty(opts.jwks) : undefined;
       const k = await generateKeys();
       await writePrivateKey(opts.out, k);
-      if (opts.jwks) await addToJwks(opts.jwks, k);
+      if (opts.jwks) {
+        try {
+          await writeJson(opts.jwks, { ...jwks, keys: [...jwks!.keys, k.publicJwk] });
+        } catch (e) {
+          await Deno.remove(opts.out);
+          throw e;
+        }
+      }
       console.log(JSON.stringify({ kid: k.kid, publicJwk: k.publicJwk }, null, 2));
     });
 
@@ -197,8 +245,10 @@ export function buildCli(): Command {
     .description("list cache entries")
     .option("--dir <dir>", "cache directory")
     .option("--verify", "re-hash every payload")
+    .addOption(jsonOption())
     .action(async (opts) => {
       const l = await listCache(opts.dir, { verify: opts.verify });
+      if (opts.json) return printJson({ ok: true, ...l });
       for (const e of l.entries) {
         console.log(
           `${e.key.slice(0, 16)}  ${String(e.rows ?? "?").padStart(6)}×${String(e.cols ?? "?").padEnd(5)} ${
@@ -251,15 +301,16 @@ export function buildCli(): Command {
     .option("--seed <n>", "seed", "0")
     .option("--out <file>", "PNG file", "preview.png")
     .action((opts) => {
-      const ds = DatasetSpec.parse(JSON.parse(opts.dataset));
-      const aug = AugmentationSpec.parse(JSON.parse(opts.augmentation));
+      const ds = flagSpec("--dataset", opts.dataset, DatasetSpec);
+      const aug = flagSpec("--augmentation", opts.augmentation, AugmentationSpec);
+      const images = intFlag("--images", opts.images, 1, PREVIEW_MAX);
+      const views = intFlag("--views", opts.views, 1, PREVIEW_MAX);
+      const seed = intFlag("--seed", opts.seed, 0, Number.MAX_SAFE_INTEGER);
       const test = loadDatasetSplits({ ...ds, id: ds.id }).test;
       if (test.kind !== "images") throw new InputError("preview needs an image dataset");
-      const rows = Array.from({ length: Math.min(Number(opts.images), test.n) }, (_, i) => i);
-      const { images, indices } = batchOf(test, rows);
-      const size = writePreview(opts.out, images, indices, aug, Number(opts.seed), "test", {
-        views: Number(opts.views),
-      });
+      const rows = Array.from({ length: Math.min(images, test.n) }, (_, i) => i);
+      const batch = batchOf(test, rows);
+      const size = writePreview(opts.out, batch.images, batch.indices, aug, seed, "test", { views });
       console.log(`wrote ${opts.out} (${size.width}×${size.height})`);
     });
 
@@ -275,13 +326,15 @@ export function buildCli(): Command {
     .requiredOption("--to <dir>", "submissions directory")
     .option("--keys <jwks>", "trusted public keys (JWKS)", "results/trusted_keys.jwks")
     .option("--tracks <file>", "leaderboard tracks", "leaderboard/tracks.yaml")
+    .addOption(jsonOption())
     .action(async (path: string, opts) => {
       const outcome = await submitResult(path, {
         to: opts.to,
         trusted: await readTrustedKeys(opts.keys),
         tracks: (await loadTracks(opts.tracks)).tracks,
       });
-      console.log(describeOutcome(path, outcome));
+      if (opts.json) printJson({ ok: true, file: path, ...outcome });
+      else console.log(describeOutcome(path, outcome));
     });
 
   const leaderboard = program.command("leaderboard").description("the static leaderboard site");
@@ -310,15 +363,51 @@ export function buildCli(): Command {
   return program;
 }
 
-async function addToJwks(path: string, k: KeyFile): Promise<void> {
-  let jwks: { keys: unknown[] } = { keys: [] };
-  try {
-    jwks = JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+/** The most images or views a preview grid shows. */
+const PREVIEW_MAX = 64;
+
+/** An integer flag in [min, max], or invalid input naming the flag. */
+function intFlag(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new InputError(`${flag} ${text}: expected an integer from ${min} to ${max}`);
   }
-  jwks.keys.push(k.publicJwk);
-  await Deno.writeTextFile(path, JSON.stringify(jwks, null, 2) + "\n");
+  return n;
+}
+
+/** A JSON flag checked against a matrix schema, or invalid input naming the flag, field and problem. */
+function flagSpec<T>(flag: string, text: string, schema: z.ZodType<T>): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${flag}: not JSON (${(e as Error).message})`);
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
+    throw new InputError(`${flag}: ${problems.join("; ")}`);
+  }
+  return r.data;
+}
+
+/** The trusted-keys file at `path`, checked; an empty one where none exists yet. */
+async function readJwksOrEmpty(path: string): Promise<Jwks> {
+  try {
+    return await readJwks(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { keys: [] };
+    throw e;
+  }
+}
+
+/** Writes `value` as JSON to `path` atomically (a reader sees the old file or the new, never half). */
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await atomicWrite(
+    dirname(resolve(path)),
+    basename(path),
+    new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"),
+  );
 }
 
 /**
@@ -337,6 +426,9 @@ export async function runCli(
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.invalidInput;
     const code = exitCodeOf(e);
     printError(`invbench: ${code === EXIT.failure ? (e as Error).stack : (e as Error).message}`);
+    if (wantsJson(args) && !jsonPrinted()) {
+      printJson({ ok: false, exitCode: code, error: (e as Error).message });
+    }
     return code;
   }
 }

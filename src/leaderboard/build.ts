@@ -9,9 +9,16 @@
  *
  * Output names come only from content hashes and track ids; the build is deterministic (no
  * timestamps), so two builds from the same inputs are byte-identical.
+ *
+ * The site is written into a sibling staging directory and renamed into place only when complete,
+ * so a build killed at any moment leaves the previous site (or none) as it was; staging folders of
+ * killed builds are removed by the next build. OUT is replaced only when it holds an earlier build,
+ * and never when an input (a submission, the keys, the tracks) lies inside it.
  */
 import { InputError, SubmissionError } from "../errors.ts";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { processAlive } from "../run/process.ts";
 import { type CheckedSubmission, checkSubmissionFile, readTrustedKeys } from "./check.ts";
 import { collectSubmissionFiles, SITE_MARKER } from "./collect.ts";
 import { detailPage } from "./detail_page.ts";
@@ -42,11 +49,33 @@ export interface BuildResult {
 
 const ASSETS = ["style.css", "sort.js", "favicon.svg"] as const;
 
-async function prepareOut(out: string): Promise<void> {
+/** The real path of `path` (of its nearest existing ancestor, for one not yet created). */
+async function realPathOf(path: string): Promise<string> {
+  const abs = resolve(path);
+  try {
+    return await Deno.realPath(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(await realPathOf(parent), basename(abs));
+  }
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/** Checks OUT before any work: a new directory, an empty one, or an earlier build; no input inside. */
+async function checkOut(out: string, inputs: readonly string[]): Promise<boolean> {
   const entries: string[] = [];
   try {
     for await (const e of Deno.readDir(out)) entries.push(e.name);
   } catch (e) {
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw new InputError(
+        `--out ${out}: a file, not a directory; choose an empty or new directory`,
+      );
+    }
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   if (entries.length && !entries.includes(SITE_MARKER)) {
@@ -54,9 +83,36 @@ async function prepareOut(out: string): Promise<void> {
       `${out} is not empty and holds no earlier leaderboard build (${SITE_MARKER}); choose an empty or new --out directory`,
     );
   }
-  // An earlier build is replaced as a whole, so pages of submissions since omitted do not linger.
-  if (entries.length) await Deno.remove(out, { recursive: true });
-  await Deno.mkdir(join(out, "submissions"), { recursive: true });
+  const realOut = await realPathOf(out);
+  for (const input of inputs) {
+    if (isInside(await realPathOf(input), realOut)) {
+      throw new InputError(
+        `${input} lies inside --out ${out}, which the build replaces; move it out or choose another --out`,
+      );
+    }
+  }
+  return entries.length > 0;
+}
+
+/** `.<name of OUT>.<what>-<pid>-<hex>` beside OUT: staging and previous sites of a build. */
+function siblingName(out: string, what: "building" | "previous"): string {
+  return join(dirname(out), `.${basename(out)}.${what}-${Deno.pid}-${randomBytes(6).toString("hex")}`);
+}
+
+/** Removes staging folders of builds of OUT that were killed (their process is gone). */
+async function removeKilledBuilds(out: string): Promise<void> {
+  const prefix = `.${basename(out)}.`;
+  const pattern = /^(?:building|previous)-(\d+)-[0-9a-f]{12}$/;
+  try {
+    for await (const e of Deno.readDir(dirname(out))) {
+      const m = e.isDirectory && e.name.startsWith(prefix) ? pattern.exec(e.name.slice(prefix.length)) : null;
+      if (m && !processAlive(Number(m[1]))) {
+        await Deno.remove(join(dirname(out), e.name), { recursive: true }).catch(() => {});
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
 }
 
 export async function buildLeaderboard(o: BuildOptions): Promise<BuildResult> {
@@ -65,6 +121,7 @@ export async function buildLeaderboard(o: BuildOptions): Promise<BuildResult> {
     log.push(line);
     o.say?.(line);
   };
+  const hasEarlierBuild = await checkOut(o.out, [...o.submissions, o.keys, o.tracks]);
   const trusted = await readTrustedKeys(o.keys);
   const { tracks } = await loadTracks(o.tracks);
   const files = await collectSubmissionFiles(o.submissions);
@@ -102,28 +159,48 @@ export async function buildLeaderboard(o: BuildOptions): Promise<BuildResult> {
   }
   say(`${accepted.length} accepted, ${omitted.length} omitted → ${o.out}`);
 
-  await prepareOut(o.out);
-  const write = (name: string, text: string) => Deno.writeTextFile(join(o.out, name), text);
-  for (const asset of ASSETS) {
-    await Deno.writeTextFile(
-      join(o.out, asset),
-      await Deno.readTextFile(new URL(`./assets/${asset}`, import.meta.url)),
+  await Deno.mkdir(dirname(resolve(o.out)), { recursive: true });
+  await removeKilledBuilds(o.out);
+  const staging = siblingName(o.out, "building");
+  try {
+    await Deno.mkdir(join(staging, "submissions"), { recursive: true });
+    const write = (name: string, text: string) => Deno.writeTextFile(join(staging, name), text);
+    for (const asset of ASSETS) {
+      await Deno.writeTextFile(
+        join(staging, asset),
+        await Deno.readTextFile(new URL(`./assets/${asset}`, import.meta.url)),
+      );
+    }
+    await write("index.html", indexPage(tables, accepted.length, omitted));
+    for (const s of accepted) {
+      await write(`submissions/${s.hash}.html`, detailPage(s));
+      await write(`submissions/${s.hash}.json`, JSON.stringify(s.raw, null, 2) + "\n");
+    }
+    await write("trusted_keys.jwks", JSON.stringify(trusted, null, 2) + "\n");
+    await write(
+      "leaderboard.md",
+      renderLeaderboardMarkdown(tables, { accepted: accepted.length, omitted: omitted.length }),
     );
+    await write("build.log", log.join("\n") + "\n");
+    await write(
+      SITE_MARKER,
+      "a site written by `invbench leaderboard build`; the next build replaces this directory\n",
+    );
+  } catch (e) {
+    // A failed build (a full disk) leaves nothing half-written beside OUT.
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    throw e;
   }
-  await write("index.html", indexPage(tables, accepted.length, omitted));
-  for (const s of accepted) {
-    await write(`submissions/${s.hash}.html`, detailPage(s));
-    await write(`submissions/${s.hash}.json`, JSON.stringify(s.raw, null, 2) + "\n");
+  // The complete site replaces the earlier one as a whole (pages of submissions since omitted do
+  // not linger); only the moment between the two renames has no site at OUT.
+  if (hasEarlierBuild) {
+    const previous = siblingName(o.out, "previous");
+    await Deno.rename(o.out, previous);
+    await Deno.rename(staging, o.out);
+    await Deno.remove(previous, { recursive: true });
+  } else {
+    await Deno.remove(o.out).catch(() => {}); // an empty directory
+    await Deno.rename(staging, o.out);
   }
-  await write("trusted_keys.jwks", JSON.stringify(trusted, null, 2) + "\n");
-  await write(
-    "leaderboard.md",
-    renderLeaderboardMarkdown(tables, { accepted: accepted.length, omitted: omitted.length }),
-  );
-  await write("build.log", log.join("\n") + "\n");
-  await write(
-    SITE_MARKER,
-    "a site written by `invbench leaderboard build`; the next build replaces this directory\n",
-  );
   return { accepted, omitted, tables, log };
 }

@@ -5,6 +5,7 @@
  * `SubmissionError` whose `reason` names the check.
  */
 import { InputError, ResultFormatError, SubmissionError, VerificationError } from "../errors.ts";
+import { duplicateKeyProblem } from "../results/duplicate_keys.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { readResult, type ResultDocument } from "../results/schema.ts";
 import { type Jwks, readJwks, signedBytes, verifyDocument, type VerifyFailure } from "../results/signing.ts";
@@ -86,6 +87,8 @@ export async function checkSubmission(
   } catch (e) {
     throw new SubmissionError("unreadable", file, `not JSON: ${(e as Error).message}`);
   }
+  const duplicate = duplicateKeyProblem(text);
+  if (duplicate) throw new SubmissionError("invalid-document", file, duplicate);
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     throw new SubmissionError("unreadable", file, "not a JSON object");
   }

@@ -1,10 +1,11 @@
 /** OUT/leaderboard.md: every track's ranked table as Markdown (all submission text escaped). */
+import { showInvisible } from "../results/visible_text.ts";
 import { integer, mean, passes, percent, percentCi, shortHash, signedPoints } from "./format.ts";
 import type { TrackTable } from "./ranking.ts";
 
 /** Text for a Markdown table cell: no markup, no HTML, no line breaks, no column breaks. */
 export function markdownText(s: string): string {
-  return s
+  return showInvisible(s)
     .replace(/[\\`*_[\]|#~!]/g, "\\$&")
     .replaceAll("&", "&amp;")
     .replaceAll("<", "&lt;")

@@ -6,6 +6,8 @@
  * `deno fmt` reformats templates tagged `html`, which would change the output's whitespace.)
  */
 
+import { showInvisible } from "../results/visible_text.ts";
+
 /** A fragment of markup that is already safe (only `markup` and `joinMarkup` make one). */
 export class Markup {
   constructor(readonly value: string) {}
@@ -22,9 +24,9 @@ const ENTITIES: Record<string, string> = {
   "'": "&#39;",
 };
 
-/** Escapes text for an HTML text node or a quoted attribute value. */
+/** Escapes text for an HTML text node or a quoted attribute value (invisible characters shown). */
 export function escapeHtml(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (c) => ENTITIES[c]);
+  return showInvisible(String(text)).replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
 function render(value: unknown): string {

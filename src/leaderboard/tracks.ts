@@ -8,6 +8,7 @@
 import { TracksError } from "../errors.ts";
 import { isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { decodeUtf8, yamlValue } from "../matrix/yaml_value.ts";
 import type { ResultDocument } from "../results/schema.ts";
 
 export const TRACKS_SCHEMA_ID = "invbench.tracks/v1";
@@ -59,7 +60,9 @@ export function parseTracks(source: string, file = "<tracks>"): TracksFile {
   if (doc.errors.length) {
     throw new TracksError(file, doc.errors.map((e) => `${at(e.pos[0])}${e.message.split("\n")[0]}`));
   }
-  const parsed = TracksFile.safeParse(doc.toJS());
+  const plain = yamlValue(doc);
+  if ("problem" in plain) throw new TracksError(file, [`${at(plain.offset)}${plain.problem}`]);
+  const parsed = TracksFile.safeParse(plain.value);
   if (!parsed.success) {
     throw new TracksError(
       file,
@@ -94,12 +97,14 @@ export function parseTracks(source: string, file = "<tracks>"): TracksFile {
 
 /** Reads and validates a tracks file. */
 export async function loadTracks(path: string): Promise<TracksFile> {
-  let source: string;
+  let bytes: Uint8Array;
   try {
-    source = await Deno.readTextFile(path);
+    bytes = await Deno.readFile(path);
   } catch (e) {
     throw new TracksError(path, [`cannot read the file: ${(e as Error).message}`]);
   }
+  const source = decodeUtf8(bytes);
+  if (typeof source !== "string") throw new TracksError(path, [source.problem]);
   return parseTracks(source, path);
 }
 

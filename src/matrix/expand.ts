@@ -58,8 +58,53 @@ function resolveMethod(method: MethodSpec, training: TrainingSpec, losses: LossP
   };
 }
 
-function matches(cell: Cell, pattern: CellPattern): boolean {
+function matches(cell: Pick<Cell, keyof CellPattern>, pattern: CellPattern): boolean {
   return Object.entries(pattern).every(([k, v]) => v === undefined || cell[k as keyof CellPattern] === v);
+}
+
+/**
+ * The most cells a matrix may have before include/exclude: expansion holds every cell (with its
+ * resolved spec) in memory, about 0.6 kB each, and no single machine runs more.
+ */
+export const MAX_CELLS = 100_000;
+
+/** The size of the cartesian product, and the cells include/exclude keep (NaN past MAX_CELLS). */
+export function countCells(spec: MatrixSpec): { product: number; kept: number } {
+  const lists = [
+    spec.datasets,
+    spec.backbones,
+    spec.augmentations,
+    spec.methods,
+    spec.classifiers,
+    spec.seeds,
+  ];
+  const product = lists.reduce((n, l) => n * l.length, 1);
+  if (product > MAX_CELLS) return { product, kept: NaN };
+  let kept = 0;
+  for (const dataset of spec.datasets) {
+    for (const backbone of spec.backbones) {
+      for (const augmentation of spec.augmentations) {
+        for (const method of spec.methods) {
+          for (const c of spec.classifiers) {
+            for (const seed of spec.seeds) {
+              const cell = {
+                dataset: dataset.id,
+                backbone: backbone.id,
+                augmentation: augmentation.id,
+                method: method.id,
+                classifier: (c as Exclude<ClassifierSpec, string>).id,
+                seed,
+              };
+              if (spec.exclude.some((p) => matches(cell, p))) continue;
+              if (spec.include && !spec.include.some((p) => matches(cell, p))) continue;
+              kept++;
+            }
+          }
+        }
+      }
+    }
+  }
+  return { product, kept };
 }
 
 /** What expansion needs of the loss catalog: each loss's parameters, for their defaults. */

@@ -5,7 +5,9 @@
 import { MatrixError } from "../errors.ts";
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
+import { countCells, MAX_CELLS } from "./expand.ts";
 import { MATRIX_SCHEMA_ID, type MatrixSpec } from "./schema.ts";
+import { decodeUtf8, yamlValue } from "./yaml_value.ts";
 
 export interface ParsedMatrix {
   spec: MatrixSpec;
@@ -13,6 +15,8 @@ export interface ParsedMatrix {
   file: string;
   /** The exact bytes read, for the matrix sha256 in results. */
   text: string;
+  /** "line L, column C" where the node at `path` starts, for problems found after parsing. */
+  where?: (path: readonly PropertyKey[]) => string;
 }
 
 /** The parts of a zod schema's definition that `knownFields` walks. */
@@ -128,7 +132,9 @@ export function parseMatrixWith(
   if (doc.errors.length) {
     throw new MatrixError(file, doc.errors.map((e) => `${at(e.pos[0])}: ${e.message.split("\n")[0]}`));
   }
-  const raw = doc.toJS();
+  const plain = yamlValue(doc);
+  if ("problem" in plain) throw new MatrixError(file, [`${at(plain.offset)}: ${plain.problem}`]);
+  const raw = plain.value;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const problems = unionBranches(parsed.error.issues).map((issue) => {
@@ -155,7 +161,23 @@ export function parseMatrixWith(
   const spec = parsed.data;
   const problems = duplicateIds(spec, (path) => locate(doc, path, at));
   if (problems.length) throw new MatrixError(file, problems);
-  return { spec, file, text };
+  const { product, kept } = countCells(spec);
+  if (product > MAX_CELLS) {
+    throw new MatrixError(file, [
+      `${
+        locate(doc, ["datasets"], at)
+      }: the lists multiply to ${product} cells, more than the ${MAX_CELLS} ` +
+      `one matrix may have; split it into several matrices`,
+    ]);
+  }
+  if (kept === 0) {
+    const field = spec.include ? "include" : "exclude";
+    throw new MatrixError(file, [
+      `${locate(doc, [field], at)}: ${field}: include/exclude leave none of the matrix's ${product} cells; ` +
+      `expected at least one`,
+    ]);
+  }
+  return { spec, file, text, where: (path) => locate(doc, path, at) };
 }
 
 function duplicateIds(spec: MatrixSpec, where: (path: PropertyKey[]) => string): string[] {
@@ -187,12 +209,14 @@ function duplicateIds(spec: MatrixSpec, where: (path: PropertyKey[]) => string):
 
 /** Reads and validates a matrix file against `schema`. */
 export async function loadMatrixWith(schema: z.ZodType<MatrixSpec>, path: string): Promise<ParsedMatrix> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(path);
+    bytes = await Deno.readFile(path);
   } catch (e) {
     throw new MatrixError(path, [`cannot read the file: ${(e as Error).message}`]);
   }
+  const text = decodeUtf8(bytes);
+  if (typeof text !== "string") throw new MatrixError(path, [text.problem]);
   const file = await Deno.realPath(path);
   return { ...parseMatrixWith(schema, text, path), file };
 }

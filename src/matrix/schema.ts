@@ -20,6 +20,8 @@ export const MATRIX_SCHEMA_ID = "invbench.matrix/v1";
 const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "an id: lowercase letters, digits, '_', '.', '-'");
 const semver = z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "a semantic version like 1.0.0");
 const positiveInt = z.number().int().positive();
+/** Free text and paths have a length limit, so no field can carry megabytes into tables and pages. */
+const path = z.string().min(1).max(4096);
 
 const splitOptions = z.strictObject({
   /** Keep at most this many examples of the split (after stratification). */
@@ -34,6 +36,8 @@ export interface DatasetSpec {
   source: string;
   /** Directory or files for on-disk sources; ignored for the packaged mnist / fashion-mnist. */
   path?: string;
+  /** Number of classes of an idx dataset; labels outside 0..classes−1 are then errors. */
+  classes?: number;
   train: z.infer<typeof splitOptions>;
   test: z.infer<typeof splitOptions>;
 }
@@ -52,7 +56,13 @@ function datasetSchema(sources: readonly DataSourceEntry[]): z.ZodType<DatasetSp
   return z.strictObject({
     id,
     source,
-    path: z.string().optional(),
+    path: path.optional(),
+    /**
+     * Number of classes of an idx dataset; labels outside 0..classes−1 are then errors. Required
+     * unless the labels are exactly 0..K−1 (a stray label 255 would otherwise make a 256-class
+     * classifier).
+     */
+    classes: z.number().int().min(2).max(100_000).optional(),
     train: splitOptions.default({}),
     test: splitOptions.default({}),
   }) as unknown as z.ZodType<DatasetSpec>;
@@ -61,9 +71,9 @@ function datasetSchema(sources: readonly DataSourceEntry[]): z.ZodType<DatasetSp
 export const BackboneSpec = z.strictObject({
   id,
   /** Path of the ONNX model, relative to the matrix file. */
-  onnx: z.string().min(1),
+  onnx: path,
   /** Model output to use as features (name); default the first output. */
-  output: z.string().optional(),
+  output: z.string().max(256).optional(),
   input: z.strictObject({
     layout: z.enum(["NCHW", "NHWC"]).default("NCHW"),
     size: z.tuple([positiveInt, positiveInt]),
@@ -248,7 +258,7 @@ export function matrixSchemas(c: Catalogs) {
     schema: z.literal(MATRIX_SCHEMA_ID),
     name: id,
     version: semver,
-    description: z.string().optional(),
+    description: z.string().max(10_000).optional(),
     datasets: z.array(DatasetSpec).min(1),
     backbones: z.array(BackboneSpec).min(1),
     augmentations: z.array(AugmentationSpec).min(1),

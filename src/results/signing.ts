@@ -6,6 +6,7 @@
  */
 import { KeyFileError, VerificationError } from "../errors.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import {
   base64url,
   calculateJwkThumbprint,
@@ -87,9 +88,37 @@ export async function readPrivateKey(path: string): Promise<KeyFile> {
   if (!jwk || jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || !jwk.d || !jwk.x) {
     throw new KeyFileError(`${path}: expected a private Ed25519 JWK (kty OKP, crv Ed25519, with d and x)`);
   }
+  // The public part must be the one the private part derives: otherwise every result signed with
+  // the file fails to verify against its own signer.jwks, which is found out only after the run.
+  let derived: string | undefined;
+  try {
+    derived = createPublicKey(
+      createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: jwk.d, x: jwk.x }, format: "jwk" }),
+    )
+      .export({ format: "jwk" }).x;
+  } catch (e) {
+    throw new KeyFileError(
+      `${path}: the private key "d" is not a valid Ed25519 key (${(e as Error).message})`,
+    );
+  }
+  if (derived !== jwk.x) {
+    throw new KeyFileError(
+      `${path}: the public key "x" does not belong to the private key "d" (a mismatched key pair); ` +
+        `results signed with it could never verify`,
+    );
+  }
   const publicJwk: JWK = { kty: "OKP", crv: "Ed25519", x: jwk.x };
   const kid = await calculateJwkThumbprint(publicJwk, "sha256");
   return { privateJwk: jwk, publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" }, kid };
+}
+
+/** A warning when a private key file can be read by other users of the machine, else null. */
+export async function keyFilePermissionWarning(path: string): Promise<string | null> {
+  if (Deno.build.os === "windows") return null;
+  const { mode } = await Deno.stat(path);
+  return mode !== null && (mode & 0o077)
+    ? `${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it`
+    : null;
 }
 
 /** Returns `doc` with a `signature` member over its canonical form. */

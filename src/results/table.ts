@@ -1,4 +1,5 @@
 /** Summary rows over seeds, and the CSV and Markdown renderings of a result document. */
+import { showInvisible } from "./visible_text.ts";
 import type { ResultDocument, ResultRow, SummaryRow } from "./schema.ts";
 import { summarize } from "./stats.ts";
 
@@ -76,7 +77,7 @@ function num(s: SummaryRow["metrics"][string] | undefined, digits = 3): string {
 }
 
 function mdCell(s: string): string {
-  return s.replaceAll("|", "\\|").replaceAll("\n", " ");
+  return showInvisible(s).replaceAll("|", "\\|").replaceAll("\n", " ");
 }
 
 /**

@@ -63,6 +63,7 @@ export function datasetSplits(ctx: RunContext, spec: DatasetSpec): Promise<Recor
       id: spec.id,
       source: spec.source,
       path: spec.path === undefined ? undefined : resolve(ctx.baseDir, spec.path),
+      classes: spec.classes,
       train: spec.train,
       test: spec.test,
     });

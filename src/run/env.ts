@@ -5,6 +5,7 @@
 import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
 import { describeAdapter } from "../tensor/adapter_info.ts";
+import { requestWebGpuAdapter } from "../tensor/request_adapter.ts";
 import { selectBackend } from "../tensor/select.ts";
 
 export interface EnvFingerprint {
@@ -15,6 +16,7 @@ export interface EnvFingerprint {
   v8: string;
   typescript: string;
   onnxruntime: string;
+  /** The default WebGPU adapter; null where there is none or it was not probed (--backend cpu). */
   webgpu: { description: string; software: boolean } | null;
   backend: { requested: string; chosen: string; device: string; reason: string };
 }
@@ -30,7 +32,8 @@ function onnxruntimeVersion(): string {
 
 /** Collects the fingerprint; `backend` is the --backend request to resolve. */
 export async function envFingerprint(backend = "auto"): Promise<EnvFingerprint> {
-  const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
+  // --backend cpu never touches WebGPU (probing it costs time and, on some machines, log noise).
+  const adapter = backend === "cpu" ? null : await requestWebGpuAdapter();
   const choice = await selectBackend(backend);
   return {
     os: `${Deno.build.os} ${Deno.osRelease()} ${Deno.build.arch}`,

@@ -23,6 +23,12 @@ export interface ReproduceOptions {
   /** Progress lines and the transient status line of the re-run (runMatrix's; default: none). */
   progress?: (line: string) => void;
   status?: (text: string) => void;
+  /**
+   * Feature cache to use; default none. A cache entry is checked against accidental corruption
+   * only, and anyone who can write the cache can rewrite an entry with a matching header, so a
+   * reproduction recomputes every feature unless it is asked to trust a cache.
+   */
+  cacheDir?: string;
 }
 
 /** The ids of the `n` cells to re-run. */
@@ -54,6 +60,8 @@ export async function reproduce(doc: ResultDocument, o: ReproduceOptions): Promi
     cellIds: new Set(chosen),
     progress: o.progress,
     status: o.status,
+    cacheDir: o.cacheDir,
+    noCache: o.cacheDir === undefined,
   });
   return compareResults(doc, rerun.document, o.tolerance, new Set(chosen));
 }

@@ -23,6 +23,9 @@ import { selectBackend } from "../tensor/select.ts";
 import { backbone, datasetSplits, newRunContext, runCell, type RunContext } from "./cell.ts";
 import { envFingerprint } from "./env.ts";
 import { harnessInfo, PROJECT_ROOT } from "./harness.ts";
+import { preflight } from "./preflight.ts";
+import { processAlive } from "./process.ts";
+import { checkRunDir, readTextIfExists, RunLock, type RunPlan } from "./run_dir.ts";
 
 export interface RunOptions {
   matrix: string;
@@ -36,6 +39,8 @@ export interface RunOptions {
   key?: KeyFile;
   signer?: string;
   cacheDir?: string;
+  /** Neither read nor write the feature cache (reproduce: a cache is as trusted as its machine). */
+  noCache?: boolean;
   /** Progress lines: the run, each cell as it starts and ends, warnings (default: none). */
   progress?: (line: string) => void;
   /** A transient status line inside a cell (epochs, images, ETAs); "" clears it (default: none). */
@@ -50,23 +55,22 @@ export interface RunSummary {
   document: ResultDocument;
 }
 
-interface RunPlan {
-  matrix: { name: string; version: string; sha256: string };
-  cells: string[];
-}
-
 function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return "?";
   const m = Math.floor(s / 60);
   return m ? `${m}m${Math.round(s % 60).toString().padStart(2, "0")}s` : `${s.toFixed(1)}s`;
 }
 
-async function readJson(path: string): Promise<unknown | null> {
+const UNPARSABLE = Symbol("unparsable");
+
+/** A saved cell's JSON; null when absent, UNPARSABLE when truncated or not JSON. */
+async function readSavedCell(path: string): Promise<unknown> {
+  const text = await readTextIfExists(path);
+  if (text === null) return null;
   try {
-    return JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
+    return JSON.parse(text);
+  } catch {
+    return UNPARSABLE;
   }
 }
 
@@ -85,7 +89,11 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   if (o.filters?.length) cells = filterCells(cells, o.filters);
   if (o.shard) cells = shardCells(cells, o.shard.index, o.shard.count);
   if (o.cellIds) cells = cells.filter((c) => o.cellIds!.has(c.id));
-  if (!cells.length) throw new InputError(`${o.matrix}: no cells left after --filter/--shard`);
+  if (!cells.length) {
+    const given = [o.filters?.length && "--filter", o.shard && "--shard", o.cellIds && "the cells asked for"]
+      .filter(Boolean).join(" and ");
+    throw new InputError(`${o.matrix}: no cells left after ${given}`);
+  }
 
   const out = resolve(o.out);
   const cellsDir = `${out}/cells`;
@@ -93,14 +101,8 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     matrix: { name: parsed.spec.name, version: parsed.spec.version, sha256: matrixSha },
     cells: cells.map((c) => c.id),
   };
-  const previous = await readJson(`${out}/run.json`) as RunPlan | null;
-  if (previous && (previous.matrix.sha256 !== matrixSha || previous.cells.join() !== plan.cells.join())) {
-    throw new InputError(
-      `${out} holds a run of ${previous.matrix.name} ${previous.matrix.version} (matrix sha256 ${
-        previous.matrix.sha256.slice(0, 12)
-      }…, ${previous.cells.length} cells), not this matrix/shard/filter; use another --out directory`,
-    );
-  }
+  // Refused here, before any input is read, when OUT is another run's or not a run directory.
+  await checkRunDir(out, plan);
 
   // Log lines wait in memory until the run directory exists (after the inputs are checked).
   const logSink: { file?: Deno.FsFile; pending: string[] } = { pending: [] };
@@ -117,6 +119,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   say(`invbench: ${parsed.spec.name} ${parsed.spec.version}: ${cells.length} cells; ${reason}`);
   const cache = new FeatureCache({
     dir: o.cacheDir,
+    enabled: !o.noCache,
     onWarning: (m) => (log(`warning: ${m}`), say(`warning: ${m}`)),
   });
   const ctx: RunContext = newRunContext(
@@ -126,23 +129,31 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     log,
   );
 
-  // Every dataset and backbone is read and checked before anything is written, so bad input (a
-  // truncated file, a model whose input does not match its declaration) stops the run before its
-  // first cell instead of after hours of other cells.
+  // Every input is read and checked before anything is written (preflight.ts).
+  let locked: RunLock | undefined, createdOut = false;
   try {
-    for (const c of cells) {
-      await datasetSplits(ctx, c.spec.dataset);
-      await backbone(ctx, c.spec.backbone);
+    plan.inputs = await preflight(parsed, cells, ctx);
+    createdOut = !(await Deno.stat(out).catch(() => null));
+    await Deno.mkdir(out, { recursive: true });
+    locked = await RunLock.acquire(out);
+    // Checked again under the lock (another run may have started here meanwhile), now with the
+    // inputs' hashes: a resume never mixes cells of two models or data sets.
+    const previous = await checkRunDir(out, plan);
+    await Deno.mkdir(cellsDir, { recursive: true });
+    if (!previous?.inputs) {
+      await atomicWrite(out, "run.json", new TextEncoder().encode(JSON.stringify(plan, null, 2) + "\n"));
     }
   } catch (e) {
+    await locked?.release();
+    // A directory this run made and could not use is removed again (only when still empty).
+    if (createdOut) {
+      await Deno.remove(cellsDir).then(() => Deno.remove(out), () => Deno.remove(out)).catch(() => {});
+    }
     for (const b of ctx.backbones.values()) await (await b.catch(() => null))?.close();
     throw e;
   }
-
-  await Deno.mkdir(cellsDir, { recursive: true });
-  if (!previous) {
-    await atomicWrite(out, "run.json", new TextEncoder().encode(JSON.stringify(plan, null, 2) + "\n"));
-  }
+  const lock = locked;
+  if (cache.enabled) await cache.removeStaleTemps(processAlive);
   const logFile = await Deno.open(`${out}/log.txt`, { append: true, create: true });
   for (const line of logSink.pending.splice(0)) logFile.writeSync(new TextEncoder().encode(line));
   logSink.file = logFile;
@@ -151,6 +162,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   const onInterrupt = () => {
     log("interrupted (SIGINT); finished cells are saved");
     say(`\ninterrupted: finished cells are saved in ${out}; run the same command again to resume`);
+    lock.releaseSync();
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
@@ -172,17 +184,20 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   try {
     for (const [i, cell] of cells.entries()) {
       const file = `${cellsDir}/${cell.id}.json`;
-      const saved = await readJson(file);
+      const saved = await readSavedCell(file);
       const label =
         `${cell.dataset} ${cell.backbone} ${cell.augmentation} ${cell.method} ${cell.classifier} seed ${cell.seed}`;
-      if (saved) {
-        const row = ResultRow.safeParse(saved);
-        if (row.success && row.data.cell === cell.id) {
+      if (saved !== null) {
+        const row = saved === UNPARSABLE ? null : ResultRow.safeParse(saved);
+        if (row?.success && row.data.cell === cell.id) {
           rows.set(cell.id, row.data);
           resumed++;
           continue;
         }
-        log(`cell ${cell.id}: saved row is unreadable; recomputing`);
+        // Kept for inspection (a disk fault, a hand edit), never silently overwritten.
+        await Deno.rename(file, `${file}.unreadable`);
+        log(`cell ${cell.id}: ${file} is not a valid row; moved to ${file}.unreadable and recomputing`);
+        say(`warning: ${file} is not a valid row; moved to ${file}.unreadable and recomputing`);
       }
       const started = performance.now();
       say(`[${i + 1}/${cells.length}] ${label} …`);
@@ -218,6 +233,9 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
         })`,
       );
     }
+  } catch (e) {
+    await lock.release();
+    throw e;
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
@@ -237,13 +255,17 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     },
   );
   const signed = o.key ? await signDocument(document as unknown as Record<string, unknown>, o.key) : document;
-  await atomicWrite(out, "result.json", new TextEncoder().encode(JSON.stringify(signed, null, 2) + "\n"));
-  await atomicWrite(out, "result.csv", new TextEncoder().encode(renderCsv(document)));
-  await atomicWrite(out, "result.md", new TextEncoder().encode(renderMarkdown(document)));
-  if (o.key) {
-    // The signer's public key beside the result, so `verify --keys` works on it directly.
-    const jwks = { keys: [o.key.publicJwk] };
-    await atomicWrite(out, "signer.jwks", new TextEncoder().encode(JSON.stringify(jwks, null, 2) + "\n"));
+  try {
+    await atomicWrite(out, "result.json", new TextEncoder().encode(JSON.stringify(signed, null, 2) + "\n"));
+    await atomicWrite(out, "result.csv", new TextEncoder().encode(renderCsv(document)));
+    await atomicWrite(out, "result.md", new TextEncoder().encode(renderMarkdown(document)));
+    if (o.key) {
+      // The signer's public key beside the result, so `verify --keys` works on it directly.
+      const jwks = { keys: [o.key.publicJwk] };
+      await atomicWrite(out, "signer.jwks", new TextEncoder().encode(JSON.stringify(jwks, null, 2) + "\n"));
+    }
+  } finally {
+    await lock.release();
   }
   log(`wrote result.json (${o.key ? `signed by ${o.key.kid}` : "unsigned"}), result.csv, result.md`);
   logFile.close();

@@ -5,6 +5,7 @@
  */
 import { TensorError } from "../errors.ts";
 import { describeAdapter } from "./adapter_info.ts";
+import { requestWebGpuAdapter } from "./request_adapter.ts";
 import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./backends/cpu.ts";
 import { createWebGpuBackend } from "./backends/webgpu/backend.ts";
@@ -18,15 +19,6 @@ export interface BackendChoice {
   reason: string;
 }
 
-async function requestAdapter(): Promise<GPUAdapter | null> {
-  if (typeof navigator === "undefined" || !navigator.gpu) return null;
-  try {
-    return await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
-  } catch {
-    return null;
-  }
-}
-
 /** Creates the backend for `kind`; throws a TensorError for an unknown kind or a missing adapter. */
 export async function selectBackend(kind: string): Promise<BackendChoice> {
   if (!BACKEND_KINDS.includes(kind as BackendKind)) {
@@ -36,7 +28,7 @@ export async function selectBackend(kind: string): Promise<BackendChoice> {
     );
   }
   if (kind === "cpu") return { backend: new CpuBackend(), reason: "cpu: requested with --backend cpu" };
-  const adapter = await requestAdapter();
+  const adapter = await requestWebGpuAdapter();
   if (kind === "webgpu") {
     if (!adapter) {
       throw new TensorError("selectBackend", "--backend webgpu: no WebGPU adapter is available here");

@@ -1,8 +1,8 @@
 /**
  * The leaderboard in a real browser: builds the site from the fixture submissions, serves it on
- * 127.0.0.1 and drives Debian's chromium through playwright-core. Needs /usr/bin/chromium
- * (`apt-get install -y chromium`); fails, with that hint, when it is missing, unless
- * INVBENCH_SKIP_BROWSER=1. Leaves a screenshot of the main page in tests/artifacts/leaderboard.png.
+ * 127.0.0.1 and drives Chromium through playwright-core: Debian's when installed, else the one the
+ * `@sparticuz/chromium` dev dependency ships (chromium.ts). INVBENCH_SKIP_BROWSER=1 skips it.
+ * Leaves a screenshot of the main page in tests/artifacts/leaderboard.png.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -11,10 +11,9 @@ import { buildLeaderboard } from "../../src/leaderboard/build.ts";
 import { contentHash } from "../../src/leaderboard/check.ts";
 import { readFixture, ROOT, SUBMISSIONS, TRACKS, TRUSTED_KEYS } from "../fixtures/leaderboard/helpers.ts";
 import { XSS_METHOD } from "../fixtures/leaderboard/make_fixtures.ts";
+import { chromiumExecutable, packagedChromium } from "./chromium.ts";
 import { serveStatic } from "./serve.ts";
 
-/** Debian's chromium; INVBENCH_CHROMIUM may point elsewhere (e.g. to check the message when it is missing). */
-const CHROMIUM = Deno.env.get("INVBENCH_CHROMIUM") ?? "/usr/bin/chromium";
 const ARGS = [
   "--headless",
   "--no-sandbox",
@@ -26,14 +25,6 @@ const ARGS = [
   "--disable-quic",
 ];
 const SCREENSHOT = join(ROOT, "tests/artifacts/leaderboard.png");
-
-async function chromiumPresent(): Promise<boolean> {
-  try {
-    return (await Deno.stat(CHROMIUM)).isFile;
-  } catch {
-    return false;
-  }
-}
 
 /** Rank, method and short submission hash of each row of a track's table, in display order. */
 function rowsOf(page: Page, track: string): Promise<[string, string, string][]> {
@@ -65,15 +56,10 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    if (!(await chromiumPresent())) {
-      throw new Error(
-        `${CHROMIUM} not found: the leaderboard browser test drives Debian's chromium. Install it with ` +
-          "`apt-get update && apt-get install -y chromium`, or set INVBENCH_SKIP_BROWSER=1 to skip this test.",
-      );
-    }
+    const executable = await chromiumExecutable();
     const dir = await Deno.makeTempDir({ prefix: "invbench-browser-" });
     const server = serveStatic(dir);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const browser = await chromium.launch({ executablePath: executable.path, args: ARGS });
     try {
       await buildLeaderboard({ submissions: [SUBMISSIONS], keys: TRUSTED_KEYS, tracks: TRACKS, out: dir });
       const short = async (f: string) => contentHash(await readFixture(f)).slice(0, 12);
@@ -213,6 +199,25 @@ Deno.test({
       await browser.close();
       await server.close();
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "browser: the packaged Chromium (used where Debian's is not installed) runs a page's scripts",
+  ignore: Deno.env.get("INVBENCH_SKIP_BROWSER") === "1",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const browser = await chromium.launch({ executablePath: await packagedChromium(), args: ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.setContent(
+        "<p id=out></p><script>document.getElementById('out').textContent = 6 * 7</script>",
+      );
+      assert.equal(await page.textContent("#out"), "42");
+    } finally {
+      await browser.close();
     }
   },
 });

@@ -16,6 +16,7 @@
  * of each `var<workgroup>` array (through its zero-initialisation): a 2048-element scalar array
  * took ~2 minutes. Kernels therefore keep workgroup arrays at ≤ 256 elements, packing into vec4.
  */
+import { requestWebGpuAdapter } from "../../request_adapter.ts";
 import { describeAdapter } from "../../adapter_info.ts";
 import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../../backend.ts";
 import { reduce, scatterAdd, sortKeys, sortParams } from "./composite.ts";
@@ -79,10 +80,7 @@ export async function createWebGpuBackend(
   options: WebGpuBackendOptions = {},
 ): Promise<WebGpuBackend> {
   if (!adapter) {
-    if (typeof navigator === "undefined" || !navigator.gpu) {
-      throw new Error("webgpu: navigator.gpu is not available in this runtime");
-    }
-    const found = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
+    const found = await requestWebGpuAdapter();
     if (!found) throw new Error("webgpu: no WebGPU adapter is available");
     adapter = found;
   }

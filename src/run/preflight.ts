@@ -1,0 +1,113 @@
+/**
+ * Everything about a run that can be checked before anything is written: each dataset and backbone
+ * is read and checked (a truncated file, a model whose input does not match its declaration), each
+ * dataset has at least two classes, its images fit each backbone it meets, and the adapters'
+ * settings fit in this machine's memory. A problem stops the run before its first cell, located in
+ * the matrix file, instead of after hours of other cells (and before run.json would pin the plan).
+ */
+import { totalmem } from "node:os";
+import { checkImageShape } from "../backbone/input_spec.ts";
+import { InputSpecError, MatrixError } from "../errors.ts";
+import type { Cell, ResolvedAdapter } from "../matrix/expand.ts";
+import type { ParsedMatrix } from "../matrix/parse.ts";
+import { sha256Hex } from "../util/hash.ts";
+import { backbone, datasetSplits, type RunContext } from "./cell.ts";
+import type { RunInputs } from "./run_dir.ts";
+
+const GiB = 2 ** 30;
+/** Sources whose class count defaults to the largest label + 1. */
+const DERIVED_CLASSES = new Set(["idx", "npy", "safetensors"]);
+
+/**
+ * Bytes an adapter cell holds at least: the cached features (clean + view pool, train and test)
+ * and the adapter's weights with their gradients and two Adam moments.
+ */
+export function adapterBytes(
+  o: { trainRows: number; testRows: number; d: number; hidden: number; outRatio: number; viewPool: number },
+): number {
+  const features = 4 * o.d * ((o.trainRows + o.testRows) * (1 + o.viewPool));
+  const weights = 4 * 4 * (o.d * o.hidden + o.hidden * Math.ceil(o.outRatio * o.d));
+  return features + weights;
+}
+
+/** Checks the run's inputs; returns their hashes for run.json. Throws a located MatrixError. */
+export async function preflight(
+  parsed: ParsedMatrix,
+  cells: readonly Cell[],
+  ctx: RunContext,
+): Promise<RunInputs> {
+  const { spec } = parsed;
+  const file = parsed.file || "<matrix>";
+  const at = (path: PropertyKey[], message: string) => {
+    const where = parsed.where?.(path);
+    return new MatrixError(file, [`${where ? `${where}: ` : ""}${message}`]);
+  };
+  const inputs: RunInputs = { datasets: {}, backbones: {} };
+  const memory = totalmem();
+  for (const c of cells) {
+    const di = spec.datasets.findIndex((d) => d.id === c.dataset);
+    const bi = spec.backbones.findIndex((b) => b.id === c.backbone);
+    const splits = await datasetSplits(ctx, c.spec.dataset);
+    const model = await backbone(ctx, c.spec.backbone);
+    if (!inputs.datasets[c.dataset]) {
+      const present = new Set(splits.train.labels).size;
+      if (present < 2) {
+        throw at(
+          ["datasets", di],
+          `datasets[${di}] "${c.dataset}": the training split has ${present} class(es); a classifier needs at least 2`,
+        );
+      }
+      // Sources whose class count comes from the largest label: a stray label must not add classes.
+      if (
+        c.spec.dataset.classes === undefined && DERIVED_CLASSES.has(c.spec.dataset.source) &&
+        present !== splits.train.classes
+      ) {
+        throw at(
+          ["datasets", di],
+          `datasets[${di}] "${c.dataset}": the labels are not 0..K−1 (${present} distinct values, the largest ${
+            splits.train.classes - 1
+          }), so the class count is unclear; declare it with classes: N`,
+        );
+      }
+    }
+    inputs.datasets[c.dataset] = sha256Hex(splits.train.contentHash + splits.test.contentHash);
+    inputs.backbones[c.backbone] = model.sha256;
+    try {
+      checkImageShape(
+        model.spec,
+        splits.train.channels,
+        splits.train.height,
+        splits.train.width,
+        `datasets[${di}] "${c.dataset}" through backbones[${bi}] "${c.backbone}"`,
+      );
+    } catch (e) {
+      if (e instanceof InputSpecError) throw at(["backbones", bi, "input"], e.message);
+      throw e;
+    }
+    if (c.spec.method.kind === "adapter") {
+      const m = c.spec.method as ResolvedAdapter;
+      const bytes = adapterBytes({
+        trainRows: splits.train.n,
+        testRows: splits.test.n,
+        d: model.featureDim,
+        hidden: m.training.hidden,
+        outRatio: m.training.out_ratio,
+        viewPool: m.training.view_pool,
+      });
+      if (bytes > memory) {
+        const mi = spec.methods.findIndex((x) => x.id === c.method);
+        const own = (spec.methods[mi] as { training?: Record<string, unknown> }).training;
+        const path = own?.hidden !== undefined || own?.view_pool !== undefined
+          ? ["methods", mi, "training"]
+          : ["training"];
+        throw at(
+          path,
+          `method "${c.method}" on ${c.dataset}/${c.backbone}: training (hidden ${m.training.hidden}, view_pool ${m.training.view_pool}, ${model.featureDim} features) needs at least ${
+            (bytes / GiB).toFixed(1)
+          } GiB, more than this machine's ${(memory / GiB).toFixed(1)} GiB`,
+        );
+      }
+    }
+  }
+  return inputs;
+}
