@@ -14,6 +14,7 @@ export {
   InvbenchError,
   KeyFileError,
   MatrixError,
+  MethodFileError,
   ResultFormatError,
   ResultsDifferError,
   RunDirError,
@@ -66,7 +67,13 @@ export { FixtureCnn } from "./src/backbone/fixture_cnn.ts";
 
 // ---- methods and metrics ----------------------------------------------------------------
 export { slicedWasserstein, swDistance } from "./src/methods/sliced_wasserstein.ts";
-export { type AdapterLoss, LOSSES, lossFor, type LossName } from "./src/methods/losses/index.ts";
+export {
+  type AdapterLoss,
+  type LossBatch,
+  LOSSES,
+  lossFor,
+  type LossName,
+} from "./src/methods/losses/index.ts";
 export {
   type AugmentationEntry,
   type AugmentationField,
@@ -117,3 +124,7 @@ export {
 // ---- leaderboard ------------------------------------------------------------------------
 export { buildLeaderboard, type BuildOptions } from "./src/leaderboard/build.ts";
 export { type SubmitOptions, submitResult } from "./src/leaderboard/submit.ts";
+
+// ---- method files -----------------------------------------------------------------------
+export type { LossDefinition, LossOps } from "./src/methods/user/definition.ts";
+export { UserLoss } from "./src/methods/user/user_loss.ts";

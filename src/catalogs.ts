@@ -7,7 +7,7 @@
 import { AUGMENTATIONS } from "./augment/spec.ts";
 import type { Catalogs } from "./catalog/entries.ts";
 import { DATA_SOURCES } from "./data/registry.ts";
-import { type Cell, expandMatrixWith } from "./matrix/expand.ts";
+import { type Cell, expandMatrixWith, type MethodFileRef } from "./matrix/expand.ts";
 import { loadMatrixWith, type ParsedMatrix, parseMatrixWith } from "./matrix/parse.ts";
 import { matrixSchemas, type MatrixSpec as MatrixSpecType } from "./matrix/schema.ts";
 import { CLASSIFIERS } from "./methods/classifier.ts";
@@ -32,9 +32,12 @@ export function parseMatrix(text: string, file = "<matrix>"): ParsedMatrix {
   return parseMatrixWith(MatrixSpec, text, file);
 }
 
-/** All cells of the matrix in declaration order, adapters' loss parameters with their defaults. */
-export function expandMatrix(spec: MatrixSpecType): Cell[] {
-  return expandMatrixWith(spec, CATALOGS.losses);
+/**
+ * All cells of the matrix in declaration order, adapters' loss parameters with their defaults;
+ * `files` are the matrix's method files (src/matrix/method_files.ts).
+ */
+export function expandMatrix(spec: MatrixSpecType, files?: ReadonlyMap<string, MethodFileRef>): Cell[] {
+  return expandMatrixWith(spec, CATALOGS.losses, files);
 }
 
 /** Reads and validates a matrix file. */

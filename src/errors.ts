@@ -158,6 +158,16 @@ export const SIGNATURE_REASONS: readonly RefusalReason[] = [
   "bad-signature",
 ];
 
+/** A method file that cannot run (docs/methods.md): the file and what it tried. */
+export class MethodFileError extends InvbenchError {
+  static override readonly code = "ERR_METHOD_FILE";
+  override readonly code: string = MethodFileError.code;
+  override name = "MethodFileError";
+  constructor(readonly file: string, readonly what: string) {
+    super(`${file}: method file refused: ${what}`);
+  }
+}
+
 /** A refused leaderboard submission; `reason` names the check that failed. */
 export class SubmissionError extends InvbenchError {
   static override readonly code = "ERR_SUBMISSION";

@@ -48,6 +48,7 @@ Deno.test("build: bad submissions are omitted and the log says which and why", a
       ".invbench-leaderboard",
       "build.log",
       "favicon.svg",
+      "filter.js",
       "index.html",
       "leaderboard.md",
       "sort.js",

@@ -57,7 +57,12 @@ Deno.test("signing: generated keys, the thumbprint kid, sign and verify", async 
   assert.equal(await verifyDocument(signedA, trustA), keysA.kid);
   assert.equal(await verifyDocument(signedA, { keys: [keysB.publicJwk, keysA.publicJwk] }), keysA.kid);
   const h = JSON.parse(new TextDecoder().decode(base64url.decode(signedA.signature.protected)));
-  assert.deepEqual(h, { alg: "EdDSA", kid: keysA.kid, typ: SIGNATURE_TYPE });
+  assert.deepEqual(h, {
+    alg: "EdDSA",
+    kid: keysA.kid,
+    typ: SIGNATURE_TYPE,
+    jwk: { kty: "OKP", crv: "Ed25519", x: keysA.publicJwk.x },
+  });
   assert.equal(signedA.signature.signature.length, 86, "64 bytes, base64url");
 
   // The signed bytes are the RFC 8785 form of the document without its signature.

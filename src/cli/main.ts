@@ -16,19 +16,24 @@ import { clearCache, listCache } from "../cache/feature_cache.ts";
 import { loadDatasetSplits } from "../data/registry.ts";
 import { parseShard } from "../matrix/expand.ts";
 import { AugmentationSpec, CATALOGS, DatasetSpec } from "../catalogs.ts";
+import { newMethod } from "../methods/user/new_method.ts";
 import { compareResults, DEFAULT_TOLERANCE, formatComparison } from "../results/compare.ts";
 import { duplicateKeyProblem } from "../results/duplicate_keys.ts";
 import { readResult } from "../results/schema.ts";
 import {
+  ATTESTATION_SIGNATURE_TYPE,
   generateKeys,
   type Jwks,
   type KeyFile,
   keyFilePermissionWarning,
   readJwks,
   readPrivateKey,
+  signDocument,
   verifyDocument,
+  verifySigner,
   writePrivateKey,
 } from "../results/signing.ts";
+import { attest } from "../results/attestation.ts";
 import { renderCsv, renderMarkdown } from "../results/table.ts";
 import { envFingerprint } from "../run/env.ts";
 import { LOCAL_SIGNER, localKey } from "../run/local_key.ts";
@@ -39,7 +44,7 @@ import { atomicWrite } from "../util/atomic_write.ts";
 // ---- leaderboard (submit, leaderboard build) ----
 import { buildLeaderboard } from "../leaderboard/build.ts";
 import { readTrustedKeys } from "../leaderboard/check.ts";
-import { describeOutcome, submitResult } from "../leaderboard/submit.ts";
+import { describeOutcome, exists, submitResult } from "../leaderboard/submit.ts";
 import { loadTracks } from "../leaderboard/tracks.ts";
 
 async function readJsonDocument(path: string): Promise<Record<string, unknown>> {
@@ -175,12 +180,23 @@ export function buildCli(): Command {
 
   program
     .command("reproduce")
-    .description("re-run N cells of a (verified) result on this machine and compare them")
+    .description(
+      "re-run N cells of a (verified) result on this machine and compare them; with --key, write a signed attestation",
+    )
     .argument("<result>", "result.json")
     .option("--cells <n>", "number of cells to re-run", "3")
     .option("--keys <jwks>", "verify the result's signature first against these trusted keys")
+    .option("--self-reported", "with --keys: also accept a signature by any key (the result's author)")
     .option("--matrix <file>", "the matrix file (default: the path recorded in the result)")
-    .option("--out <dir>", "run directory for the re-run", "runs/reproduce")
+    .option(
+      "--key <file>",
+      "sign a reproduction attestation with this private Ed25519 JWK (a maintainer's key)",
+    )
+    .option(
+      "--out <path>",
+      "with --key: the attestation file to write (never overwritten); without: the re-run directory",
+    )
+    .option("--run-dir <dir>", "run directory for the re-run", "runs/reproduce")
     .addOption(backendOption())
     .option("--tolerance <abs>", "absolute tolerance", String(DEFAULT_TOLERANCE.absolute))
     .option("--seed-sd <k>", "seed-sd multiple added to the tolerance", String(DEFAULT_TOLERANCE.seedSd))
@@ -190,22 +206,62 @@ export function buildCli(): Command {
       const say = humanOutput(opts.json);
       const raw = await readJsonDocument(path);
       // As in verify: the signature (3) is judged before the schema (2).
-      const kid = opts.keys ? await verifyDocument(raw, await readJwks(opts.keys)) : null;
+      const jwks = opts.keys ? await readJwks(opts.keys) : null;
+      const signer = !jwks
+        ? null
+        : opts.selfReported
+        ? await verifySigner(raw, jwks)
+        : { kid: await verifyDocument(raw, jwks), trusted: true };
       const doc = readResult(raw, path);
-      if (kid) say(`signature: valid, by ${kid}`);
+      if (signer) say(`signature: valid, by ${signer.kid}${signer.trusted ? "" : " (self-reported)"}`);
       else console.error("warning: --keys not given; the result's signature was not checked");
+      const key = opts.key ? await readPrivateKey(opts.key) : undefined;
+      if (key && !opts.out) throw new InputError("--key needs --out ATTESTATION.json");
+      if (key && await exists(opts.out)) {
+        throw new InputError(`${opts.out} already exists; an attestation is never overwritten`);
+      }
+      const tolerance = { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) };
       const c = await reproduce(doc, {
         cells: Number(opts.cells),
         matrix: opts.matrix,
-        out: opts.out,
+        out: key || !opts.out ? opts.runDir : opts.out,
         backend: opts.backend,
-        tolerance: { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) },
+        tolerance,
         cacheDir: opts.cache,
         ...cliProgress(),
       });
-      if (opts.json) printJson({ ok: c.agree, path, signer: kid, out: opts.out, comparison: c });
-      else console.log(formatComparison(c));
+      const { rerun, cells, ...comparison } = c;
+      let attestation: string | undefined;
+      if (key) {
+        const statement = attest(raw, doc, rerun, c, tolerance, cells);
+        const signed = await signDocument(statement, key, { typ: ATTESTATION_SIGNATURE_TYPE });
+        await Deno.writeTextFile(opts.out, JSON.stringify(signed, null, 2) + "\n", { createNew: true });
+        attestation = opts.out;
+        say(`attestation (${statement.verdict}, ${cells.length} cells, signed by ${key.kid}) → ${opts.out}`);
+      }
+      if (opts.json) {
+        printJson({
+          ok: c.agree,
+          path,
+          signer: signer?.kid ?? null,
+          out: opts.out,
+          cells,
+          attestation,
+          comparison,
+        });
+      } else console.log(formatComparison(c));
       if (!c.agree) throw new ResultsDifferError("the re-run cells differ from the result");
+    });
+
+  program
+    .command("new-method")
+    .description("write a commented template loss NAME.ts and a tiny matrix NAME.yaml that runs it")
+    .argument("<name>", "method name (lowercase letters, digits, '_', '-')")
+    .option("--dir <dir>", "directory to write into (created if missing)", ".")
+    .action(async (name: string, opts) => {
+      const written = await newMethod(name, opts.dir);
+      console.log(`wrote ${written.loss} and ${written.matrix}`);
+      console.log(`try it: npx deno task invbench run ${written.matrix} --out runs/${name}`);
     });
 
   const keys = program.command("keys").description("signing keys");
@@ -346,9 +402,14 @@ export function buildCli(): Command {
     .option("--tracks <file>", "leaderboard tracks", "leaderboard/tracks.yaml")
     .option("--out <dir>", "site directory (replaced when it holds an earlier build)", "runs/leaderboard")
     .option("--strict", "exit 3 when any submission was left out")
+    .option(
+      "--attestations <path...>",
+      "reproduction attestations (directories searched for *.json, or files); only trusted keys' count",
+    )
     .action(async (opts) => {
       const r = await buildLeaderboard({
         submissions: opts.submissions,
+        attestations: opts.attestations,
         keys: opts.keys,
         tracks: opts.tracks,
         out: opts.out,

@@ -1,5 +1,6 @@
 /** The sortable HTML table of ranked entries (the index per track, and a detail page per group). */
 import { ciRange, integer, mean, passes, percent, percentCi, shortHash, signedPoints } from "./format.ts";
+import { STANDING_TEXT } from "./attestations.ts";
 import { type Markup, markup } from "./markup.ts";
 import type { Entry } from "./ranking.ts";
 
@@ -40,13 +41,17 @@ function methodCell(e: Entry, tolerance: number): Markup {
 
 function row(e: Entry, o: BoardOptions): Markup {
   const ok = e.seeds.length - e.failed;
+  const standing = e.submission.standing;
+  const badge = standing
+    ? markup` <span class="badge standing ${standing}" title="${STANDING_TEXT[standing]}">${standing}</span>`
+    : "";
   const submission = o.submissionsHref === undefined
     ? ""
     : markup`<td class="submission"><a href="${o.submissionsHref}${e.submission.hash}.html"><code>${
       shortHash(e.submission.hash)
-    }</code></a></td>`;
+    }</code></a>${badge}</td>`;
   const cost = e.cost;
-  return markup`<tr class="${e.altersF ? "alters-f" : "plain"}">
+  return markup`<tr class="${e.altersF ? "alters-f" : "plain"}" data-standing="${standing ?? ""}">
 <td class="num rank" data-value="${e.rank ?? ""}">${e.rank ?? "–"}</td>
 ${methodCell(e, o.cleanTolerance)}
 <td class="classifier">${e.classifier}</td>

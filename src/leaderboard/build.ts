@@ -2,7 +2,8 @@
  * `invbench leaderboard build`: re-verifies every submission (check.ts), leaves out the bad ones
  * and duplicates with the reason in the build log, ranks each track, and writes the static site:
  *
- *   OUT/index.html, style.css, sort.js        the tracks' sortable tables (and favicon.svg)
+ *   OUT/index.html, style.css, sort.js,       the tracks' sortable tables, the filter to reproduced
+ *   filter.js                                 entries (and favicon.svg)
  *   OUT/submissions/<hash>.html, <hash>.json  per submission: details and plots, and the signed result
  *   OUT/trusted_keys.jwks                     the keys the build trusted
  *   OUT/leaderboard.md, OUT/build.log
@@ -19,6 +20,7 @@ import { InputError, SubmissionError } from "../errors.ts";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { processAlive } from "../run/process.ts";
+import { type AttestationRecord, readAttestations, standingOf } from "./attestations.ts";
 import { type CheckedSubmission, checkSubmissionFile, readTrustedKeys } from "./check.ts";
 import { collectSubmissionFiles, SITE_MARKER } from "./collect.ts";
 import { detailPage } from "./detail_page.ts";
@@ -36,6 +38,8 @@ export interface BuildOptions {
   /** Tracks file. */
   tracks: string;
   out: string;
+  /** Reproduction attestations (files or directories of *.json), signed by trusted keys. */
+  attestations?: readonly string[];
   /** Receives each log line as it is written (default: none). */
   say?: (line: string) => void;
 }
@@ -47,7 +51,7 @@ export interface BuildResult {
   log: string[];
 }
 
-const ASSETS = ["style.css", "sort.js", "favicon.svg"] as const;
+const ASSETS = ["style.css", "sort.js", "filter.js", "favicon.svg"] as const;
 
 /** The real path of `path` (of its nearest existing ancestor, for one not yet created). */
 async function realPathOf(path: string): Promise<string> {
@@ -152,7 +156,20 @@ export async function buildLeaderboard(o: BuildOptions): Promise<BuildResult> {
       say(`omitted ${file}: ${e.reason}: ${e.detail}`);
     }
   }
-  const sources = accepted.map((s) => ({ hash: s.hash, kid: s.kid, doc: s.doc }));
+  const attestations = o.attestations?.length
+    ? await readAttestations(o.attestations, trusted, say)
+    : new Map<string, AttestationRecord[]>();
+  for (const hash of attestations.keys()) {
+    if (!byHash.has(hash)) say(`attestation of ${shortHash(hash)}: no such submission; ignored`);
+  }
+  const standings = new Map(accepted.map((s) => [s.hash, standingOf(s, attestations)]));
+  for (const s of accepted) say(`standing ${shortHash(s.hash)}: ${standings.get(s.hash)!.state}`);
+  const sources = accepted.map((s) => ({
+    hash: s.hash,
+    kid: s.kid,
+    doc: s.doc,
+    standing: standings.get(s.hash)!.state,
+  }));
   const tables = tracks.map((t) => rankTrack(t, sources));
   for (const t of tables) {
     say(`track ${t.track.id}: ${t.submissions} submission(s), ${t.entries.length} entries`);
@@ -173,7 +190,7 @@ export async function buildLeaderboard(o: BuildOptions): Promise<BuildResult> {
     }
     await write("index.html", indexPage(tables, accepted.length, omitted));
     for (const s of accepted) {
-      await write(`submissions/${s.hash}.html`, detailPage(s));
+      await write(`submissions/${s.hash}.html`, detailPage(s, standings.get(s.hash)!));
       await write(`submissions/${s.hash}.json`, JSON.stringify(s.raw, null, 2) + "\n");
     }
     await write("trusted_keys.jwks", JSON.stringify(trusted, null, 2) + "\n");

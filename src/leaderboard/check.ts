@@ -1,14 +1,15 @@
 /**
  * The checks every submission passes, at `submit` and again at every `leaderboard build`: a
- * JSON result document, signed (EdDSA) by a trusted key, valid against the result schema, whose
+ * JSON result document, signed (EdDSA) by a trusted key or, self-reported, by any key whose public
+ * half the signature carries, valid against the result schema, whose
  * summary is what its rows give, and which belongs to at least one track. A failure is a
  * `SubmissionError` whose `reason` names the check.
  */
 import { InputError, ResultFormatError, SubmissionError, VerificationError } from "../errors.ts";
 import { duplicateKeyProblem } from "../results/duplicate_keys.ts";
-import { sha256Hex } from "../util/hash.ts";
+import { contentHash } from "../results/attestation.ts";
 import { readResult, type ResultDocument } from "../results/schema.ts";
-import { type Jwks, readJwks, signedBytes, verifyDocument, type VerifyFailure } from "../results/signing.ts";
+import { type Jwks, readJwks, type VerifyFailure, verifySigner } from "../results/signing.ts";
 import { summarizeRows } from "../results/table.ts";
 import { explainNoTrack, matchTracks, type Track } from "./tracks.ts";
 
@@ -26,17 +27,16 @@ export interface CheckedSubmission {
   /** The document exactly as parsed (what the signature covers). */
   raw: Record<string, unknown>;
   doc: ResultDocument;
-  /** RFC 7638 thumbprint of the trusted key that signed it. */
+  /** RFC 7638 thumbprint of the key that signed it (its author's identity). */
   kid: string;
+  /** Signed by a trusted key; otherwise the result is self-reported. */
+  trusted: boolean;
   /** sha256 of the signed content (RFC 8785 canonical JSON without `signature`): its name. */
   hash: string;
   tracks: Track[];
 }
 
-/** The content hash a submission is filed under: sha256 of its canonical signed bytes. */
-export function contentHash(raw: Record<string, unknown>): string {
-  return sha256Hex(signedBytes(raw));
-}
+export { contentHash };
 
 const SUMMARY_TOLERANCE = 1e-9;
 
@@ -92,9 +92,9 @@ export async function checkSubmission(
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     throw new SubmissionError("unreadable", file, "not a JSON object");
   }
-  let kid: string;
+  let signer: { kid: string; trusted: boolean };
   try {
-    kid = await verifyDocument(raw, trusted);
+    signer = await verifySigner(raw, trusted);
   } catch (e) {
     if (e instanceof VerificationError) throw new SubmissionError(e.reason, file, e.message);
     throw e;
@@ -118,7 +118,7 @@ export async function checkSubmission(
   }
   const matched = matchTracks(doc, tracks);
   if (!matched.length) throw new SubmissionError("no-track", file, explainNoTrack(doc, tracks));
-  return { file, raw, doc, kid, hash: contentHash(raw), tracks: matched };
+  return { file, raw, doc, ...signer, hash: contentHash(raw), tracks: matched };
 }
 
 /** Reads `file` and checks it; a missing or unreadable file is refused as "unreadable". */

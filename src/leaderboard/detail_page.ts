@@ -1,8 +1,10 @@
 /**
- * submissions/<hash>.html: one submission's verification status, signer, matrix and harness,
- * the command that re-runs it, per (dataset, backbone, augmentation) its table and two plots,
- * and its environment fingerprint.
+ * submissions/<hash>.html: one submission's verification status and standing (trusted,
+ * self-reported, reproduced or disputed, with the attestations), signer, matrix and harness, the
+ * command that re-runs it, per (dataset, backbone, augmentation) its table and two plots, the
+ * source of each method file it ran, and its environment fingerprint.
  */
+import { type Standing, STANDING_TEXT } from "./attestations.ts";
 import { boardTable } from "./board_table.ts";
 import type { CheckedSubmission } from "./check.ts";
 import { shellQuote, shortHash } from "./format.ts";
@@ -81,7 +83,50 @@ ${structurePlot(doc, entries, `Structure ‖EFx − EFy‖ vs ‖Fx − Fy‖: $
 `;
 }
 
-export function detailPage(s: CheckedSubmission, keysFile = "trusted_keys.jwks"): string {
+/** Who attested what, on which machine, for the verification section. */
+function attestationList(standing: Standing): Markup {
+  if (!standing.attestations.length) return markup``;
+  const items = standing.attestations.map(({ kid, attestation: a, label }) => {
+    const matched = a.cells.filter((c) => c.agree).length;
+    const env = a.environment as { os?: unknown; cpu?: { model?: unknown }; backend?: { chosen?: unknown } };
+    const machine = [env.cpu?.model, env.os, env.backend?.chosen].filter((x) => typeof x === "string").join(
+      ", ",
+    );
+    return markup`<li class="attestation ${a.verdict}"><span class="badge standing ${a.verdict}">${a.verdict}</span>
+${matched} of ${a.cells.length} cells matched, attested by <code class="attester-kid">${kid}</code> on
+<span class="machine">${machine || "an unnamed machine"}</span> (harness ${a.harness.version}, commit
+<code>${a.harness.commit}</code>; <code>${label}</code>)</li>
+`;
+  });
+  return markup`<ul class="attestations">
+${items}</ul>`;
+}
+
+/** Each method file the result embeds, with its sha256 and source. */
+function methodFiles(s: CheckedSubmission): Markup {
+  const files = s.doc.method_files ?? [];
+  if (!files.length) return markup``;
+  const items = files.map((m) =>
+    markup`<section class="method-file">
+<h3><code>${m.path}</code></h3>
+<p>sha256 <code>${m.sha256}</code> (cells name this loss <code>sha256:${m.sha256.slice(0, 12)}…</code>)</p>
+<pre class="method-source"><code>${m.source}</code></pre>
+</section>
+`
+  );
+  return markup`<section id="method-files">
+<h2>Method files</h2>
+<p>The losses this result trained, embedded in the signed document; <code>reproduce</code> re-runs them from
+it (docs/methods.md).</p>
+${items}</section>
+`;
+}
+
+export function detailPage(
+  s: CheckedSubmission,
+  standing: Standing = { state: s.trusted ? "trusted" : "self-reported", attestations: [] },
+  keysFile = "trusted_keys.jwks",
+): string {
   const { doc, hash, kid } = s;
   const file = `${hash}.json`;
   // Only a hex commit goes into a shell command; anything else the submission says stays text.
@@ -115,8 +160,12 @@ export function detailPage(s: CheckedSubmission, keysFile = "trusted_keys.jwks")
 <h2>Verification</h2>
 <dl class="facts">
 <dt>Status</dt><dd class="verification-status"><span class="badge ok">verified</span> valid EdDSA (Ed25519)
-signature by a trusted key; document follows ${doc.schema}; summary matches the rows; re-checked when this
+signature by ${
+    s.trusted ? "a trusted key" : "its author's own key"
+  }; document follows ${doc.schema}; summary matches the rows; re-checked when this
 site was built</dd>
+<dt>Standing</dt><dd class="standing-status" data-standing="${standing.state}"><span class="badge standing ${standing.state}">${standing.state}</span>
+${STANDING_TEXT[standing.state]}${attestationList(standing)}</dd>
 <dt>Signer thumbprint</dt><dd><code class="signer-kid">${kid}</code> (RFC 7638 SHA-256 thumbprint of the
 public key)</dd>
 <dt>Signer's note</dt><dd>${doc.signer ?? "–"}</dd>
@@ -139,7 +188,7 @@ keys</a>, then run in an invbench checkout${noCommit}:</p>
 </dl>
 ${factsTable(inputs, "env inputs")}
 </section>
-${groupsOf(s).map((g, i) => groupSection(s, g, i))}<section id="environment">
+${groupsOf(s).map((g, i) => groupSection(s, g, i))}${methodFiles(s)}<section id="environment">
 <h2>Environment fingerprint</h2>
 ${factsTable(flatten(doc.environment), "env environment")}
 </section>

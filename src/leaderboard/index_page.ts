@@ -1,4 +1,5 @@
 /** index.html: one ranked, sortable table per track, and the submissions left out. */
+import { STANDING_STATES, STANDING_TEXT } from "./attestations.ts";
 import { boardTable } from "./board_table.ts";
 import { type Markup, markup } from "./markup.ts";
 import { page } from "./page.ts";
@@ -50,6 +51,14 @@ ${items}</ul>
 clean data only. Methods are ranked per track by <strong>augmented accuracy</strong> (mean over seeds ± 95 %
 CI half-width). <span class="badge warn">alters F</span> marks a method whose clean accuracy lies more than
 the track's tolerance below the same submission's EC (no adapter). Click a column header to sort.</p>
+<p class="standings">Each submission's standing: ${
+    STANDING_STATES.map((st, i) =>
+      markup`${i ? " · " : ""}<span class="badge standing ${st}" title="${STANDING_TEXT[st]}">${st}</span> ${
+        STANDING_TEXT[st]
+      }`
+    )
+  }.</p>
+<p class="filter"><label><input type="checkbox" id="only-reproduced"> show only reproduced entries</label></p>
 <p class="muted">${accepted} submission(s) accepted, ${omitted.length} omitted.</p>
 </header>
 <main>

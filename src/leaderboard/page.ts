@@ -20,11 +20,13 @@ export function page(o: { title: string; root: string; body: Markup }): string {
 <link rel="icon" href="${o.root}favicon.svg">
 <link rel="stylesheet" href="${o.root}style.css">
 <script src="${o.root}sort.js" defer></script>
+<script src="${o.root}filter.js" defer></script>
 </head>
 <body>
 ${o.body}
 <footer>Built by <code>invbench leaderboard build</code>. Every submission on this site was re-verified
-(Ed25519 signature by a trusted key, result schema, summary against rows, track) when the site was built;
+(Ed25519 signature, by a trusted key or self-reported by its author's key; result schema, summary against
+rows, track) when the site was built;
 see <a href="${o.root}build.log">build.log</a> for what was left out and why.</footer>
 </body>
 </html>

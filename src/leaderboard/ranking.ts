@@ -8,12 +8,15 @@
 import type { CostProfile, ResultDocument, SummaryRow } from "../results/schema.ts";
 import type { Summary } from "../results/stats.ts";
 import type { Track } from "./tracks.ts";
+import type { StandingState } from "./attestations.ts";
 
 /** The parts of a checked submission that ranking needs. */
 export interface RankedSource {
   hash: string;
   kid: string;
   doc: ResultDocument;
+  /** Trusted, self-reported, reproduced or disputed (attestations.ts); absent on detail pages. */
+  standing?: StandingState;
 }
 
 export interface Entry {

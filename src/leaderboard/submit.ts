@@ -23,10 +23,13 @@ export interface SubmitOutcome {
   /** The filed document (for a duplicate: the one already there). */
   path: string;
   kid: string;
+  /** Signed by a trusted key; otherwise self-reported. */
+  trusted: boolean;
   tracks: string[];
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether anything (a file, directory or link) is at `path`. */
+export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
     return true;
@@ -41,7 +44,7 @@ export async function submitResult(file: string, o: SubmitOptions): Promise<Subm
   const s = await checkSubmissionFile(file, o.trusted, o.tracks);
   await Deno.mkdir(o.to, { recursive: true });
   const path = join(o.to, `${s.hash}.json`);
-  const outcome = { hash: s.hash, path, kid: s.kid, tracks: s.tracks.map((t) => t.id) };
+  const outcome = { hash: s.hash, path, kid: s.kid, trusted: s.trusted, tracks: s.tracks.map((t) => t.id) };
   if (await exists(path)) return { status: "duplicate", ...outcome };
   // Atomic: a reader of the directory sees the whole document or none.
   await atomicWrite(o.to, `${s.hash}.json`, JSON.stringify(s.raw, null, 2) + "\n");
@@ -51,6 +54,8 @@ export async function submitResult(file: string, o: SubmitOptions): Promise<Subm
 /** The one-line report of a submission's outcome. */
 export function describeOutcome(file: string, o: SubmitOutcome): string {
   return o.status === "filed"
-    ? `${file}: accepted (signed by ${o.kid}; tracks ${o.tracks.join(", ")}) → ${o.path}`
+    ? `${file}: accepted${o.trusted ? "" : " as self-reported"} (signed by ${o.kid}${
+      o.trusted ? ", a trusted key" : ""
+    }; tracks ${o.tracks.join(", ")}) → ${o.path}`
     : `${file}: duplicate: the same content is already filed as ${o.path}; nothing written`;
 }

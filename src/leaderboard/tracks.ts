@@ -1,7 +1,8 @@
 /**
  * Leaderboard tracks (`leaderboard/tracks.yaml`, schema `invbench.tracks/v1`). A track is one
- * table of the leaderboard: the results of one matrix (name, version and sha256 must all match)
- * on one dataset, backbone and augmentation. `clean_tolerance` is in points of clean accuracy:
+ * table of the leaderboard: the results of one matrix (name, version and sha256 must all match,
+ * or name, version and protocol for the matrix with methods added) on one dataset, backbone and
+ * augmentation. `clean_tolerance` is in points of clean accuracy:
  * a method whose clean accuracy lies more than that below the no-adapter baseline (EC) of the
  * same submission is marked as breaking "do not alter F".
  */
@@ -9,6 +10,7 @@ import { TracksError } from "../errors.ts";
 import { isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { decodeUtf8, yamlValue } from "../matrix/yaml_value.ts";
+import { protocolHash } from "../matrix/protocol.ts";
 import type { ResultDocument } from "../results/schema.ts";
 
 export const TRACKS_SCHEMA_ID = "invbench.tracks/v1";
@@ -27,6 +29,12 @@ export const Track = z.strictObject({
     name: text,
     version: text,
     sha256: z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex sha256 (64 characters)"),
+    /**
+     * The matrix's protocol hash (src/matrix/protocol.ts): results of a matrix with the same name,
+     * version and protocol, i.e. this matrix with methods added (method files), belong to the
+     * track too. Absent: only the exact matrix file (sha256) belongs.
+     */
+    protocol: z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex sha256 (64 characters)").optional(),
   }),
   dataset: text,
   backbone: text,
@@ -108,10 +116,14 @@ export async function loadTracks(path: string): Promise<TracksFile> {
   return parseTracks(source, path);
 }
 
-/** True when the document ran the track's matrix (name, version and sha256 all equal). */
+/**
+ * True when the document ran the track's matrix: name and version equal, and the same file
+ * (sha256) or, where the track gives one, the same protocol (the matrix with methods added).
+ */
 export function sameMatrix(track: Track, doc: Pick<ResultDocument, "matrix">): boolean {
   return track.matrix.name === doc.matrix.name && track.matrix.version === doc.matrix.version &&
-    track.matrix.sha256 === doc.matrix.sha256;
+    (track.matrix.sha256 === doc.matrix.sha256 ||
+      (track.matrix.protocol !== undefined && track.matrix.protocol === protocolHash(doc.matrix.spec)));
 }
 
 /**

@@ -48,13 +48,29 @@ export interface Cell {
   };
 }
 
-function resolveMethod(method: MethodSpec, training: TrainingSpec, losses: LossParams): ResolvedMethod {
+/** What a cell needs of a loaded method file: its parameters and its content reference. */
+export interface MethodFileRef extends Pick<LossEntry, "name" | "params"> {
+  /** "sha256:<hex>" of the file's source: what the cell spec holds instead of the path. */
+  readonly ref: string;
+}
+
+function resolveMethod(
+  method: MethodSpec,
+  training: TrainingSpec,
+  losses: LossParams,
+  files: ReadonlyMap<string, MethodFileRef>,
+): ResolvedMethod {
   if (!isAdapter(method)) return method as OtherMethodSpec;
-  const loss = losses.find((l) => l.name === method.loss)!;
+  const merged = { ...method, training: { ...training, ...method.training } };
+  const loss = losses.find((l) => l.name === method.loss);
+  if (loss) return { ...merged, params: resolveParams(`${method.loss} params`, loss.params, method.params) };
+  // A method file: the cell covers its content (sha256 of the source), never its path.
+  const file = files.get(method.loss);
+  if (!file) throw new Error(`method ${method.id}: method file ${method.loss} was not loaded`);
   return {
-    ...method,
-    params: resolveParams(`${method.loss} params`, loss.params, method.params),
-    training: { ...training, ...method.training },
+    ...merged,
+    loss: file.ref,
+    params: resolveParams(`${file.name} params`, file.params, method.params),
   };
 }
 
@@ -112,15 +128,20 @@ type LossParams = readonly Pick<LossEntry, "name" | "params">[];
 
 /**
  * All cells of the matrix in declaration order (datasets outermost, seeds innermost); adapters'
- * loss parameters get the defaults of `losses` (src/catalogs.ts binds it as `expandMatrix`).
+ * loss parameters get the defaults of `losses` (src/catalogs.ts binds it as `expandMatrix`), or
+ * of the method file `files` holds for their `loss` (src/matrix/method_files.ts).
  */
-export function expandMatrixWith(spec: MatrixSpec, losses: LossParams): Cell[] {
+export function expandMatrixWith(
+  spec: MatrixSpec,
+  losses: LossParams,
+  files: ReadonlyMap<string, MethodFileRef> = new Map(),
+): Cell[] {
   const cells: Cell[] = [];
   for (const dataset of spec.datasets) {
     for (const backbone of spec.backbones) {
       for (const augmentation of spec.augmentations) {
         for (const m of spec.methods) {
-          const method = resolveMethod(m, spec.training, losses);
+          const method = resolveMethod(m, spec.training, losses, files);
           for (const classifier of spec.classifiers) {
             for (const seed of spec.seeds) {
               const cellSpec = {

@@ -115,6 +115,28 @@ function describePath(path: readonly PropertyKey[]): string {
 }
 
 /**
+ * A problem found after parsing (e.g. in a method file's parameters), located in matrix `text`
+ * like parse errors: "line L, column C: path: message"; `unknownKey` points at the key itself.
+ */
+export function locatedProblem(
+  text: string,
+  path: readonly PropertyKey[],
+  message: string,
+  unknownKey = false,
+): string {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const at = (offset: number): string => {
+    const { line, col } = lineCounter.linePos(offset);
+    return `line ${line}, column ${col}`;
+  };
+  const where = unknownKey
+    ? locateKey(doc, path.slice(0, -1), String(path.at(-1)), at)
+    : locate(doc, path, at);
+  return `${where ? where + ": " : ""}${describePath(path)}: ${message}`;
+}
+
+/**
  * Parses and validates matrix `text` against `schema` (the matrix schema generated from the
  * catalogs: src/catalogs.ts binds it as `parseMatrix`); `file` is only used in messages.
  */

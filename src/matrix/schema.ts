@@ -12,6 +12,7 @@ import {
   augmentationFieldSchema,
   type Catalogs,
   type DataSourceEntry,
+  type LossEntry,
   paramsSchema,
 } from "../catalog/entries.ts";
 
@@ -166,13 +167,47 @@ export function isAdapter(m: object): m is AdapterMethodSpec {
   return (m as { kind?: unknown }).kind === ADAPTER_KIND;
 }
 
+/** A matrix `loss` naming a method file rather than a built-in loss: a path ending in .ts or .js. */
+export const METHOD_FILE_PATTERN = /^[^\0]*\.(ts|js)$/;
+
+/** What is wrong with a loss's `params` (empty when nothing), each with its path below `params`. */
+export function paramProblems(
+  loss: Pick<LossEntry, "name" | "params">,
+  params: unknown,
+): { path: PropertyKey[]; message: string; unknownKey?: boolean }[] {
+  const schema = paramsSchema(loss.params);
+  const r = schema.safeParse(params);
+  if (r.success) return [];
+  const known = Object.keys(schema.shape);
+  return r.error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      // Point at each unknown key and say which parameters this loss takes.
+      ? issue.keys.map((key) => ({
+        path: ["params", key],
+        message: `unknown parameter "${key}" for loss ${loss.name}; expected ${
+          known.length ? `one of ${known.join(", ")}` : "no parameters"
+        }`,
+        unknownKey: true,
+      }))
+      : [{ path: ["params", ...issue.path], message: issue.message }]
+  );
+}
+
 /** A method (`methods[]`): the adapter, or a catalog method kind with its options. */
 function methodSchema(c: Catalogs): z.ZodType<MethodSpec> {
-  const lossParams = new Map(c.losses.map((l) => [l.name, paramsSchema(l.params)]));
+  const losses = new Map(c.losses.map((l) => [l.name, l]));
+  const names = c.losses.map((l) => l.name);
   const adapter = z.strictObject({
     id,
     kind: z.literal(ADAPTER_KIND),
-    loss: z.enum(c.losses.map((l) => l.name) as [string, ...string[]]),
+    /** A catalog loss, or a method file (.ts/.js, relative to the matrix; docs/methods.md). */
+    loss: z.union([
+      z.enum(names as [string, ...string[]]),
+      z.string().regex(
+        METHOD_FILE_PATTERN,
+        `expected a built-in loss (${names.join(", ")}) or a method file path ending in .ts or .js`,
+      ),
+    ]),
     /** Loss parameters; which fields are allowed depends on `loss` (checked below). */
     params: z.record(z.string(), z.unknown()).default({}),
     training: TrainingOverrides.default({}),
@@ -182,26 +217,16 @@ function methodSchema(c: Catalogs): z.ZodType<MethodSpec> {
   );
   return z.discriminatedUnion("kind", [adapter, ...others] as unknown as [z.ZodObject, ...z.ZodObject[]])
     .superRefine((m, ctx) => {
-      // An adapter's `params` are checked against its loss's own strict schema.
-      if (!isAdapter(m)) return;
-      const schema = lossParams.get(m.loss)!;
-      const r = schema.safeParse(m.params);
-      if (r.success) return;
-      const known = Object.keys(schema.shape);
-      for (const issue of r.error.issues) {
-        if (issue.code === "unrecognized_keys") {
-          // Point at each unknown key and say which parameters this loss takes.
-          for (const key of issue.keys) {
-            ctx.addIssue({
-              code: "custom",
-              message: `unknown parameter "${key}" for loss ${m.loss}; expected ${
-                known.length ? `one of ${known.join(", ")}` : "no parameters"
-              }`,
-              path: ["params", key],
-              params: { unknownKey: true },
-            });
-          }
-        } else ctx.addIssue({ code: "custom", message: issue.message, path: ["params", ...issue.path] });
+      // An adapter's `params` are checked against its loss's own strict schema; a method file's
+      // once it is loaded (src/matrix/method_files.ts).
+      if (!isAdapter(m) || !losses.has(m.loss)) return;
+      for (const p of paramProblems(losses.get(m.loss)!, m.params)) {
+        ctx.addIssue({
+          code: "custom",
+          message: p.message,
+          path: p.path,
+          ...(p.unknownKey ? { params: { unknownKey: true } } : {}),
+        });
       }
     }) as unknown as z.ZodType<MethodSpec>;
 }

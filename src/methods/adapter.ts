@@ -15,10 +15,11 @@ import { noGrad, type Tensor, tidy } from "../tensor/tensor.ts";
 import { resolveParams } from "../catalog/entries.ts";
 import { ConfigError } from "../errors.ts";
 import { LOSSES } from "./losses/index.ts";
+import type { AdapterLoss } from "./losses/spec.ts";
 
 export interface AdapterOptions {
-  /** A loss name of src/methods/losses/registered.ts. */
-  loss: string;
+  /** A loss name of src/methods/losses/registered.ts, or a loss itself (a method file's UserLoss). */
+  loss: string | AdapterLoss;
   /** Loss parameters from the matrix (validated against the loss's spec). */
   params?: Record<string, unknown>;
   hidden: number;
@@ -92,11 +93,17 @@ export class Adapter {
         throw new RangeError(`adapter: pool view ${v} has ${p.length} values; expected ${clean.length}`);
       }
     }
-    const loss = LOSSES.get(o.loss);
-    const params = resolveParams(`${o.loss} params`, loss.params, o.params ?? {});
+    const loss = typeof o.loss === "string" ? LOSSES.get(o.loss) : o.loss;
+    const params = resolveParams(`${loss.name} params`, loss.params, o.params ?? {});
     if (loss.sameDim && o.outDim !== d) {
-      throw new ConfigError("training.out_ratio", `loss ${o.loss} needs d' = d (${d}), got ${o.outDim}`);
+      throw new ConfigError("training.out_ratio", `loss ${loss.name} needs d' = d (${d}), got ${o.outDim}`);
     }
+    // The batch shapes of this training: full batches of N inputs, and a smaller last one.
+    const batchSizes = new Set([Math.min(o.batch, n), n % o.batch].filter((b) => b > 0));
+    await loss.prepare?.(
+      [...batchSizes].map((b) => ({ rows: (s + 1) * b, outDim: o.outDim, inDim: d, views: s + 1 })),
+      params,
+    );
     const started = performance.now();
     const network = new Mlp([d, o.hidden, o.outDim], o.seed, "adapter", backend);
     const opt = new AdamW(network.parameters, { lr: o.lr, weightDecay: o.weightDecay });
@@ -154,7 +161,7 @@ export class Adapter {
         o.onEpoch?.(epoch, mean);
         if (!Number.isFinite(mean)) {
           status = "diverged";
-          reason = `the ${o.loss} loss became ${mean} in epoch ${epoch + 1}`;
+          reason = `the ${loss.name} loss became ${mean} in epoch ${epoch + 1}`;
         }
       }
     } catch (e) {

@@ -8,6 +8,8 @@ import type { ResolvedAdapter, ResolvedMethod } from "../matrix/expand.ts";
 import { isAdapter } from "../matrix/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { Adapter } from "./adapter.ts";
+import type { AdapterLoss } from "./losses/spec.ts";
+import { USER_LOSS_PREFIX } from "./user/user_loss.ts";
 import * as registered from "./baselines/registered.ts";
 import type { CellFeatures, FittedMethod, MethodKind, MethodOf } from "./method.ts";
 
@@ -19,7 +21,11 @@ export const METHODS = catalog<MethodKind, "kind">(
 );
 
 /** An adapter E trained with one of the losses; the classifier sees E(F(x)). */
-async function trainAdapter(method: ResolvedAdapter, f: CellFeatures): Promise<FittedMethod> {
+async function trainAdapter(
+  method: ResolvedAdapter,
+  f: CellFeatures,
+  files: ReadonlyMap<string, AdapterLoss>,
+): Promise<FittedMethod> {
   const t = method.training;
   if (t.view_pool > f.poolViews) {
     throw new ConfigError(
@@ -31,7 +37,7 @@ async function trainAdapter(method: ResolvedAdapter, f: CellFeatures): Promise<F
   const pool: Float32Array[] = [];
   for (let v = 0; v < t.view_pool; v++) pool.push(await f.augmented("train", v));
   const e = await Adapter.train(clean, pool, f.d, {
-    loss: method.loss,
+    loss: method.loss.startsWith(USER_LOSS_PREFIX) ? methodFile(method.loss, files) : method.loss,
     params: method.params,
     hidden: t.hidden,
     outDim: Math.max(1, Math.round(f.d * t.out_ratio)),
@@ -43,7 +49,7 @@ async function trainAdapter(method: ResolvedAdapter, f: CellFeatures): Promise<F
     weightDecay: t.weight_decay,
     seed: f.seed,
     backend: f.backend,
-    onEpoch: (epoch, loss) => f.progress?.(epoch + 1, t.epochs, `${method.loss} loss ${loss.toPrecision(4)}`),
+    onEpoch: (epoch, loss) => f.progress?.(epoch + 1, t.epochs, `${method.id} loss ${loss.toPrecision(4)}`),
   });
   const outDim = e.network.sizes[e.network.sizes.length - 1];
   return {
@@ -65,9 +71,23 @@ async function trainAdapter(method: ResolvedAdapter, f: CellFeatures): Promise<F
   };
 }
 
-/** Fits `method` on the cell's features. */
-export function fitMethod(method: ResolvedMethod, features: CellFeatures): Promise<FittedMethod> {
-  if (isAdapter(method)) return trainAdapter(method as ResolvedAdapter, features);
+/** The loaded method file a cell's loss reference ("sha256:…") names. */
+function methodFile(ref: string, files: ReadonlyMap<string, AdapterLoss>): AdapterLoss {
+  const loss = files.get(ref);
+  if (!loss) throw new Error(`loss ${ref}: no method file with this content was loaded`);
+  return loss;
+}
+
+/**
+ * Fits `method` on the cell's features; `files` are the run's method files by their loss
+ * reference ("sha256:…").
+ */
+export function fitMethod(
+  method: ResolvedMethod,
+  features: CellFeatures,
+  files: ReadonlyMap<string, AdapterLoss> = new Map(),
+): Promise<FittedMethod> {
+  if (isAdapter(method)) return trainAdapter(method as ResolvedAdapter, features, files);
   // The schema checked the options against this same entry.
   return METHODS.get(method.kind).run(method as unknown as MethodOf<ParamsSpec>, features);
 }

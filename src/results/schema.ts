@@ -7,6 +7,7 @@
  */
 import { ResultFormatError } from "../errors.ts";
 import { z } from "zod";
+import { sha256Hex } from "../util/hash.ts";
 
 export const RESULT_SCHEMA_ID = "invbench.result/v1";
 
@@ -85,6 +86,17 @@ export const SummaryRow = z.strictObject({
 
 export const InputFile = z.strictObject({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 
+/** A method file the result ran, embedded whole: `sha256` is that of `source` (checked on reading). */
+export const MethodFile = z.strictObject({
+  /** The `loss` value the matrix gave (relative to the matrix file). */
+  path: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  source: z.string(),
+}).refine((m) => sha256Hex(m.source) === m.sha256, {
+  message: "sha256 is not the sha256 of the embedded source",
+  path: ["sha256"],
+});
+
 export const ResultDocument = z.strictObject({
   schema: z.literal(RESULT_SCHEMA_ID),
   matrix: z.strictObject({
@@ -96,6 +108,8 @@ export const ResultDocument = z.strictObject({
     /** The matrix as parsed (defaults applied), so a result can be re-run without its file. */
     spec: z.record(z.string(), z.unknown()),
   }),
+  /** The method files its adapters' losses came from (cells name them by sha256:<hex>). */
+  method_files: z.array(MethodFile).optional(),
   harness: z.strictObject({ version: z.string(), commit: z.string(), dirty: z.boolean() }),
   environment: z.record(z.string(), z.unknown()),
   inputs: z.strictObject({

@@ -1,8 +1,11 @@
 /**
- * Signing and verifying result documents. A signed result is the document itself plus a
- * `signature` member holding a flattened JWS with detached payload (RFC 7515 §7.2.2 and App. F):
- * the payload is the RFC 8785 canonical JSON of the document without `signature`. The only
- * algorithm is EdDSA (Ed25519); the key id is the RFC 7638 thumbprint of the public JWK.
+ * Signing and verifying result documents (and reproduction attestations). A signed document is
+ * the document itself plus a `signature` member holding a flattened JWS with detached payload
+ * (RFC 7515 §7.2.2 and App. F): the payload is the RFC 8785 canonical JSON of the document
+ * without `signature`. The only algorithm is EdDSA (Ed25519); the key id is the RFC 7638
+ * thumbprint of the public JWK, which the protected header also carries (`jwk`), so anyone can
+ * check a signature by any key (`verifySigner`: self-reported unless the key is trusted). The
+ * header's `typ` says what kind of document is signed and is checked.
  */
 import { KeyFileError, VerificationError } from "../errors.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
@@ -19,6 +22,7 @@ import {
 } from "jose";
 
 export const SIGNATURE_TYPE = "invbench-result+jws";
+export const ATTESTATION_SIGNATURE_TYPE = "invbench-attestation+jws";
 
 export interface DetachedSignature {
   protected: string;
@@ -125,10 +129,22 @@ export async function keyFilePermissionWarning(path: string): Promise<string | n
 export async function signDocument<T extends Record<string, unknown>>(
   doc: T,
   keys: KeyFile,
+  o: {
+    /** What kind of document is signed (default a result). */
+    typ?: string;
+    /** Carry the public key in the header (default), so that anyone can check the signature. */
+    embedKey?: boolean;
+  } = {},
 ): Promise<T & { signature: DetachedSignature }> {
   const key = await importJWK(keys.privateJwk, "EdDSA");
+  const jwk = { kty: "OKP", crv: "Ed25519", x: keys.publicJwk.x! };
   const jws = await new FlattenedSign(signedBytes(doc))
-    .setProtectedHeader({ alg: "EdDSA", kid: keys.kid, typ: SIGNATURE_TYPE })
+    .setProtectedHeader({
+      alg: "EdDSA",
+      kid: keys.kid,
+      typ: o.typ ?? SIGNATURE_TYPE,
+      ...(o.embedKey === false ? {} : { jwk }),
+    })
     .sign(key);
   const { signature: _old, ...content } = doc;
   return { ...content, signature: { protected: jws.protected!, signature: jws.signature } } as T & {
@@ -162,7 +178,11 @@ export async function readJwks(path: string): Promise<Jwks> {
  * Verifies `doc.signature` against the trusted keys. Returns the signer's key id; throws a
  * VerificationError whose `reason` says what was wrong.
  */
-export async function verifyDocument(doc: Record<string, unknown>, trusted: Jwks): Promise<string> {
+export async function verifyDocument(
+  doc: Record<string, unknown>,
+  trusted: Jwks,
+  typ = SIGNATURE_TYPE,
+): Promise<string> {
   const sig = doc.signature as Partial<DetachedSignature> | undefined;
   if (sig === undefined) throw new VerificationError("missing-signature", "the document has no signature");
   if (!sig || typeof sig.protected !== "string" || typeof sig.signature !== "string") {
@@ -171,7 +191,7 @@ export async function verifyDocument(doc: Record<string, unknown>, trusted: Jwks
       "signature must be {protected, signature} base64url strings",
     );
   }
-  let header: { alg?: string; kid?: string; typ?: string };
+  let header: { alg?: string; kid?: string; typ?: string; jwk?: JWK };
   try {
     if (!B64URL.test(sig.protected)) throw new Error("not base64url");
     header = JSON.parse(new TextDecoder().decode(base64url.decode(sig.protected)));
@@ -185,6 +205,13 @@ export async function verifyDocument(doc: Record<string, unknown>, trusted: Jwks
     throw new VerificationError(
       "bad-algorithm",
       `alg "${header.alg}" is refused; only EdDSA (Ed25519) is accepted`,
+    );
+  }
+  // An older signature may lack typ; one that names another kind of document is refused.
+  if (header.typ !== undefined && header.typ !== typ) {
+    throw new VerificationError(
+      "malformed-signature",
+      `typ "${header.typ}": this signature is for another kind of document; expected ${typ}`,
     );
   }
   // An Ed25519 signature is 64 bytes: anything else is malformed, not a content mismatch.
@@ -223,4 +250,41 @@ export async function verifyDocument(doc: Record<string, unknown>, trusted: Jwks
     );
   }
   return header.kid!;
+}
+
+/** Who signed a document: the key's thumbprint, and whether that key is a trusted one. */
+export interface Signer {
+  kid: string;
+  trusted: boolean;
+}
+
+/**
+ * Verifies `doc` against the trusted keys, or else against the public key its protected header
+ * carries: a valid signature by any Ed25519 key is accepted, as self-reported (`trusted` false).
+ * A signature without a usable public key, or one that does not verify, is refused as
+ * `verifyDocument` refuses it.
+ */
+export async function verifySigner(
+  doc: Record<string, unknown>,
+  trusted: Jwks,
+  typ = SIGNATURE_TYPE,
+): Promise<Signer> {
+  try {
+    return { kid: await verifyDocument(doc, trusted, typ), trusted: true };
+  } catch (e) {
+    if (!(e instanceof VerificationError) || e.reason !== "untrusted-key") throw e;
+    const sig = doc.signature as DetachedSignature;
+    const header = JSON.parse(new TextDecoder().decode(base64url.decode(sig.protected)));
+    const jwk = header?.jwk;
+    if (!jwk || typeof jwk !== "object" || jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || !jwk.x || jwk.d) {
+      throw new VerificationError(
+        "untrusted-key",
+        `${e.message}, and the signature carries no public Ed25519 key (jwk) to check it with`,
+      );
+    }
+    return {
+      kid: await verifyDocument(doc, { keys: [{ kty: "OKP", crv: "Ed25519", x: jwk.x }] }, typ),
+      trusted: false,
+    };
+  }
 }

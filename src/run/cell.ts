@@ -18,6 +18,7 @@ import { isAdapter } from "../matrix/schema.ts";
 import { Classifier, CLASSIFIERS } from "../methods/classifier.ts";
 import type { CellFeatures } from "../methods/method.ts";
 import { fitMethod } from "../methods/registry.ts";
+import type { UserLoss } from "../methods/user/user_loss.ts";
 import { accuracy, augmentedAccuracy } from "../metrics/accuracy.ts";
 import { collisionRates } from "../metrics/collision.ts";
 import { structureMetrics } from "../metrics/structure.ts";
@@ -36,6 +37,8 @@ export interface RunContext {
   datasets: Map<string, Promise<Record<Split, Dataset>>>;
   backbones: Map<string, Promise<OnnxBackbone>>;
   collisions: Map<string, Promise<{ raw: number; aligned: number }>>;
+  /** The run's method files by their cell reference ("sha256:…"). */
+  methodFiles: Map<string, UserLoss>;
 }
 
 export function newRunContext(
@@ -44,7 +47,16 @@ export function newRunContext(
   baseDir: string,
   log: (m: string) => void,
 ): RunContext {
-  return { backend, cache, baseDir, log, datasets: new Map(), backbones: new Map(), collisions: new Map() };
+  return {
+    backend,
+    cache,
+    baseDir,
+    log,
+    datasets: new Map(),
+    backbones: new Map(),
+    collisions: new Map(),
+    methodFiles: new Map(),
+  };
 }
 
 function memo<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
@@ -140,7 +152,7 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
     },
   };
 
-  const fitted = await fitMethod(spec.method, f);
+  const fitted = await fitMethod(spec.method, f, ctx.methodFiles);
   try {
     const testStarted = performance.now();
     const kind = CLASSIFIERS.get(spec.classifier.kind).network;

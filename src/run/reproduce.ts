@@ -1,8 +1,9 @@
 /**
  * Re-runs a sample of a result's cells here and compares them with the result: the maintainer's
  * "does this reproduce on another machine" check. The matrix file must be the one the result
- * ran (same sha256); the cells are chosen by a fixed Philox stream, so two maintainers asked
- * for N cells re-run the same N.
+ * ran (same sha256), or, where that file does not exist here, the result's embedded spec is run
+ * (same cells); method files always come from the result itself. The cells are chosen by a
+ * fixed Philox stream, so two maintainers asked for N cells re-run the same N.
  */
 import { InputError } from "../errors.ts";
 import { resolve } from "node:path";
@@ -38,30 +39,52 @@ export function sampleCells(doc: ResultDocument, n: number): string[] {
   return Array.from(order.subarray(0, Math.min(n, ids.length)), (i) => ids[i]);
 }
 
-export async function reproduce(doc: ResultDocument, o: ReproduceOptions): Promise<Comparison> {
+/** A comparison of the re-run cells, with which cells they were and the re-run's document. */
+export interface Reproduction extends Comparison {
+  cells: string[];
+  rerun: ResultDocument;
+}
+
+export async function reproduce(doc: ResultDocument, o: ReproduceOptions): Promise<Reproduction> {
   if (!Number.isInteger(o.cells) || o.cells < 1) {
     throw new InputError(`--cells ${o.cells}: expected a positive integer`);
   }
   const matrix = o.matrix ?? resolve(PROJECT_ROOT, doc.matrix.path);
-  const sha = sha256Hex(await Deno.readTextFile(matrix));
-  if (sha !== doc.matrix.sha256) {
-    throw new InputError(
-      `${matrix}: sha256 ${sha.slice(0, 12)}… differs from the result's matrix (${
-        doc.matrix.sha256.slice(0, 12)
-      }…); ` +
-        `pass --matrix with the file the result ran`,
-    );
+  let text: string | undefined;
+  try {
+    text = await Deno.readTextFile(matrix);
+  } catch (e) {
+    // No matrix file here (e.g. an outside submission): the document's own parsed spec, read as
+    // if it sat where the file did (its relative paths resolve from there), gives the same cells.
+    if (!(e instanceof Deno.errors.NotFound) || o.matrix) throw e;
+  }
+  if (text !== undefined) {
+    const sha = sha256Hex(text);
+    if (sha !== doc.matrix.sha256) {
+      throw new InputError(
+        `${matrix}: sha256 ${sha.slice(0, 12)}… differs from the result's matrix (${
+          doc.matrix.sha256.slice(0, 12)
+        }…); ` +
+          `pass --matrix with the file the result ran`,
+      );
+    }
   }
   const chosen = sampleCells(doc, o.cells);
+  // Method files come from the document itself (their sha256 is checked on reading it), never
+  // from whatever files with those names this checkout holds.
+  const methodSources = new Map((doc.method_files ?? []).map((m) => [m.path, m.source]));
   const rerun = await runMatrix({
     matrix,
+    ...(text === undefined ? { matrixText: JSON.stringify(doc.matrix.spec, null, 2) } : {}),
     out: o.out,
     backend: o.backend,
     cellIds: new Set(chosen),
+    methodSources,
     progress: o.progress,
     status: o.status,
     cacheDir: o.cacheDir,
     noCache: o.cacheDir === undefined,
   });
-  return compareResults(doc, rerun.document, o.tolerance, new Set(chosen));
+  const comparison = compareResults(doc, rerun.document, o.tolerance, new Set(chosen));
+  return { ...comparison, cells: chosen, rerun: rerun.document };
 }

@@ -15,7 +15,8 @@ import { atomicWrite } from "../util/atomic_write.ts";
 import { FeatureCache } from "../cache/feature_cache.ts";
 import { type Cell, filterCells, shardCells } from "../matrix/expand.ts";
 import { sha256Hex } from "../util/hash.ts";
-import { expandMatrix, loadMatrix } from "../catalogs.ts";
+import { expandMatrix, loadMatrix, parseMatrix } from "../catalogs.ts";
+import { loadMethodFiles } from "../methods/user/method_files.ts";
 import { RESULT_SCHEMA_ID, type ResultDocument, ResultRow } from "../results/schema.ts";
 import { type KeyFile, signDocument } from "../results/signing.ts";
 import { renderCsv, renderMarkdown, summarizeRows } from "../results/table.ts";
@@ -29,6 +30,11 @@ import { checkRunDir, readTextIfExists, RunLock, type RunPlan } from "./run_dir.
 
 export interface RunOptions {
   matrix: string;
+  /**
+   * The matrix's text, when there is no file at `matrix` (reproduce runs a result's embedded
+   * spec); relative paths in it resolve from `matrix`'s directory.
+   */
+  matrixText?: string;
   out: string;
   backend?: string;
   shard?: { index: number; count: number };
@@ -41,6 +47,11 @@ export interface RunOptions {
   cacheDir?: string;
   /** Neither read nor write the feature cache (reproduce: a cache is as trusted as its machine). */
   noCache?: boolean;
+  /**
+   * Method-file sources by the `loss` value in the matrix (reproduce passes the ones a result
+   * embeds); files are read only for the values missing here.
+   */
+  methodSources?: ReadonlyMap<string, string>;
   /** Progress lines: the run, each cell as it starts and ends, warnings (default: none). */
   progress?: (line: string) => void;
   /** A transient status line inside a cell (epochs, images, ETAs); "" clears it (default: none). */
@@ -83,9 +94,13 @@ function portablePath(path: string): string {
 /** Runs (or resumes) the matrix; returns the assembled result document. */
 export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   const say = o.progress ?? (() => {});
-  const parsed = await loadMatrix(o.matrix);
+  const parsed = o.matrixText === undefined
+    ? await loadMatrix(o.matrix)
+    : { ...parseMatrix(o.matrixText, o.matrix), file: resolve(o.matrix) };
   const matrixSha = sha256Hex(parsed.text);
-  let cells = expandMatrix(parsed.spec);
+  // Method files are loaded, checked and traced in the sandbox before anything is written.
+  const methodFiles = await loadMethodFiles(parsed, { sources: o.methodSources });
+  let cells = expandMatrix(parsed.spec, methodFiles);
   if (o.filters?.length) cells = filterCells(cells, o.filters);
   if (o.shard) cells = shardCells(cells, o.shard.index, o.shard.count);
   if (o.cellIds) cells = cells.filter((c) => o.cellIds!.has(c.id));
@@ -128,6 +143,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     parsed.file ? resolve(parsed.file, "..") : Deno.cwd(),
     log,
   );
+  for (const f of methodFiles.values()) ctx.methodFiles.set(f.ref, f);
 
   // Every input is read and checked before anything is written (preflight.ts).
   let locked: RunLock | undefined, createdOut = false;
@@ -301,9 +317,13 @@ async function assemble(
       backbones[c.backbone] = { path: portablePath(b.path), sha256: b.sha256 };
     }
   }
+  // Each method file the cells ran, so the document alone can be verified and re-run.
+  const used = new Set(cells.map((c) => c.spec.method.kind === "adapter" ? c.spec.method.loss : ""));
+  const methodFiles = [...ctx.methodFiles.values()].filter((f) => used.has(f.ref)).map((f) => f.method);
   return {
     schema: RESULT_SCHEMA_ID,
     matrix: { ...plan.matrix, path: portablePath(matrixFile), spec },
+    ...(methodFiles.length ? { method_files: methodFiles } : {}),
     harness: meta.harness,
     environment: meta.environment,
     inputs: { datasets, backbones },

@@ -31,3 +31,15 @@ export async function chromiumExecutable(): Promise<{ path: string; source: stri
   if (await isFile(DEBIAN_CHROMIUM)) return { path: DEBIAN_CHROMIUM, source: "Debian's chromium" };
   return { path: await packagedChromium(), source: "the @sparticuz/chromium npm package" };
 }
+
+/** The flags every browser test launches Chromium with. */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];

@@ -11,19 +11,9 @@ import { buildLeaderboard } from "../../src/leaderboard/build.ts";
 import { contentHash } from "../../src/leaderboard/check.ts";
 import { readFixture, ROOT, SUBMISSIONS, TRACKS, TRUSTED_KEYS } from "../fixtures/leaderboard/helpers.ts";
 import { XSS_METHOD } from "../fixtures/leaderboard/make_fixtures.ts";
-import { chromiumExecutable, packagedChromium } from "./chromium.ts";
+import { CHROMIUM_ARGS, chromiumExecutable, packagedChromium } from "./chromium.ts";
 import { serveStatic } from "./serve.ts";
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 const SCREENSHOT = join(ROOT, "tests/artifacts/leaderboard.png");
 
 /** Rank, method and short submission hash of each row of a track's table, in display order. */
@@ -59,7 +49,7 @@ Deno.test({
     const executable = await chromiumExecutable();
     const dir = await Deno.makeTempDir({ prefix: "invbench-browser-" });
     const server = serveStatic(dir);
-    const browser = await chromium.launch({ executablePath: executable.path, args: ARGS });
+    const browser = await chromium.launch({ executablePath: executable.path, args: CHROMIUM_ARGS });
     try {
       await buildLeaderboard({ submissions: [SUBMISSIONS], keys: TRUSTED_KEYS, tracks: TRACKS, out: dir });
       const short = async (f: string) => contentHash(await readFixture(f)).slice(0, 12);
@@ -142,7 +132,11 @@ Deno.test({
         const cell = page.getByText(XSS_METHOD, { exact: true });
         assert.equal(await cell.count(), 1);
         assert.ok(await cell.isVisible());
-        assert.equal(await page.evaluate(() => document.scripts.length), 1);
+        // The site's own two scripts (sort.js, filter.js) and nothing else.
+        assert.deepEqual(
+          await page.evaluate(() => Array.from(document.scripts, (s) => s.src.split("/").pop())),
+          ["sort.js", "filter.js"],
+        );
         assert.equal(
           await page.evaluate(() => document.querySelectorAll("img, iframe, object, embed").length),
           0,
@@ -209,7 +203,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const browser = await chromium.launch({ executablePath: await packagedChromium(), args: ARGS });
+    const browser = await chromium.launch({ executablePath: await packagedChromium(), args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage();
       await page.setContent(

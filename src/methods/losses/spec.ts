@@ -9,6 +9,7 @@
 import type { LossEntry } from "../../catalog/entries.ts";
 import { TensorError } from "../../errors.ts";
 import { shapeStr, type Tensor } from "../../tensor/tensor.ts";
+import type { BatchShape } from "../user/graph.ts";
 
 /** The inputs of one loss evaluation. */
 export interface LossBatch {
@@ -28,6 +29,11 @@ export interface LossBatch {
 export interface AdapterLoss extends LossEntry {
   /** The [1, 1] loss on a batch; `params` as resolved from the entry's `params`. */
   readonly compute: (batch: LossBatch, params: Readonly<Record<string, number | undefined>>) => Tensor;
+  /** Work before the first `compute` on these batch shapes (a method file traces its graphs). */
+  readonly prepare?: (
+    shapes: readonly BatchShape[],
+    params: Readonly<Record<string, number | undefined>>,
+  ) => Promise<void>;
 }
 
 /** Checks the (s+1)N row layout: `views` ≥ minViews, rows divisible by views; returns N. */
