@@ -113,6 +113,7 @@ Deno.test("method files: reading /etc/passwd, fetch, an env variable or a subpro
       new RegExp(`${refused(name)}: method file refused: it tried to reach outside the sandbox`),
     );
     assert.match(r.stderr, tried);
+    assert.doesNotMatch(r.stderr, /--allow-/, "no hint to grant what a method file never gets");
     assert.match(r.stderr, /named at .*matrix\.yaml line \d+, column \d+: methods\[0\]\.loss/);
     assert.equal(await exists(out), false, `${name}: ${out} was created`);
   }));

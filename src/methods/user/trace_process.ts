@@ -163,7 +163,11 @@ function trace(
 function describe(e: unknown): { kind: "sandbox" | "trace" | "throw"; message: string } {
   const err = e instanceof Error ? e : new Error(String(e));
   if (err.name === "NotCapable" || /Requires \w+ access/.test(err.message)) {
-    return { kind: "sandbox", message: err.message.split("\n")[0] };
+    // Deno's hint to grant the permission does not apply: a method file never gets one.
+    return {
+      kind: "sandbox",
+      message: err.message.split("\n")[0].replace(/, run again with the --allow-\w+ flag/, ""),
+    };
   }
   if (err.name === "TraceError") return { kind: "trace", message: err.message };
   if (err.name === "EvalError") {
