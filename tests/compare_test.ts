@@ -172,3 +172,41 @@ Deno.test("compare: the seed-sd term widens the tolerance by k × the larger sd 
   }
   assert.equal(compareResults(a, wideDoc, { absolute: 1e-6, seedSd: 0 }).agree, false);
 });
+
+/**
+ * Every metric a row can carry: the named ones of the published result schema, the extras a
+ * method adds (canon's bin accuracies) and a metric no version knows yet. Each, changed in one
+ * row past the tolerance, is reported as exactly that one difference; timings never are.
+ */
+const schema = JSON.parse(
+  await Deno.readTextFile(new URL("../schemas/result.v1.schema.json", import.meta.url)),
+);
+const NAMED_METRICS = Object.keys(schema.properties.rows.items.properties.metrics.properties);
+const EXTRA_METRICS = ["canon_bin_acc", "canon_bin_acc_clean", "some_future_metric"];
+
+Deno.test("compare: each metric a row can carry, changed in one row, is exactly the difference reported", () => {
+  assert.ok(
+    NAMED_METRICS.includes("collision_raw") && NAMED_METRICS.includes("acc_aug"),
+    NAMED_METRICS.join(),
+  );
+  const extras = Object.fromEntries(EXTRA_METRICS.map((k, i) => [k, 0.6 + 0.1 * i]));
+  const a = resultDoc(standardDoc().rows.map((r) => ({ ...r, metrics: { ...r.metrics, ...extras } })));
+  assert.equal(compareResults(a, clone(a), exact).agree, true);
+  [...NAMED_METRICS, ...EXTRA_METRICS].forEach((metric, n) => {
+    const i = n % a.rows.length, before = a.rows[i].metrics[metric];
+    assert.equal(typeof before, "number", `${metric} is set in the synthetic rows`);
+    for (const tol of [exact, DEFAULT_TOLERANCE]) {
+      const c = compareResults(a, withMetric(a, i, metric, before! + 0.5), tol);
+      if (isTimingMetric(metric)) {
+        assert.equal(c.agree, true, `${metric} is a timing and never compared`);
+        continue;
+      }
+      assert.deepEqual(
+        c.differences.map((d) => [d.cell, d.metric, d.a, d.b]),
+        [[a.rows[i].cell, metric, before, before! + 0.5]],
+        `${metric} with ${JSON.stringify(tol)}`,
+      );
+      assert.equal(c.agree, false, metric);
+    }
+  });
+});
