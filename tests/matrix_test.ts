@@ -555,3 +555,142 @@ Deno.test("matrix: a source of precomputed features (npy, safetensors) is refuse
     /datasets\[0\]\.source: Invalid option: expected one of "cifar10"\|.*"mnist"\|"stl10"$/,
   );
 });
+
+/**
+ * A matrix holding every kind of strict object the schema has: every augmentation and method
+ * kind, a classifier object, an adapter's training, top-level training and evaluation, include
+ * and exclude patterns.
+ */
+function everyObject(): Record<string, unknown> {
+  return {
+    schema: "invbench.matrix/v1",
+    name: "every-object",
+    version: "1.0.0",
+    datasets: [{ id: "mnist", source: "mnist", train: { limit: 100 }, test: { limit: 50 } }],
+    backbones: [{
+      id: "fixture",
+      onnx: "fixture.onnx",
+      input: { layout: "NCHW", size: [28, 28], channels: 1, mean: [0.1], std: [0.3] },
+    }],
+    augmentations: [
+      { id: "rot", kind: "rotation", degrees: [-90, 90] },
+      { id: "c4", kind: "rotation_c4" },
+      { id: "c8", kind: "rotation_c8" },
+      { id: "aff", kind: "affine", translate: 0.1 },
+      { id: "noise", kind: "gaussian_noise", std: 2 },
+      { id: "crop", kind: "resized_crop" },
+      { id: "ident", kind: "identity" },
+    ],
+    methods: [
+      { id: "ec", kind: "none" },
+      { id: "mawa", kind: "adapter", loss: "mawa", training: { epochs: 2 } },
+      { id: "probe", kind: "aug-probe", views: 2 },
+      { id: "tta", kind: "tta", copies: 4 },
+      { id: "steer", kind: "steer", bins: 4 },
+      { id: "canon", kind: "canon", head_epochs: 2 },
+    ],
+    classifiers: [{ id: "lin", kind: "linear", epochs: 3 }],
+    seeds: [0],
+    training: { hidden: 16 },
+    evaluation: { aug_draws: 1 },
+    exclude: [{ method: "ec", augmentation: "c4" }],
+    include: [{ dataset: "mnist" }],
+  };
+}
+
+/** The object at `path` (keys and indices) inside `root`. */
+function objectAt(root: unknown, path: readonly (string | number)[]): Record<string, unknown> {
+  return path.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], root) as Record<string, unknown>;
+}
+
+/** Every object of the published JSON Schema that forbids unknown fields, by its JSON pointer. */
+function strictSchemaObjects(node: unknown, at = ""): string[] {
+  if (!node || typeof node !== "object") return [];
+  const here = (node as { additionalProperties?: unknown }).additionalProperties === false ? [at] : [];
+  return [
+    ...here,
+    ...Object.entries(node).flatMap(([k, v]) => strictSchemaObjects(v, `${at}/${k}`)),
+  ];
+}
+
+/** The JSON pointer of the schema object that validates the data at `path` of `root`. */
+function schemaPointer(schema: unknown, root: unknown, path: readonly (string | number)[]): string {
+  let node = schema as Record<string, unknown>, at = "", data = root;
+  const variant = () => {
+    for (const union of ["oneOf", "anyOf"]) {
+      const options = node[union] as Record<string, unknown>[] | undefined;
+      if (!options) continue;
+      const kind = (data as { kind?: unknown }).kind;
+      const i = options.findIndex((o) => {
+        const k = (o.properties as Record<string, { const?: unknown; enum?: unknown[] }> | undefined)?.kind;
+        return o.type === "object" && (kind === undefined || k?.const === kind || !!k?.enum?.includes(kind));
+      });
+      assert.ok(i >= 0, `no ${union} variant at ${at}`);
+      [node, at] = [options[i], `${at}/${union}/${i}`];
+    }
+  };
+  variant();
+  for (const k of path) {
+    if (typeof k === "number") [node, at] = [node.items as Record<string, unknown>, `${at}/items`];
+    else {
+      [node, at] = [
+        (node.properties as Record<string, Record<string, unknown>>)[k],
+        `${at}/properties/${k}`,
+      ];
+    }
+    data = (data as Record<string | number, unknown>)[k];
+    variant();
+  }
+  return at;
+}
+
+Deno.test("matrix: an unknown key inside every strict object is rejected at its place, with its path", async () => {
+  const schema = JSON.parse(
+    await Deno.readTextFile(new URL("../schemas/matrix.v1.schema.json", import.meta.url)),
+  );
+  const base = everyObject();
+  parseMatrix(stringify(base), "every.yaml");
+  const paths: (string | number)[][] = [
+    [],
+    ["datasets", 0],
+    ["datasets", 0, "train"],
+    ["datasets", 0, "test"],
+    ["backbones", 0],
+    ["backbones", 0, "input"],
+    ...[0, 1, 2, 3, 4, 5, 6].map((i) => ["augmentations", i]),
+    ...[0, 1, 2, 3, 4, 5].map((i) => ["methods", i]),
+    ["methods", 1, "training"],
+    ["classifiers", 0],
+    ["training"],
+    ["evaluation"],
+    ["exclude", 0],
+    ["include", 0],
+  ];
+  // The cases reach every strict object of the schema: a new one needs a case here.
+  assert.deepEqual(
+    paths.map((p) => schemaPointer(schema, base, p)).sort(),
+    strictSchemaObjects(schema).sort(),
+  );
+  for (const path of paths) {
+    const doc = everyObject();
+    const target = objectAt(doc, path);
+    const known = Object.keys(target);
+    target.zz_unknown = 1;
+    const text = stringify(doc);
+    const field = path.length
+      ? path.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("").slice(1)
+      : "(top level)";
+    const rest = assertAt(problemOf(text).problem, posOf(text, "zz_unknown"), field);
+    assert.match(rest, /^unknown field\(s\) "zz_unknown"; expected one of /, field);
+    // The list of allowed fields includes the ones this object uses.
+    for (const k of known) {
+      assert.ok(rest.includes(k), `${field}: "${k}" not among the known fields: ${rest}`);
+    }
+  }
+  // An adapter's loss parameters are strict too (per loss, checked against the loss's spec).
+  const doc = everyObject();
+  objectAt(doc, ["methods", 1]).params = { zz_unknown: 1 };
+  const text = stringify(doc);
+  const rest = assertAt(problemOf(text).problem, posOf(text, "zz_unknown"), "methods[1].params.zz_unknown");
+  assert.match(rest, /unknown parameter "zz_unknown" for loss mawa/);
+});
