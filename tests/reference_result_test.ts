@@ -1,17 +1,19 @@
 /**
  * The committed reference result of the default matrix (results/default/<version>/): it verifies
  * with the committed key, a changed number does not, it heads a leaderboard built with a worse
- * and a tampered submission, and a sample of its cells reproduces on this machine.
+ * and a tampered submission, and one cell of each method re-runs on this machine to exactly the
+ * committed numbers.
  */
 import { VerificationError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { buildLeaderboard } from "../src/leaderboard/build.ts";
 import { sha256Hex } from "../src/util/hash.ts";
-import { DEFAULT_TOLERANCE } from "../src/results/compare.ts";
+import { compareResults, formatComparison } from "../src/results/compare.ts";
 import { readResult, type ResultDocument } from "../src/results/schema.ts";
 import { readJwks, signDocument, verifyDocument } from "../src/results/signing.ts";
 import { summarizeRows } from "../src/results/table.ts";
 import { reproduce } from "../src/run/reproduce.ts";
+import { runMatrix } from "../src/run/runner.ts";
 import { fixtureKey } from "./fixtures/leaderboard/helpers.ts";
 import { ROOT, tempDir } from "./fixtures/harness.ts";
 
@@ -95,14 +97,59 @@ Deno.test("reference: a leaderboard of the reference, a worse and a tampered sub
   await Deno.stat(`${tmp.dir}/site/index.html`);
 });
 
-Deno.test("reference: a sampled cell of the reference reproduces here", async () => {
+/**
+ * One cell per method, spread over augmentations and seeds (method i takes its (4·i mod count)-th
+ * row), so every training loop (EC, MaWa, WaCo, SimCLR, HSIC) is re-run; the reference ran on the
+ * CPU backend, which is deterministic, so they must agree bit for bit (tolerance 0, no seed spread).
+ */
+function onePerMethod(doc: ResultDocument): string[] {
+  const methods = [...new Set(doc.rows.map((r) => r.method))];
+  return methods.map((m, i) => {
+    const rows = doc.rows.filter((r) => r.method === m);
+    return rows[(4 * i) % rows.length].cell;
+  });
+}
+
+Deno.test("reference: one cell per method re-runs on the cpu backend to exactly the committed numbers", async () => {
+  await using tmp = await tempDir("reference-rerun");
+  const reference = readResult(await raw());
+  const backend = reference.environment.backend as { chosen: string };
+  assert.equal(backend.chosen, "cpu", "exact agreement is only promised on the backend the reference ran on");
+  const cells = onePerMethod(reference);
+  assert.deepEqual(
+    cells.map((c) => reference.rows.find((r) => r.cell === c)!.method),
+    ["ec", "mawa", "waco", "simclr", "hsic"],
+  );
+  const rerun = await runMatrix({
+    matrix,
+    out: `${tmp.dir}/run`,
+    backend: "cpu",
+    cellIds: new Set(cells),
+    progress: () => {},
+  });
+  const c = compareResults(reference, rerun.document, { absolute: 0, seedSd: 0 }, new Set(cells));
+  assert.equal(c.compared, cells.length);
+  assert.ok(c.agree, formatComparison(c));
+  // Tolerance 0 compares every metric bit for bit; the timings are the only ones left out.
+  for (const id of cells) {
+    const [a, b] = [reference, rerun.document].map((d) => d.rows.find((r) => r.cell === id)!);
+    const untimed = (m: Record<string, number | null>) =>
+      Object.fromEntries(Object.entries(m).filter(([k]) => !k.endsWith("_seconds")));
+    assert.deepEqual(untimed(b.metrics), untimed(a.metrics), id);
+    assert.deepEqual(b.cost, a.cost, id);
+    assert.deepEqual(b.structure_sample, a.structure_sample, id);
+  }
+});
+
+Deno.test("reference: reproduce re-runs its sampled cell and agrees exactly", async () => {
   await using tmp = await tempDir("reference-reproduce");
+  // Both re-runs use the project's feature cache, so this one extracts nothing new.
   const c = await reproduce(readResult(await raw()), {
     cells: 1,
     out: `${tmp.dir}/run`,
     backend: "cpu",
-    tolerance: DEFAULT_TOLERANCE,
+    tolerance: { absolute: 0, seedSd: 0 },
   });
   assert.equal(c.compared, 1);
-  assert.ok(c.agree, JSON.stringify(c.differences));
+  assert.ok(c.agree, formatComparison(c));
 });
