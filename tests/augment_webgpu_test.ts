@@ -4,16 +4,17 @@
 // bilinear sampling is Lipschitz with constant ≤ 2·(value range) per pixel of displacement, so
 // ≤ 6e-5, plus float32 rounding of the blend (~1e-7). Observed on llvmpipe: ≤ 5e-6.
 // Positions that are exact in float32 (multiples of 90°, identity) must agree bit-for-bit.
-// Skipped (ignored) when no WebGPU adapter exists.
+// Skipped (ignored) when no WebGPU adapter exists, unless INVBENCH_REQUIRE_WEBGPU=1 (tests/helpers.ts).
 import assert from "node:assert/strict";
 import { augmentBatch, augmentBatchWith } from "../src/augment/augment.ts";
 import { affineMatrix, cropMatrix, rotationMatrix } from "../src/augment/warp_matrix.ts";
 import { warpCpu, type WarpShape } from "../src/augment/warp_cpu.ts";
 import { WebGpuWarp } from "../src/augment/warp_webgpu.ts";
 import { CounterRng } from "../src/rng/philox.ts";
+import { webgpuAdapter } from "./helpers.ts";
 
 const TOL = 1e-4;
-const gpu = await WebGpuWarp.create().catch(() => null);
+const gpu = (await webgpuAdapter()) ? await WebGpuWarp.create() : null;
 addEventListener("unload", () => gpu?.destroy());
 const ignore = gpu === null;
 

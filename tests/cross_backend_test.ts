@@ -7,10 +7,11 @@ import assert from "node:assert/strict";
 import { compareResults, DEFAULT_TOLERANCE } from "../src/results/compare.ts";
 import { runMatrix } from "../src/run/runner.ts";
 import { fixture, tempDir } from "./fixtures/harness.ts";
+import { webgpuAdapter } from "./helpers.ts";
 
 Deno.test({
   name: "runner: the tiny matrix on cpu and on webgpu agrees within tolerance",
-  ignore: !(await navigator.gpu?.requestAdapter()),
+  ignore: !(await webgpuAdapter()),
   async fn() {
     await using tmp = await tempDir("xbackend");
     const run = (backend: string) =>

@@ -19,11 +19,28 @@ export function cpuBackend(): Backend {
   return cpu ??= new CpuBackend();
 }
 
-/** The WebGPU backend on the default adapter, or null where there is none (or INVBENCH_TEST_WEBGPU=0). */
+/**
+ * The WebGPU adapter the tests run on, or null where there is none (or INVBENCH_TEST_WEBGPU=0):
+ * the WebGPU tests are then ignored. With INVBENCH_REQUIRE_WEBGPU=1 (CI sets it) a missing adapter
+ * is an error instead, so a machine without one fails loudly rather than passing with the WebGPU
+ * tests silently left out.
+ */
+export async function webgpuAdapter(): Promise<GPUAdapter | null> {
+  const adapter = Deno.env.get("INVBENCH_TEST_WEBGPU") === "0" ? null : await requestWebGpuAdapter();
+  if (!adapter && Deno.env.get("INVBENCH_REQUIRE_WEBGPU") === "1") {
+    throw new Error(
+      "INVBENCH_REQUIRE_WEBGPU=1 but no WebGPU adapter is available" +
+        (Deno.env.get("INVBENCH_TEST_WEBGPU") === "0" ? " (INVBENCH_TEST_WEBGPU=0)" : "") +
+        "; on Debian, `apt-get install mesa-vulkan-drivers` provides the llvmpipe software adapter",
+    );
+  }
+  return adapter;
+}
+
+/** The WebGPU backend on the default adapter, or null where there is none (see `webgpuAdapter`). */
 export function webgpuBackend(): Promise<Backend | null> {
   return webgpu ??= (async () => {
-    if (Deno.env.get("INVBENCH_TEST_WEBGPU") === "0") return null;
-    const adapter = await requestWebGpuAdapter();
+    const adapter = await webgpuAdapter();
     return adapter ? await createWebGpuBackend(adapter) : null;
   })();
 }

@@ -123,7 +123,6 @@ Deno.test({
   name: "loss forward values match the float64 references (webgpu, subset)",
   sanitizeResources: false,
   sanitizeOps: false,
-  ignore: Deno.env.get("INVBENCH_TEST_WEBGPU") === "0",
   async fn(t) {
     const gpu = await webgpuBackend();
     await t.step({ name: "webgpu", ignore: gpu === null, fn: () => checkAll(gpu!, false) });

@@ -7,8 +7,9 @@ import { TensorError } from "../src/errors.ts";
 import { describeAdapter } from "../src/tensor/adapter_info.ts";
 import { selectBackend } from "../src/tensor/select.ts";
 import { add, tensor } from "../src/tensor/ops.ts";
+import { webgpuAdapter } from "./helpers.ts";
 
-const adapter = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" }) ?? null;
+const adapter = await webgpuAdapter();
 const info = adapter ? describeAdapter(adapter) : null;
 
 function assert(ok: boolean, message: string): asserts ok {

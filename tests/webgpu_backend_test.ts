@@ -22,10 +22,9 @@ import {
   MAX_TRIPS_PER_INVOCATION,
   type WebGpuBackend,
 } from "../src/tensor/backends/webgpu/backend.ts";
+import { webgpuAdapter } from "./helpers.ts";
 
-const adapter = typeof navigator !== "undefined" && navigator.gpu
-  ? await navigator.gpu.requestAdapter()
-  : null;
+const adapter = await webgpuAdapter();
 const ignore = adapter === null;
 const gpu: WebGpuBackend | null = adapter ? await createWebGpuBackend(adapter) : null;
 const small: WebGpuBackend | null = adapter

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createWebGpuBackend, kernelSources } from "../src/tensor/backends/webgpu/backend.ts";
 import { checkParams, KERNELS, parseParamsStruct } from "../src/tensor/backends/webgpu/kernels.ts";
+import { webgpuAdapter } from "./helpers.ts";
 
 const SOURCES = await kernelSources();
 
@@ -39,9 +40,7 @@ Deno.test("webgpu params: a reordered WGSL field fails naming the kernel and the
   );
 });
 
-const adapter = typeof navigator !== "undefined" && navigator.gpu
-  ? await navigator.gpu.requestAdapter()
-  : null;
+const adapter = await webgpuAdapter();
 
 Deno.test({
   name: "webgpu params: the backend refuses to build a pipeline whose Params were reordered",
