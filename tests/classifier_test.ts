@@ -120,8 +120,8 @@ Deno.test("classifier: rejects labels out of range and mismatched inputs", async
   c.dispose();
 });
 
+// Its speed is measured by `deno task bench` (benchmarks/classifier_bench.ts), not asserted here.
 Deno.test("classifier: LC on MNIST pixels (10000 train images, protocol schedule) reaches ≥ 0.9", async () => {
-  const t0 = performance.now();
   const dir = mnistDataDir();
   const train = readIdxDir(dir, "train"), test = readIdxDir(dir, "test");
   const pixels = (v: Uint8Array | Float32Array, n: number) =>
@@ -137,16 +137,10 @@ Deno.test("classifier: LC on MNIST pixels (10000 train images, protocol schedule
   try {
     const { logits } = await c.predict(pixels(test.raw.values, 10000));
     const acc = accuracy(logits, test.raw.labels, 10);
-    const seconds = (performance.now() - t0) / 1000;
-    console.log(
-      `MNIST LC: accuracy ${acc}, train ${c.training.trainSeconds.toFixed(2)} s, total ${
-        seconds.toFixed(2)
-      } s`,
-    );
+    console.log(`MNIST LC: accuracy ${acc}, train ${c.training.trainSeconds.toFixed(2)} s`);
     assert.equal(c.training.epochs, 50);
     assert.equal(c.trainableParameters, 7850);
     assert.ok(acc >= 0.9, `accuracy ${acc}`);
-    assert.ok(seconds < 30, `${seconds} s`);
   } finally {
     c.dispose();
   }

@@ -328,14 +328,8 @@ Deno.test("cpu: sortRows is stable, NaN last, on radix and insertion paths", asy
   assert.equal(empty.values.length, 0);
 });
 
-Deno.test("cpu: sortRows 1000x1024 is fast", () => {
-  const X = be.upload(rand(130, 1000 * 1024, -3, 3));
-  be.sortRows(X, [1000, 1024]);
-  const t0 = performance.now();
-  be.sortRows(X, [1000, 1024]);
-  const ms = performance.now() - t0;
-  assert.ok(ms < 250, `sortRows 1000x1024 took ${ms.toFixed(1)} ms`);
-});
+// The speed of sortRows at the sliced-Wasserstein shape is measured by `deno task bench`
+// (benchmarks/train_step_bench.ts, "sortRows cpu 1000x1024"), not asserted here.
 
 // ---- gather / scatter --------------------------------------------------------------------
 
