@@ -126,14 +126,37 @@ Deno.test("adapter: every batch has the (s+1)N row layout, views from the pool, 
         assert.equal(views.size, S, `step ${step} row ${j}: the s views are distinct`);
       }
     });
-    // Each epoch visits every input exactly once.
+    // Each epoch visits every input exactly once, in an order of its own.
+    const orders: number[][] = [];
     for (let epoch = 0; epoch < EPOCHS; epoch++) {
-      const seen = calls.slice(epoch * stepsPerEpoch, (epoch + 1) * stepsPerEpoch).flatMap((call) => {
+      const order = calls.slice(epoch * stepsPerEpoch, (epoch + 1) * stepsPerEpoch).flatMap((call) => {
         const N = call.y.length / d / (S + 1);
         return Array.from({ length: N }, (_, j) => nearest(images, d, call.y.subarray(j * d, (j + 1) * d)));
       });
-      assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), `epoch ${epoch}`);
+      assert.deepEqual(
+        [...order].sort((a, b) => a - b),
+        Array.from({ length: n }, (_, i) => i),
+        `epoch ${epoch}`,
+      );
+      orders.push(order);
     }
+    assert.ok(
+      orders.some((o) => JSON.stringify(o) !== JSON.stringify(orders[0])),
+      "every epoch in the same order",
+    );
+    // Views are drawn afresh every step: which views the j-th row of a batch gets differs between steps.
+    const minN = n - (stepsPerEpoch - 1) * BATCH;
+    const drawn = calls.map((call) => {
+      const N = call.y.length / d / (S + 1);
+      return Array.from({ length: S * minN }, (_, t) => {
+        const r = (1 + Math.floor(t / minN)) * N + (t % minN); // row t % minN of view block 1 + ⌊t / minN⌋
+        return Math.floor(nearest(images, d, call.y.subarray(r * d, (r + 1) * d)) / n);
+      });
+    });
+    assert.ok(
+      drawn.slice(0, stepsPerEpoch).some((v) => JSON.stringify(v) !== JSON.stringify(drawn[0])),
+      "the same view choices in every step of an epoch",
+    );
     // The draws reach the whole pool, not only its first s views.
     assert.deepEqual([...usedViews].sort(), Array.from({ length: V }, (_, v) => v));
   } finally {
