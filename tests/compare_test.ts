@@ -174,22 +174,36 @@ Deno.test("compare: the seed-sd term widens the tolerance by k × the larger sd 
 });
 
 /**
- * Every metric a row can carry: the named ones of the published result schema, the extras a
- * method adds (canon's bin accuracies) and a metric no version knows yet. Each, changed in one
- * row past the tolerance, is reported as exactly that one difference; timings never are.
+ * Every metric a row can carry: the named ones of the published result schema, those the shipped
+ * reference results' rows hold (the structure metrics add `pairs` and `zeroDistancePairs`), the
+ * extras a method adds (canon's bin accuracies) and a metric no version knows yet. Each, changed in
+ * one row past the tolerance, is reported as exactly that one difference; timings never are.
  */
 const schema = JSON.parse(
   await Deno.readTextFile(new URL("../schemas/result.v1.schema.json", import.meta.url)),
 );
-const NAMED_METRICS = Object.keys(schema.properties.rows.items.properties.metrics.properties);
+const shipped: string[] = [];
+for await (const m of Deno.readDir(new URL("../results", import.meta.url))) {
+  if (!m.isDirectory) continue;
+  for await (const v of Deno.readDir(new URL(`../results/${m.name}`, import.meta.url))) {
+    const doc = JSON.parse(
+      await Deno.readTextFile(new URL(`../results/${m.name}/${v.name}/result.json`, import.meta.url)),
+    );
+    for (const r of doc.rows) shipped.push(...Object.keys(r.metrics));
+  }
+}
+const NAMED_METRICS = [
+  ...new Set([...Object.keys(schema.properties.rows.items.properties.metrics.properties), ...shipped]),
+];
 const EXTRA_METRICS = ["canon_bin_acc", "canon_bin_acc_clean", "some_future_metric"];
 
 Deno.test("compare: each metric a row can carry, changed in one row, is exactly the difference reported", () => {
-  assert.ok(
-    NAMED_METRICS.includes("collision_raw") && NAMED_METRICS.includes("acc_aug"),
-    NAMED_METRICS.join(),
-  );
-  const extras = Object.fromEntries(EXTRA_METRICS.map((k, i) => [k, 0.6 + 0.1 * i]));
+  for (const m of ["acc_aug", "collision_raw", "collision_aligned", "pairs", "zeroDistancePairs"]) {
+    assert.ok(NAMED_METRICS.includes(m), `${m} not among ${NAMED_METRICS.join()}`);
+  }
+  // Values for the metrics the synthetic rows lack.
+  const lacking = [...NAMED_METRICS, ...EXTRA_METRICS].filter((k) => !(k in standardDoc().rows[0].metrics));
+  const extras = Object.fromEntries(lacking.map((k, i) => [k, 0.6 + 0.1 * i]));
   const a = resultDoc(standardDoc().rows.map((r) => ({ ...r, metrics: { ...r.metrics, ...extras } })));
   assert.equal(compareResults(a, clone(a), exact).agree, true);
   [...NAMED_METRICS, ...EXTRA_METRICS].forEach((metric, n) => {
