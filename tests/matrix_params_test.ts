@@ -19,7 +19,7 @@ import {
   type FittedMethod,
   parseMatrix,
 } from "../mod.ts";
-import { backbone, datasetSplits, newRunContext } from "../src/run/cell.ts";
+import { backbone, datasetSplits, newRunContext, runCell } from "../src/run/cell.ts";
 import type { ViewParams } from "../src/augment/params.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 import { ROOT, tempDir } from "./fixtures/harness.ts";
@@ -40,8 +40,12 @@ function paramsByKind(
 
 const INPUT = { layout: "NCHW", size: [28, 28], channels: 1, mean: [0.1307], std: [0.3081] };
 
-/** A one-cell matrix with `augmentation` and `method`; its cell. */
-function cellOf(augmentation: Record<string, unknown>, method: Record<string, unknown>) {
+/** A one-cell matrix with `augmentation` and `method` (and top-level fields `extra`); its cell. */
+function cellOf(
+  augmentation: Record<string, unknown>,
+  method: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) {
   const text = stringify({
     schema: "invbench.matrix/v1",
     name: "params",
@@ -53,6 +57,7 @@ function cellOf(augmentation: Record<string, unknown>, method: Record<string, un
     classifiers: ["linear"],
     seeds: [3],
     training: { hidden: 16, epochs: 2, batch: 16, views: 2, view_pool: 3 },
+    ...extra,
   });
   const cells = expandMatrix(parseMatrix(text, "params.yaml").spec);
   assert.equal(cells.length, 1);
@@ -221,6 +226,13 @@ Deno.test("matrix parameters: every adapter training field and loss parameter re
   });
   // WaCo: the one loss that allows d' < d (out_ratio).
   const reference = await fitted(adapter("waco", { directions: 7 }, TRAINING));
+  // Its cost as docs/results.md defines it: V cached views plus the clean input per train input.
+  const outDim = Math.round(D * TRAINING.out_ratio);
+  assert.deepEqual((reference as { cost: unknown }).cost, {
+    backbone_passes_train: TRAINING.view_pool + 1,
+    backbone_passes_test: 1,
+    trainable_parameters: D * TRAINING.hidden + TRAINING.hidden + TRAINING.hidden * outDim + outDim,
+  });
   for (const name of Object.keys(TRAINING)) {
     const { [name]: _dropped, ...atMatrix } = TRAINING as Record<string, unknown>;
     // Without the override the matrix's own `training` applies (differs from the override too).
@@ -281,6 +293,53 @@ Deno.test("matrix parameters: every augmentation parameter of the schema changes
       const { [name]: _dropped, ...atDefault } = base;
       assert.notDeepEqual(await views(atDefault), reference, `${kind}.${name}: no effect on the views`);
     }
+  }
+  await (await backbone(ctx, cellOf(ROT, { id: "ec", kind: "none" }).spec.backbone)).close();
+});
+
+// ---- evaluation and classifier ------------------------------------------------------------
+
+/** Non-default values of every evaluation field and of every field of a classifier object. */
+const EVALUATION = { aug_draws: 2, structure_points: 20, collision_points: 17 };
+const CLASSIFIER = { kind: "mlp", epochs: 3, batch: 16, lr: 0.02 };
+
+Deno.test("matrix parameters: every evaluation and classifier field changes the cell's row", async () => {
+  assert.deepEqual(
+    Object.keys(EVALUATION).sort(),
+    Object.keys(schema.properties.evaluation.properties).sort(),
+  );
+  const classifierObject = schema.properties.classifiers.items.anyOf.find((v: { type?: string }) =>
+    v.type === "object"
+  );
+  assert.deepEqual(
+    Object.keys(CLASSIFIER).sort(),
+    Object.keys(classifierObject.properties).filter((k) => k !== "id").sort(),
+  );
+  await using tmp = await tempDir("matrix-params-cells");
+  const ctx = newRunContext(new CpuBackend(), new FeatureCache({ dir: tmp.dir }), ROOT, () => {});
+  const row = async (evaluation: Record<string, unknown>, classifier: Record<string, unknown>) => {
+    const cell = cellOf(ROT, { id: "ec", kind: "none" }, {
+      datasets: [{ id: "mnist", source: "mnist", train: { limit: 200 }, test: { limit: 50 } }],
+      evaluation,
+      classifiers: [{ id: "c", ...classifier }],
+    });
+    const r = await runCell(cell, ctx);
+    const untimed = Object.entries(r.metrics).filter(([k]) => !k.endsWith("_seconds"));
+    return { metrics: Object.fromEntries(untimed), cost: r.cost, sample: r.structure_sample };
+  };
+  const reference = await row(EVALUATION, CLASSIFIER);
+  for (const name of Object.keys(EVALUATION)) {
+    const { [name]: _dropped, ...rest } = EVALUATION as Record<string, unknown>;
+    assert.notDeepEqual(await row(rest, CLASSIFIER), reference, `evaluation.${name}: no effect on the row`);
+  }
+  for (const name of Object.keys(CLASSIFIER)) {
+    const { [name]: _dropped, ...rest } = CLASSIFIER as Record<string, unknown>;
+    const atDefault = name === "kind" ? { ...rest, kind: "linear" } : rest;
+    assert.notDeepEqual(
+      await row(EVALUATION, atDefault),
+      reference,
+      `classifier.${name}: no effect on the row`,
+    );
   }
   await (await backbone(ctx, cellOf(ROT, { id: "ec", kind: "none" }).spec.backbone)).close();
 });
