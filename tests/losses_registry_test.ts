@@ -72,10 +72,10 @@ function lossValue(name: LossName, params: Record<string, number>, y: Float32Arr
 }
 
 Deno.test("loss registry: every loss has a case here, and each case sets every parameter off its default", () => {
-  assert.deepEqual(Object.keys(CASES).sort(), Object.keys(LOSSES).sort());
+  assert.deepEqual(Object.keys(CASES).sort(), [...LOSSES.names].sort());
   for (const [name, c] of Object.entries(CASES) as [LossName, Case][]) {
-    const spec = LOSSES[name].spec;
-    assert.equal(spec.name, name, `LOSSES.${name} holds the spec of ${spec.name}`);
+    const spec = LOSSES.get(name);
+    assert.equal(spec.name, name, `LOSSES.get("${name}") holds the entry of ${spec.name}`);
     assert.deepEqual(Object.keys(c.params).sort(), Object.keys(spec.params).sort(), name);
     for (const [k, v] of Object.entries(c.params)) assert.notEqual(v, spec.params[k].default, `${name}.${k}`);
   }
@@ -93,7 +93,7 @@ for (const name of Object.keys(CASES) as LossName[]) {
     );
     // The parameters matter at these inputs: each one moved back to its default changes the value,
     // so a wrapper that dropped it would have been seen above.
-    for (const [k, p] of Object.entries(LOSSES[name].spec.params)) {
+    for (const [k, p] of Object.entries(LOSSES.get(name).params)) {
       const rest = { ...c.params };
       if (p.default === undefined) delete rest[k];
       else rest[k] = p.default;

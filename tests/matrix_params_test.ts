@@ -263,9 +263,10 @@ const AUGMENT_PARAMS: Record<string, Record<string, unknown>> = {
   rotation: { degrees: [-20, 40] },
   rotation_c4: {},
   rotation_c8: {},
-  affine: { degrees: [-5, 10], translate: 0.05, scale: [0.9, 1.0], shear: [-3, 4] },
+  affine: { degrees: [-5, 10], translate: 0.05, scale: [0.9, 1.0], shear: [-3, 4], shear_y: [-2, 3] },
   gaussian_noise: { std: 0.5 },
   resized_crop: { area: [0.2, 0.3], ratio: [0.5, 2] },
+  identity: {},
 };
 
 Deno.test("matrix parameters: every augmentation parameter of the schema changes the extracted views", async () => {
