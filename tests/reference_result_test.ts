@@ -143,7 +143,7 @@ Deno.test("reference: one cell per method re-runs on the cpu backend to exactly 
 
 Deno.test("reference: reproduce re-runs its sampled cell and agrees exactly", async () => {
   await using tmp = await tempDir("reference-reproduce");
-  // Both re-runs use the project's feature cache, so this one extracts nothing new.
+  // No cache: reproduce recomputes every feature it needs, so this also re-checks the extraction.
   const c = await reproduce(readResult(await raw()), {
     cells: 1,
     out: `${tmp.dir}/run`,
