@@ -188,6 +188,20 @@ export class SubmissionsOmittedError extends InvbenchError {
   override name = "SubmissionsOmittedError";
 }
 
+/**
+ * Shards that cannot be merged (`invbench merge`): unfinished, foreign, overlapping, incomplete or
+ * corrupt. `shard` is the shard directory at fault (or the list of shards when cells are missing),
+ * `cell` the cell id where one is at fault. Nothing has been written when it is thrown.
+ */
+export class MergeError extends InvbenchError {
+  static override readonly code = "ERR_MERGE";
+  override readonly code: string = MergeError.code;
+  override name = "MergeError";
+  constructor(readonly shard: string, readonly cell: string | undefined, detail: string) {
+    super(`merge: ${shard}${cell ? `: cell ${cell}` : ""}: ${detail}; nothing written`);
+  }
+}
+
 /** The exit code of each error code; any code not listed is invalid input. */
 const EXIT_OF_CODE: Readonly<Record<string, ExitCode>> = {
   [VerificationError.code]: EXIT.verificationFailed,

@@ -14,7 +14,7 @@ import { batchOf } from "../augment/augment.ts";
 import { writePreview } from "../augment/preview.ts";
 import { clearCache, listCache } from "../cache/feature_cache.ts";
 import { loadDatasetSplits } from "../data/registry.ts";
-import { parseShard } from "../matrix/expand.ts";
+import { SHARD_BY } from "../matrix/shard.ts";
 import { AugmentationSpec, CATALOGS, DatasetSpec } from "../catalogs.ts";
 import { newMethod } from "../methods/user/new_method.ts";
 import { compareResults, DEFAULT_TOLERANCE, formatComparison } from "../results/compare.ts";
@@ -37,7 +37,9 @@ import { attest } from "../results/attestation.ts";
 import { renderCsv, renderMarkdown } from "../results/table.ts";
 import { envFingerprint } from "../run/env.ts";
 import { LOCAL_SIGNER, localKey } from "../run/local_key.ts";
+import { mergeShards } from "../run/merge.ts";
 import { reproduce } from "../run/reproduce.ts";
+import { resolveShard } from "../run/scheduler_shard.ts";
 import { runMatrix } from "../run/runner.ts";
 import { BACKEND_KINDS } from "../tensor/select.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
@@ -98,7 +100,18 @@ export function buildCli(): Command {
     .addHelpText("after", componentsHelp)
     .option("--out <dir>", "run directory (resumed when it exists)", "runs/latest")
     .addOption(backendOption())
-    .option("--shard <i/n>", "run only shard I of N (0 ≤ I < N)")
+    .option(
+      "--shard <i/n|auto>",
+      "run only shard I of N (0 ≤ I < N); auto: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX",
+    )
+    .option("--shard-count <n>", "with --shard auto under a Kubernetes Indexed Job: the number of shards")
+    .addOption(
+      new Option(
+        "--shard-by <how>",
+        "split into shards by cell, or by (dataset, backbone, augmentation) group",
+      )
+        .choices(SHARD_BY as unknown as string[]).default("cell"),
+    )
     .option("--filter <field=value...>", "keep cells whose FIELD matches one of the comma-separated values")
     .option("--key <file>", "sign the result with this private Ed25519 JWK")
     .option(
@@ -110,21 +123,12 @@ export function buildCli(): Command {
       "feature cache directory (default .cache/invbench/features or INVBENCH_CACHE_DIR)",
     )
     .action(async (matrix: string, opts) => {
-      let key: KeyFile | undefined, signer: string | undefined;
-      if (opts.key) {
-        key = await readPrivateKey(opts.key);
-        const warning = await keyFilePermissionWarning(opts.key);
-        if (warning) console.error(`invbench: warning: ${warning}`);
-        signer = `key ${key.kid}`;
-      } else if (opts.localKey) {
-        key = await localKey();
-        signer = LOCAL_SIGNER;
-      }
+      const { key, signer } = await signingKey(opts);
       const r = await runMatrix({
         matrix,
         out: opts.out,
         backend: opts.backend,
-        shard: opts.shard ? parseShard(opts.shard) : undefined,
+        shard: resolveShard(opts.shard, { shardCount: opts.shardCount, by: opts.shardBy }),
         filters: opts.filter,
         key,
         signer,
@@ -135,6 +139,32 @@ export function buildCli(): Command {
       console.log(
         `${r.cells} cells (${r.computed} computed, ${r.resumed} resumed) → ${r.out}/result.{json,csv,md}`,
       );
+      console.log(`feature cache: ${r.cache.extracted} feature sets extracted, ${r.cache.hits} hits`);
+    });
+
+  program
+    .command("merge")
+    .description("merge the run directories of a matrix's shards into one (signed) result")
+    .argument("<shard_dir...>", "the shards' run directories (each with result.json and cells/)")
+    .requiredOption("--out <dir>", "directory for the merged result.{json,csv,md} (new or empty)")
+    .option("--key <file>", "sign the merged result with this private Ed25519 JWK")
+    .option("--local-key", "sign with this machine's local key (not a leaderboard identity)")
+    .option("--json", "print a JSON summary instead of the table")
+    .action(async (dirs: string[], opts) => {
+      const { key, signer } = await signingKey(opts);
+      const r = await mergeShards({ shards: dirs, out: opts.out, key, signer });
+      if (opts.json) {
+        console.log(JSON.stringify({
+          out: r.out,
+          shards: r.shards,
+          cells: r.cells,
+          matrix_cells: r.document.provenance?.matrix_cells,
+          signed: !!key,
+        }));
+      } else {
+        console.log(renderMarkdown(r.document));
+        console.log(`${r.cells} cells from ${r.shards} shards → ${r.out}/result.{json,csv,md}`);
+      }
     });
 
   program
@@ -422,6 +452,23 @@ export function buildCli(): Command {
   // ---- end of leaderboard commands -----------------------------------------------------------------
 
   return program;
+}
+
+/** The key of `--key FILE` or `--local-key`, and how the document names its signer. */
+async function signingKey(
+  opts: { key?: string; localKey?: boolean },
+): Promise<{ key?: KeyFile; signer?: string }> {
+  if (opts.key && opts.localKey) {
+    throw new InputError("give --key or --local-key, not both");
+  }
+  if (opts.key) {
+    const key = await readPrivateKey(opts.key);
+    const warning = await keyFilePermissionWarning(opts.key);
+    if (warning) console.error(`invbench: warning: ${warning}`);
+    return { key, signer: `key ${key.kid}` };
+  }
+  if (opts.localKey) return { key: await localKey(), signer: LOCAL_SIGNER };
+  return {};
 }
 
 /** The most images or views a preview grid shows. */

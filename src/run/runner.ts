@@ -13,11 +13,12 @@ import { InputError } from "../errors.ts";
 import { relative, resolve } from "node:path";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { FeatureCache } from "../cache/feature_cache.ts";
-import { type Cell, filterCells, shardCells } from "../matrix/expand.ts";
+import { type Cell, filterCells } from "../matrix/expand.ts";
+import { selectShard } from "../matrix/shard.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { expandMatrix, loadMatrix, parseMatrix } from "../catalogs.ts";
 import { loadMethodFiles } from "../methods/user/method_files.ts";
-import { RESULT_SCHEMA_ID, type ResultDocument, ResultRow } from "../results/schema.ts";
+import { type Provenance, RESULT_SCHEMA_ID, type ResultDocument, ResultRow } from "../results/schema.ts";
 import { type KeyFile, signDocument } from "../results/signing.ts";
 import { renderCsv, renderMarkdown, summarizeRows } from "../results/table.ts";
 import { selectBackend } from "../tensor/select.ts";
@@ -27,6 +28,8 @@ import { harnessInfo, PROJECT_ROOT } from "./harness.ts";
 import { preflight } from "./preflight.ts";
 import { processAlive } from "./process.ts";
 import { checkRunDir, readTextIfExists, RunLock, type RunPlan } from "./run_dir.ts";
+import { writeResultFiles } from "./result_files.ts";
+import type { ResolvedShard } from "./scheduler_shard.ts";
 
 export interface RunOptions {
   matrix: string;
@@ -37,7 +40,8 @@ export interface RunOptions {
   matrixText?: string;
   out: string;
   backend?: string;
-  shard?: { index: number; count: number };
+  /** Run one shard (`by` defaults to "cell", `source` to "flag"). */
+  shard?: { index: number; count: number } & Partial<Pick<ResolvedShard, "by" | "source">>;
   filters?: string[];
   /** Run only these cell ids (reproduce). */
   cellIds?: ReadonlySet<string>;
@@ -64,6 +68,8 @@ export interface RunSummary {
   computed: number;
   resumed: number;
   document: ResultDocument;
+  /** Feature cache counters of this run (extracted = misses + recomputed corrupt entries). */
+  cache: { hits: number; extracted: number };
 }
 
 function formatSeconds(s: number): string {
@@ -100,10 +106,24 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   const matrixSha = sha256Hex(parsed.text);
   // Method files are loaded, checked and traced in the sandbox before anything is written.
   const methodFiles = await loadMethodFiles(parsed, { sources: o.methodSources });
-  let cells = expandMatrix(parsed.spec, methodFiles);
+  const all = expandMatrix(parsed.spec, methodFiles);
+  let cells = all;
   if (o.filters?.length) cells = filterCells(cells, o.filters);
-  if (o.shard) cells = shardCells(cells, o.shard.index, o.shard.count);
+  const shard = o.shard &&
+    {
+      index: o.shard.index,
+      count: o.shard.count,
+      by: o.shard.by ?? "cell",
+      source: o.shard.source ?? "flag",
+    };
+  if (shard) cells = selectShard(cells, shard);
   if (o.cellIds) cells = cells.filter((c) => o.cellIds!.has(c.id));
+  const provenance: Provenance = {
+    matrix_cells: all.length,
+    ...(o.filters?.length ? { filters: [...o.filters] } : {}),
+    ...(shard ? { shard } : {}),
+    ...(o.cellIds ? { selected_cells: cells.length } : {}),
+  };
   if (!cells.length) {
     const given = [o.filters?.length && "--filter", o.shard && "--shard", o.cellIds && "the cells asked for"]
       .filter(Boolean).join(" and ");
@@ -256,6 +276,10 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
   log(`${computed} cells computed, ${resumed} resumed from earlier runs in ${cellsDir}`);
+  const cacheCounts = { hits: cache.stats.hits, extracted: cache.computed };
+  log(
+    `feature cache ${cache.dir}: ${cacheCounts.extracted} feature sets extracted, ${cacheCounts.hits} hits`,
+  );
 
   const document = await assemble(
     parsed.spec as unknown as Record<string, unknown>,
@@ -267,26 +291,27 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     {
       harness,
       environment: environment as unknown as Record<string, unknown>,
+      provenance,
       ...(o.key ? { signer: o.signer ?? `key ${o.key.kid}` } : {}),
     },
   );
-  const signed = o.key ? await signDocument(document as unknown as Record<string, unknown>, o.key) : document;
+  let signed: ResultDocument;
   try {
-    await atomicWrite(out, "result.json", new TextEncoder().encode(JSON.stringify(signed, null, 2) + "\n"));
-    await atomicWrite(out, "result.csv", new TextEncoder().encode(renderCsv(document)));
-    await atomicWrite(out, "result.md", new TextEncoder().encode(renderMarkdown(document)));
-    if (o.key) {
-      // The signer's public key beside the result, so `verify --keys` works on it directly.
-      const jwks = { keys: [o.key.publicJwk] };
-      await atomicWrite(out, "signer.jwks", new TextEncoder().encode(JSON.stringify(jwks, null, 2) + "\n"));
-    }
+    signed = await writeResultFiles(out, document, o.key);
   } finally {
     await lock.release();
   }
   log(`wrote result.json (${o.key ? `signed by ${o.key.kid}` : "unsigned"}), result.csv, result.md`);
   logFile.close();
   for (const b of ctx.backbones.values()) await (await b).close();
-  return { out, cells: cells.length, computed, resumed, document: signed as ResultDocument };
+  return {
+    out,
+    cells: cells.length,
+    computed,
+    resumed,
+    document: signed as ResultDocument,
+    cache: cacheCounts,
+  };
 }
 
 async function assemble(
@@ -296,7 +321,7 @@ async function assemble(
   cells: readonly Cell[],
   rowsById: Map<string, ResultRow>,
   ctx: RunContext,
-  meta: Pick<ResultDocument, "harness" | "environment" | "signer">,
+  meta: Pick<ResultDocument, "harness" | "environment" | "signer" | "provenance">,
 ): Promise<ResultDocument> {
   const rows = cells.map((c) => rowsById.get(c.id)!);
   const datasets: ResultDocument["inputs"]["datasets"] = {};
@@ -327,6 +352,7 @@ async function assemble(
     harness: meta.harness,
     environment: meta.environment,
     inputs: { datasets, backbones },
+    provenance: meta.provenance,
     ...(meta.signer ? { signer: meta.signer } : {}),
     rows,
     summary: summarizeRows(rows),
