@@ -233,7 +233,7 @@ export async function mergeShards(o: MergeOptions): Promise<MergeSummary> {
     throw new MergeError(
       shards.map((s) => s.dir).join(", "),
       missing[0].id,
-      `(${label(missing[0])}) is missing: ${where}; ${missing.length} of ${expected.length} cells missing`,
+      `is missing (${label(missing[0])}): ${where}; ${missing.length} of ${expected.length} cells missing`,
     );
   }
 
