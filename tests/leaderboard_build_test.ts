@@ -143,7 +143,7 @@ Deno.test("build: leaderboard.md lists each track's ranked table", async () => {
     await build([SUBMISSIONS], dir);
     const md = await Deno.readTextFile(join(dir, "leaderboard.md"));
     const rows = md.split("\n").filter((l) => /^\| \d+ \|/.test(l));
-    assert.equal(rows.length, 13);
+    assert.equal(rows.length, 16);
     assert.match(
       rows[0],
       /^\| 1 \| mawa \| linear \| [0-9a-f]{12} \| 78\.10 ± 1\.79 \| 98\.40 ± 0\.72 \| −0\.30 \|/,

@@ -137,9 +137,27 @@ Deno.test("submit: refusals name their reason and file nothing", async () => {
 Deno.test("submit: names and fields from the submission never become paths", async () => {
   const s = await setup();
   try {
-    const doc = syntheticDocument([{ id: "../../escape", clean: [0.9], aug: [0.5] }], {
-      matrix: { name: "../../../tmp/evil", path: "/etc/passwd" },
-    });
+    // The recorded matrix (a valid one, so that the result covers its track's group) has method
+    // "none"; the row of method "../../escape" comes on top.
+    const spec = {
+      schema: "invbench.matrix/v1",
+      name: "evil",
+      version: "1.0.0",
+      datasets: [{ id: "ds", source: "mnist" }],
+      backbones: [{
+        id: "bb",
+        onnx: "/etc/passwd",
+        input: { size: [28, 28], channels: 1, mean: [0], std: [1] },
+      }],
+      augmentations: [{ id: "rot", kind: "rotation" }],
+      methods: [{ id: "none", kind: "none" }],
+      classifiers: ["linear"],
+      seeds: [0],
+    };
+    const doc = syntheticDocument([
+      { id: "none", clean: [0.9], aug: [0.4] },
+      { id: "../../escape", clean: [0.9], aug: [0.5] },
+    ], { matrix: { name: "../../../tmp/evil", path: "/etc/passwd", spec } });
     const track = syntheticTrack({
       matrix: { name: "../../../tmp/evil", version: "1.0.0", sha256: doc.matrix.sha256 },
     });

@@ -1,8 +1,9 @@
 /**
  * The checks every submission passes, at `submit` and again at every `leaderboard build`: a
  * JSON result document, signed (EdDSA) by a trusted key or, self-reported, by any key whose public
- * half the signature carries, valid against the result schema, whose
- * summary is what its rows give, and which belongs to at least one track. A failure is a
+ * half the signature carries, valid against the result schema, whose summary is what its rows give,
+ * which belongs to at least one track, and which has a row for every cell of each of its tracks'
+ * groups (coverage.ts). A failure is a
  * `SubmissionError` whose `reason` names the check.
  */
 import { InputError, ResultFormatError, SubmissionError, VerificationError } from "../errors.ts";
@@ -11,6 +12,7 @@ import { contentHash } from "../results/attestation.ts";
 import { readResult, type ResultDocument } from "../results/schema.ts";
 import { type Jwks, readJwks, type VerifyFailure, verifySigner } from "../results/signing.ts";
 import { summarizeRows } from "../results/table.ts";
+import { explainIncomplete } from "./coverage.ts";
 import { explainNoTrack, matchTracks, type Track } from "./tracks.ts";
 
 export type RefusalReason =
@@ -19,6 +21,7 @@ export type RefusalReason =
   | "invalid-document"
   | "inconsistent-summary"
   | "no-track"
+  | "incomplete"
   | "duplicate";
 
 export interface CheckedSubmission {
@@ -118,6 +121,9 @@ export async function checkSubmission(
   }
   const matched = matchTracks(doc, tracks);
   if (!matched.length) throw new SubmissionError("no-track", file, explainNoTrack(doc, tracks));
+  // Every matched track's group must be complete: a shard or a cut-down result must not rank.
+  const incomplete = matched.map((t) => explainIncomplete(doc, t)).filter((p) => p !== null);
+  if (incomplete.length) throw new SubmissionError("incomplete", file, incomplete.join("; "));
   return { file, raw, doc, ...signer, hash: contentHash(raw), tracks: matched };
 }
 

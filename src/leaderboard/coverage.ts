@@ -1,0 +1,42 @@
+/**
+ * Whether a result covers a track: every cell of the track's (dataset, backbone, augmentation)
+ * group in the track's matrix must have a row. A shard, a filtered run or a result with rows cut
+ * out ranks methods on fewer seeds or without their baseline, so it is refused, not ranked.
+ *
+ * The group's cells come from expanding the matrix the document records (`matrix.spec`, the
+ * parsed matrix whose file has the track's sha256); a row stands for a cell when its dataset,
+ * backbone, augmentation, method, classifier and seed are the cell's.
+ */
+import { expandMatrix, MatrixSpec } from "../catalogs.ts";
+import type { Cell } from "../matrix/expand.ts";
+import type { ResultDocument } from "../results/schema.ts";
+import type { Track } from "./tracks.ts";
+
+const identity = (
+  c: Pick<Cell, "dataset" | "backbone" | "augmentation" | "method" | "classifier" | "seed">,
+) => JSON.stringify([c.dataset, c.backbone, c.augmentation, c.method, c.classifier, c.seed]);
+
+/** The cells of the track's group that the document has no row for; null when its spec does not parse. */
+export function missingTrackCells(doc: Pick<ResultDocument, "matrix" | "rows">, track: Track): Cell[] | null {
+  const spec = MatrixSpec.safeParse(doc.matrix.spec);
+  if (!spec.success) return null;
+  const have = new Set(doc.rows.map(identity));
+  return expandMatrix(spec.data).filter((c) =>
+    c.dataset === track.dataset && c.backbone === track.backbone && c.augmentation === track.augmentation &&
+    !have.has(identity(c))
+  );
+}
+
+/** Why a document does not cover a track, or null when it does. */
+export function explainIncomplete(doc: Pick<ResultDocument, "matrix" | "rows">, track: Track): string | null {
+  const missing = missingTrackCells(doc, track);
+  if (missing === null) return `track ${track.id}: the document's matrix.spec is not a valid matrix`;
+  if (!missing.length) return null;
+  const total =
+    expandMatrix(MatrixSpec.parse(doc.matrix.spec)).filter((c) =>
+      c.dataset === track.dataset && c.backbone === track.backbone && c.augmentation === track.augmentation
+    ).length;
+  const named = missing.slice(0, 6).map((c) => `${c.method}/${c.classifier} seed ${c.seed} (cell ${c.id})`);
+  return `track ${track.id} (${track.dataset}/${track.backbone}/${track.augmentation}): ${missing.length} of ${total} ` +
+    `cells missing: ${named.join(", ")}${missing.length > named.length ? ", …" : ""}`;
+}
