@@ -2,6 +2,7 @@
 # A one-node Slurm cluster on this machine, for the Slurm launcher's test (tests/slurm_test.ts) and
 # for trying `invbench slurm --submit` by hand (docs/distributed.md). Debian only; needs root.
 #
+#   scripts/local_slurm.sh install           install slurm-wlm + munge when missing (apt-get)
 #   scripts/local_slurm.sh start STATE_DIR   install slurm-wlm + munge when missing (apt-get), write
 #                                            STATE_DIR/slurm.conf, start munged (unless one already
 #                                            answers), slurmctld and slurmd, wait until the node is idle
@@ -13,12 +14,31 @@
 # clash with a system Slurm. Every failure exits non-zero with the reason and the daemons' logs.
 set -euo pipefail
 
+usage() {
+  echo "usage: $0 install | start STATE_DIR | stop STATE_DIR" >&2
+  exit 2
+}
+
+install() {
+  if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
+    echo "local_slurm: installing slurm-wlm and munge (apt-get)" >&2
+    local log
+    log=$(mktemp)
+    if ! (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge) >"$log" 2>&1; then
+      tail -n 20 "$log" >&2
+      echo "local_slurm: apt-get install slurm-wlm munge failed" >&2
+      exit 1
+    fi
+  fi
+}
+
 cmd=${1:-}
 state=${2:-}
-if [ -z "$cmd" ] || [ -z "$state" ]; then
-  echo "usage: $0 start|stop STATE_DIR" >&2
-  exit 2
+if [ "$cmd" = install ]; then
+  install
+  exit 0
 fi
+if [ -z "$cmd" ] || [ -z "$state" ]; then usage; fi
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
 conf="$state/slurm.conf"
@@ -47,11 +67,7 @@ munge_works() { munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; }
 node_idle() { sinfo -h -N -o '%T' 2>/dev/null | grep -qx 'idle'; }
 
 start() {
-  if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
-    echo "local_slurm: installing slurm-wlm and munge (apt-get)" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge) >"$state/apt.log" 2>&1 ||
-      fail "apt-get install slurm-wlm munge failed (see $state/apt.log)"
-  fi
+  install
   : >"$state/started"
 
   if ! munge_works; then
@@ -132,8 +148,5 @@ stop() {
 case "$cmd" in
 start) start ;;
 stop) stop ;;
-*)
-  echo "usage: $0 start|stop STATE_DIR" >&2
-  exit 2
-  ;;
+*) usage ;;
 esac

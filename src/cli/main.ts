@@ -10,6 +10,7 @@ import packageJson from "../../package.json" with { type: "json" };
 import { humanOutput, jsonOption, jsonPrinted, printJson, wantsJson } from "./json_output.ts";
 import { cliProgress } from "./progress.ts";
 import { EXIT, exitCodeOf, InputError, ResultsDifferError, SubmissionsOmittedError } from "../errors.ts";
+import { resolve } from "node:path";
 import { batchOf } from "../augment/augment.ts";
 import { writePreview } from "../augment/preview.ts";
 import { clearCache, listCache } from "../cache/feature_cache.ts";
@@ -37,6 +38,9 @@ import { attest } from "../results/attestation.ts";
 import { renderCsv, renderMarkdown } from "../results/table.ts";
 import { envFingerprint } from "../run/env.ts";
 import { LOCAL_SIGNER, localKey } from "../run/local_key.ts";
+import { kubernetesManifests, renderManifest } from "../launch/kubernetes.ts";
+import { describeShards } from "../launch/plan.ts";
+import { slurmScripts, submitSlurm, writeSlurmScripts } from "../launch/slurm.ts";
 import { mergeShards } from "../run/merge.ts";
 import { reproduce } from "../run/reproduce.ts";
 import { resolveShard } from "../run/scheduler_shard.ts";
@@ -70,6 +74,18 @@ async function readDocument(
 ): Promise<{ raw: Record<string, unknown>; doc: ReturnType<typeof readResult> }> {
   const raw = await readJsonDocument(path);
   return { raw, doc: readResult(raw, path) };
+}
+
+const shardByOption = () =>
+  new Option("--shard-by <how>", "split into shards by cell, or by (dataset, backbone, augmentation) group")
+    .choices(SHARD_BY as unknown as string[]).default("cell");
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InputError(`${flag} ${text}: expected a positive integer`);
+  }
+  return n;
 }
 
 const backendOption = () =>
@@ -165,6 +181,115 @@ export function buildCli(): Command {
         console.log(renderMarkdown(r.document));
         console.log(`${r.cells} cells from ${r.shards} shards → ${r.out}/result.{json,csv,md}`);
       }
+    });
+
+  program
+    .command("slurm")
+    .description(
+      "write a Slurm job array (one task per shard) and a merge job for a matrix; --submit submits both",
+    )
+    .argument("<matrix>", "matrix file")
+    .requiredOption("--shards <n>", "number of shards (array tasks)")
+    .requiredOption(
+      "--out <dir>",
+      "directory on a filesystem every node sees: scripts, logs, shards, cache, merged",
+    )
+    .addOption(shardByOption())
+    .addOption(backendOption())
+    .option("--partition <p>", "Slurm partition")
+    .option("--time <t>", "time limit of each task (Slurm format, e.g. 02:00:00)")
+    .option("--cpus-per-task <c>", "CPUs of each task")
+    .option("--mem <m>", "memory of each task (Slurm format, e.g. 8G)")
+    .option("--key <file>", "sign the merged result with this private Ed25519 JWK")
+    .option("--local-key", "sign the merged result with the project's local key")
+    .option("--submit", "submit the array and the merge (sbatch --parsable, --dependency=afterok)")
+    .action(async (matrix: string, opts) => {
+      const s = await slurmScripts({
+        matrix,
+        out: opts.out,
+        shards: Number(opts.shards),
+        by: opts.shardBy,
+        backend: opts.backend,
+        partition: opts.partition,
+        time: opts.time,
+        cpusPerTask: opts.cpusPerTask === undefined
+          ? undefined
+          : positiveInt("--cpus-per-task", opts.cpusPerTask),
+        mem: opts.mem,
+        key: opts.key ? resolve(opts.key) : undefined,
+        localKey: opts.localKey,
+      });
+      await writeSlurmScripts(s);
+      for (const line of describeShards(s.plan)) console.log(line);
+      console.log(`wrote ${s.files.shards} and ${s.files.merge}`);
+      if (!opts.submit) {
+        console.log(
+          `submit with: jid=$(sbatch --parsable ${s.files.shards}) && sbatch --dependency=afterok:$jid ${s.files.merge}`,
+        );
+        return;
+      }
+      const ids = await submitSlurm(s);
+      console.log(`submitted the shards as job array ${ids.array} and the merge as job ${ids.merge}`);
+      console.log(`watch: squeue -j ${ids.array},${ids.merge}   logs: ${s.out}/logs/`);
+      console.log(`merged result: ${s.out}/merged/result.json`);
+    });
+
+  program
+    .command("k8s")
+    .description("write Kubernetes manifests: an Indexed Job running the shards and a Job merging them")
+    .argument("<matrix>", "matrix file inside the repository")
+    .requiredOption("--shards <n>", "number of shards (the Job's completions)")
+    .requiredOption("--image <image>", "container image holding the repository with npm install done")
+    .option("--out <dir>", "directory for shards.job.yaml and merge.job.yaml", "runs/k8s")
+    .option("--workdir <dir>", "the repository inside the image", "/invbench")
+    .option("--pvc <name>", "PersistentVolumeClaim (ReadWriteMany) shared by the pods", "invbench-data")
+    .option("--data <dir>", "where the claim is mounted in the pods", "/data")
+    .option("--cpu <q>", "CPU request of each pod (Kubernetes quantity)")
+    .option("--memory <q>", "memory request of each pod (Kubernetes quantity, e.g. 8Gi)")
+    .addOption(shardByOption())
+    .addOption(backendOption())
+    .option("--key <file>", "sign the merged result with this key file (a path inside the merge pod)")
+    .option("--local-key", "sign the merged result with the local key of the merge pod")
+    .action(async (matrix: string, opts) => {
+      const m = await kubernetesManifests({
+        matrix,
+        shards: Number(opts.shards),
+        by: opts.shardBy,
+        backend: opts.backend,
+        image: opts.image,
+        workdir: opts.workdir,
+        pvc: opts.pvc,
+        data: opts.data,
+        cpu: opts.cpu,
+        memory: opts.memory,
+        key: opts.key,
+        localKey: opts.localKey,
+      });
+      const files = { shards: `${opts.out}/shards.job.yaml`, merge: `${opts.out}/merge.job.yaml` };
+      for (const which of ["shards", "merge"] as const) {
+        const text = renderManifest(m, which);
+        let existing: string | null = null;
+        try {
+          existing = await Deno.readTextFile(files[which]);
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        }
+        if (existing !== null && existing !== text) {
+          throw new InputError(
+            `${files[which]} exists with other content; use another --out`,
+          );
+        }
+      }
+      await Deno.mkdir(opts.out, { recursive: true });
+      for (const which of ["shards", "merge"] as const) {
+        await Deno.writeTextFile(files[which], renderManifest(m, which));
+      }
+      for (const line of describeShards(m.plan)) console.log(line);
+      console.log(`wrote ${files.shards} and ${files.merge}`);
+      console.log(
+        `run with: kubectl apply -f ${files.shards} && kubectl wait --for=condition=complete --timeout=-1s ` +
+          `job/${m.names.shards} && kubectl apply -f ${files.merge}`,
+      );
     });
 
   program

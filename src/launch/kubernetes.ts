@@ -1,0 +1,135 @@
+/**
+ * `invbench k8s MATRIX --shards N --image IMAGE`: Kubernetes manifests for a matrix, as YAML:
+ *
+ *   OUT/shards.job.yaml   an Indexed Job (completionMode: Indexed, completions = parallelism = N):
+ *                         pod i runs `run --shard auto --shard-count N` (Kubernetes sets
+ *                         JOB_COMPLETION_INDEX) into DATA/shard-<i>, with the cache in DATA/cache
+ *   OUT/merge.job.yaml    a Job merging DATA/shard-* into DATA/merged
+ *
+ * DATA is a directory on a PersistentVolumeClaim (ReadWriteMany) mounted in every pod. The image
+ * holds the repository with `npm install` done (docs/distributed.md). Kubernetes has no
+ * dependency between Jobs: apply the merge after `kubectl wait --for=condition=complete` on the
+ * shards (the command is printed). Both manifests follow batch/v1 Job (tested against its schema).
+ */
+import { posix } from "node:path";
+import { InputError } from "../errors.ts";
+import { stringify } from "yaml";
+import {
+  invbenchCommand,
+  type LaunchOptions,
+  type LaunchPlan,
+  mergeArgs,
+  planLaunch,
+  shardArgs,
+  shellWord,
+} from "./plan.ts";
+
+export interface KubernetesOptions extends LaunchOptions {
+  image: string;
+  /** The repository inside the image. */
+  workdir: string;
+  /** The PersistentVolumeClaim holding DATA, and DATA's path inside the pods. */
+  pvc: string;
+  data: string;
+  cpu?: string;
+  memory?: string;
+}
+
+export interface KubernetesManifests {
+  plan: LaunchPlan;
+  names: { shards: string; merge: string };
+  shards: Record<string, unknown>;
+  merge: Record<string, unknown>;
+}
+
+/** A DNS-1123 name from the matrix name (Job names must be one). */
+function jobName(matrix: string, suffix: string): string {
+  const base = `invbench-${matrix}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+$/, "").slice(
+    0,
+    50,
+  );
+  return `${base}-${suffix}`;
+}
+
+function podSpec(o: KubernetesOptions, name: string, command: string[]): Record<string, unknown> {
+  const requests: Record<string, string> = {};
+  if (o.cpu) requests.cpu = o.cpu;
+  if (o.memory) requests.memory = o.memory;
+  return {
+    restartPolicy: "Never",
+    containers: [{
+      name,
+      image: o.image,
+      workingDir: o.workdir,
+      command,
+      ...(Object.keys(requests).length ? { resources: { requests } } : {}),
+      volumeMounts: [{ name: "data", mountPath: o.data }],
+    }],
+    volumes: [{ name: "data", persistentVolumeClaim: { claimName: o.pvc } }],
+  };
+}
+
+/** Both Job manifests as objects. */
+export async function kubernetesManifests(o: KubernetesOptions): Promise<KubernetesManifests> {
+  if (!posix.isAbsolute(o.data)) {
+    throw new InputError(`--data ${o.data}: expected an absolute path in the pods`);
+  }
+  const plan = await planLaunch(o);
+  if (!plan.matrixInProject) {
+    throw new InputError(
+      `${o.matrix} is outside the repository; the pods read the matrix from the image, so put it in the repository`,
+    );
+  }
+  const n = plan.shards.length;
+  const names = { shards: jobName(plan.name, "shards"), merge: jobName(plan.name, "merge") };
+  const labels = {
+    "app.kubernetes.io/name": "invbench",
+    "invbench/matrix": jobName(plan.name, "").slice(0, -1),
+  };
+  // The shard directory needs the index, which only the pod's environment knows: a shell expands it.
+  const run = invbenchCommand([
+    ...shardArgs(plan, { matrix: plan.matrixInProject, out: "OUT", cache: posix.join(o.data, "cache") }),
+    "--shard-count",
+    String(n),
+  ]).map((
+    w,
+  ) => (w === "OUT" ? `${shellWord(posix.join(o.data, "shard-"))}"$JOB_COMPLETION_INDEX"` : shellWord(w)));
+  const shards = {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: names.shards, labels },
+    spec: {
+      completionMode: "Indexed",
+      completions: n,
+      parallelism: n,
+      // Failed pods are retried (n retries in all); a retry resumes from the cells on the volume.
+      backoffLimit: n,
+      template: {
+        metadata: { labels },
+        spec: podSpec(o, "shard", ["/bin/sh", "-c", `exec ${run.join(" ")}`]),
+      },
+    },
+  };
+  const dirs = plan.shards.map((s) => posix.join(o.data, `shard-${s.index}`));
+  const merge = {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: names.merge, labels },
+    spec: {
+      completions: 1,
+      backoffLimit: 0,
+      template: {
+        metadata: { labels },
+        spec: podSpec(o, "merge", invbenchCommand(mergeArgs(plan, dirs, posix.join(o.data, "merged")))),
+      },
+    },
+  };
+  return { plan, names, shards, merge };
+}
+
+/** The manifests as YAML documents, each headed by what it is. */
+export function renderManifest(m: KubernetesManifests, which: "shards" | "merge"): string {
+  const p = m.plan;
+  return `# Written by \`invbench k8s\`: matrix ${p.name} ${p.version} (sha256 ${p.sha256}), ${p.shards.length} shard(s).\n` +
+    stringify(which === "shards" ? m.shards : m.merge, { lineWidth: 0 });
+}

@@ -1,0 +1,121 @@
+/**
+ * What `invbench slurm` and `invbench k8s` launch: a matrix split into N shards (each run by one
+ * array task or pod with `--shard auto`), the shards' cells and estimated costs, and the command
+ * lines of a shard and of the merge. Both launchers write the same commands; only the wrapping
+ * (sbatch script, Job manifest) differs.
+ */
+import { relative, resolve } from "node:path";
+import { InputError } from "../errors.ts";
+import { estimateCost, groupKey } from "../matrix/cost.ts";
+import { expandMatrix, loadMatrix } from "../catalogs.ts";
+import { sha256Hex } from "../util/hash.ts";
+import { type ShardBy, splitIntoShards } from "../matrix/shard.ts";
+import { PROJECT_ROOT } from "../run/harness.ts";
+
+export interface LaunchOptions {
+  matrix: string;
+  shards: number;
+  by: ShardBy;
+  backend: string;
+  /** Merge signing: a private key file (as the merge job sees it), or this project's local key. */
+  key?: string;
+  localKey?: boolean;
+}
+
+export interface ShardPlan {
+  index: number;
+  cells: number;
+  groups: number;
+  /** Estimated cost (src/matrix/cost.ts units) and its share of the matrix's total. */
+  cost: number;
+  share: number;
+}
+
+export interface LaunchPlan {
+  name: string;
+  version: string;
+  sha256: string;
+  /** The matrix file: absolute, and relative to the project root when inside it. */
+  matrixPath: string;
+  matrixInProject?: string;
+  shards: ShardPlan[];
+  options: LaunchOptions;
+}
+
+/** Expands the matrix and splits it; every shard must hold at least one cell. */
+export async function planLaunch(o: LaunchOptions): Promise<LaunchPlan> {
+  if (!Number.isInteger(o.shards) || o.shards < 1) {
+    throw new InputError(`--shards ${o.shards}: expected a positive integer`);
+  }
+  if (o.key && o.localKey) throw new InputError("give --key or --local-key, not both");
+  const parsed = await loadMatrix(o.matrix);
+  const cells = expandMatrix(parsed.spec);
+  const split = splitIntoShards(cells, o.shards, o.by);
+  const empty = split.findIndex((s) => !s.length);
+  if (empty >= 0) {
+    const groups = new Set(cells.map(groupKey)).size;
+    throw new InputError(
+      `--shards ${o.shards}: shard ${empty} would hold no cell (the matrix has ${cells.length} cells in ${groups} ` +
+        `feature group(s)); use --shards ≤ ${o.by === "group" ? groups : cells.length}` +
+        (o.by === "group" ? " or --shard-by cell" : ""),
+    );
+  }
+  const total = estimateCost(cells);
+  const matrixPath = resolve(o.matrix);
+  const rel = relative(PROJECT_ROOT, matrixPath);
+  return {
+    name: parsed.spec.name,
+    version: parsed.spec.version,
+    sha256: sha256Hex(parsed.text),
+    matrixPath,
+    matrixInProject: rel.startsWith("..") ? undefined : rel,
+    shards: split.map((s, index) => {
+      const cost = estimateCost(s);
+      return { index, cells: s.length, groups: new Set(s.map(groupKey)).size, cost, share: cost / total };
+    }),
+    options: o,
+  };
+}
+
+/** The invbench command line, run from the project root. */
+export function invbenchCommand(args: readonly string[]): string[] {
+  return ["./node_modules/.bin/deno", "run", "-A", "src/cli/main.ts", ...args];
+}
+
+/** `run` of one shard; `index` is where the shard's index comes from (`--shard auto`). */
+export function shardArgs(plan: LaunchPlan, p: { matrix: string; out: string; cache: string }): string[] {
+  return [
+    "run",
+    p.matrix,
+    "--out",
+    p.out,
+    "--shard",
+    "auto",
+    "--shard-by",
+    plan.options.by,
+    "--cache",
+    p.cache,
+    "--backend",
+    plan.options.backend,
+  ];
+}
+
+/** `merge` of every shard directory into `out`. */
+export function mergeArgs(plan: LaunchPlan, shardDirs: readonly string[], out: string): string[] {
+  const sign = plan.options.key ? ["--key", plan.options.key] : plan.options.localKey ? ["--local-key"] : [];
+  return ["merge", ...shardDirs, "--out", out, ...sign];
+}
+
+/** One line per shard: cells, groups, estimated cost and share. */
+export function describeShards(plan: LaunchPlan): string[] {
+  return plan.shards.map((s) =>
+    `shard ${s.index}: ${s.cells} cells in ${s.groups} feature group(s), estimated cost ${
+      s.cost.toExponential(2)
+    } (${(100 * s.share).toFixed(1)}% of the matrix)`
+  );
+}
+
+/** A POSIX shell word: the text single-quoted unless it is plainly safe. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'"'"'`)}'`;
+}
