@@ -39,6 +39,7 @@ import { renderCsv, renderMarkdown } from "../results/table.ts";
 import { envFingerprint } from "../run/env.ts";
 import { LOCAL_SIGNER, localKey } from "../run/local_key.ts";
 import { kubernetesManifests, renderManifest } from "../launch/kubernetes.ts";
+import { writeGenerated } from "../launch/generated_files.ts";
 import { describeShards } from "../launch/plan.ts";
 import { slurmScripts, submitSlurm, writeSlurmScripts } from "../launch/slurm.ts";
 import { mergeShards } from "../run/merge.ts";
@@ -266,24 +267,10 @@ export function buildCli(): Command {
         localKey: opts.localKey,
       });
       const files = { shards: `${opts.out}/shards.job.yaml`, merge: `${opts.out}/merge.job.yaml` };
-      for (const which of ["shards", "merge"] as const) {
-        const text = renderManifest(m, which);
-        let existing: string | null = null;
-        try {
-          existing = await Deno.readTextFile(files[which]);
-        } catch (e) {
-          if (!(e instanceof Deno.errors.NotFound)) throw e;
-        }
-        if (existing !== null && existing !== text) {
-          throw new InputError(
-            `${files[which]} exists with other content; use another --out`,
-          );
-        }
-      }
-      await Deno.mkdir(opts.out, { recursive: true });
-      for (const which of ["shards", "merge"] as const) {
-        await Deno.writeTextFile(files[which], renderManifest(m, which));
-      }
+      await writeGenerated([[files.shards, renderManifest(m, "shards")], [
+        files.merge,
+        renderManifest(m, "merge"),
+      ]]);
       for (const line of describeShards(m.plan)) console.log(line);
       console.log(`wrote ${files.shards} and ${files.merge}`);
       console.log(

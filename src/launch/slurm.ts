@@ -10,11 +10,12 @@
  *
  * A failed task leaves the other shards' cells; submitting again resumes every shard where it
  * stopped (finished shards only re-assemble their result). Scripts are rewritten only when
- * unchanged; another script in the way is refused.
+ * unchanged (generated_files.ts).
  */
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { PROJECT_ROOT } from "../run/harness.ts";
+import { writeGenerated } from "./generated_files.ts";
 import {
   describeShards,
   invbenchCommand,
@@ -105,29 +106,10 @@ export async function slurmScripts(o: SlurmOptions): Promise<SlurmScripts> {
   };
 }
 
-async function readIfExists(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
-/** Writes the scripts (and the log directory); an existing different script is refused. */
+/** Writes the scripts and creates the log directory (Slurm needs it at submission). */
 export async function writeSlurmScripts(s: SlurmScripts): Promise<void> {
-  for (const [path, text] of [[s.files.shards, s.shards], [s.files.merge, s.merge]]) {
-    const existing = await readIfExists(path);
-    if (existing !== null && existing !== text) {
-      throw new InputError(
-        `${path} exists with other content (another matrix or other options); use another --out directory`,
-      );
-    }
-  }
-  await Deno.mkdir(join(s.out, "slurm"), { recursive: true });
+  await writeGenerated([[s.files.shards, s.shards], [s.files.merge, s.merge]]);
   await Deno.mkdir(join(s.out, "logs"), { recursive: true });
-  await Deno.writeTextFile(s.files.shards, s.shards);
-  await Deno.writeTextFile(s.files.merge, s.merge);
 }
 
 async function sbatch(args: string[]): Promise<string> {

@@ -1,0 +1,27 @@
+/**
+ * Writes the files a launcher generates (job scripts, manifests). Running the launcher again with
+ * the same options rewrites the same bytes, which is allowed (re-submitting resumes the shards);
+ * a file in the way with other content (another matrix, other options, or the user's own) is
+ * refused before anything is written.
+ */
+import { dirname } from "node:path";
+import { InputError } from "../errors.ts";
+
+/** Writes every `[path, text]`, or none of them when one path holds other content. */
+export async function writeGenerated(files: readonly (readonly [string, string])[]): Promise<void> {
+  for (const [path, text] of files) {
+    let existing: string | null = null;
+    try {
+      existing = await Deno.readTextFile(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (existing !== null && existing !== text) {
+      throw new InputError(`${path} exists with other content; use another --out directory`);
+    }
+  }
+  for (const [path, text] of files) {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    await Deno.writeTextFile(path, text);
+  }
+}
