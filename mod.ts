@@ -108,6 +108,15 @@ export { CATALOGS, expandMatrix, loadMatrix, parseMatrix } from "./src/catalogs.
 export { type Cell, filterCells, parseShard, shardCells } from "./src/matrix/expand.ts";
 export { runMatrix, type RunOptions } from "./src/run/runner.ts";
 export { reproduce } from "./src/run/reproduce.ts";
+// ---- distributed runs (docs/distributed.md) -----------------------------------------------
+export { selectShard, SHARD_BY, type ShardBy, splitIntoShards } from "./src/matrix/shard.ts";
+export { estimateCost } from "./src/matrix/cost.ts";
+export { type ResolvedShard, resolveShard } from "./src/run/scheduler_shard.ts";
+export { MergeError, type MergeOptions, mergeShards } from "./src/run/merge.ts";
+export { LaunchError, planLaunch } from "./src/launch/plan.ts";
+export { slurmScripts, submitSlurm, writeSlurmScripts } from "./src/launch/slurm.ts";
+export { kubernetesManifests, renderManifest } from "./src/launch/kubernetes.ts";
+export { missingTrackCells } from "./src/leaderboard/coverage.ts";
 export { type EnvFingerprint, envFingerprint } from "./src/run/env.ts";
 export { readResult, RESULT_SCHEMA_ID, type ResultDocument, type ResultRow } from "./src/results/schema.ts";
 export { compareResults, type Comparison, formatComparison, type Tolerance } from "./src/results/compare.ts";
