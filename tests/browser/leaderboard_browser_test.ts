@@ -84,17 +84,20 @@ Deno.test({
           ["2", "waco", good],
           ["3", "mawa", xss],
           ["4", "simclr", good],
-          ["5", "mawa", worse],
-          ["6", "waco", worse],
-          ["7", "hsic", good],
-          ["8", "simclr", worse],
-          ["9", XSS_METHOD, xss],
-          ["10", "hsic", worse],
-          ["11", "none", good],
-          ["12", "none", xss],
-          ["13", "none", worse],
+          ["5", "waco", xss],
+          ["6", "mawa", worse],
+          ["7", "simclr", xss],
+          ["8", "waco", worse],
+          ["9", "hsic", good],
+          ["10", "simclr", worse],
+          ["11", "hsic", xss],
+          ["12", XSS_METHOD, xss],
+          ["13", "hsic", worse],
+          ["14", "none", good],
+          ["15", "none", xss],
+          ["16", "none", worse],
         ]);
-        assert.equal(await page.locator('section[data-track="fixture-rotation"] tr.alters-f').count(), 6);
+        assert.equal(await page.locator('section[data-track="fixture-rotation"] tr.alters-f').count(), 8);
         assert.equal(
           await page.locator('section[data-track="fixture-noise"] .empty').textContent(),
           "No submissions yet.",
@@ -115,16 +118,16 @@ Deno.test({
         assert.equal(await clean.getAttribute("aria-sort"), "descending");
         const down = await columnValues(page, "fixture-rotation", cleanIndex);
         assert.deepEqual(down, [...down].sort((a, b) => b - a));
-        assert.deepEqual((await rowsOf(page, "fixture-rotation"))[0], ["11", "none", good]);
+        assert.deepEqual((await rowsOf(page, "fixture-rotation"))[0], ["14", "none", good]);
         await clean.locator("button").click();
         assert.equal(await clean.getAttribute("aria-sort"), "ascending");
         const up = await columnValues(page, "fixture-rotation", cleanIndex);
         assert.deepEqual(up, [...up].sort((a, b) => a - b));
-        assert.deepEqual((await rowsOf(page, "fixture-rotation"))[0], ["10", "hsic", worse]);
+        assert.deepEqual((await rowsOf(page, "fixture-rotation"))[0], ["13", "hsic", worse]);
         await page.locator(`${table} thead th`, { hasText: "Rank" }).locator("button").click();
         assert.deepEqual(
           (await rowsOf(page, "fixture-rotation")).map((r) => r[0]),
-          Array.from({ length: 13 }, (_, i) => String(i + 1)),
+          Array.from({ length: 16 }, (_, i) => String(i + 1)),
         );
       });
 
