@@ -157,6 +157,20 @@ Deno.test("merge: incomplete, overlapping, foreign and corrupt shards exit 2 nam
   await refused([SHARDS[0], SHARDS[1], commit], [new RegExp(`${commit}: ran harness commit 0{40}`)]);
 });
 
+Deno.test("merge: shards of a filtered run merge into the filtered cells; a shard of another filter is refused", async () => {
+  const dirs = [0, 1].map((i) => `${TMP}/ec-${i}`);
+  for (const [i, dir] of dirs.entries()) await ok(run(dir, "--filter", "method=ec", "--shard", `${i}/2`));
+  const merged = `${TMP}/ec-merged`;
+  await ok(cli(["merge", ...dirs, "--out", merged]));
+  const doc = await readDoc(`${merged}/result.json`);
+  assert.deepEqual(doc.rows.map((x) => [x.method, x.seed]), [["ec", 0], ["ec", 1], ["ec", 2]]);
+  assert.deepEqual(doc.provenance?.filters, ["method=ec"]);
+  assert.equal(doc.provenance?.matrix_cells, 6);
+  await refused([dirs[0], SHARDS[1]], [
+    new RegExp(`${SHARDS[1]}: ran --filter \\[\\], not \\["method=ec"\\]`),
+  ]);
+});
+
 Deno.test("merge: an --out holding someone else's files is refused; an earlier merge is replaced", async () => {
   const mine = `${TMP}/mine`;
   await Deno.mkdir(mine);
