@@ -47,7 +47,7 @@ Deno.test("slurm scripts: directives, the shard and merge commands, and cost est
   }
   assert.match(shards, /^#SBATCH --array=0-2$/m);
   assert.match(shards, new RegExp(`^#SBATCH --output=${out}/logs/shard-%a\\.out$`, "m"));
-  assert.match(shards, /^#   shard 2: 2 cells in 1 feature group\(s\), estimated cost/m);
+  assert.match(shards, /^# {3}shard 2: 2 cells in 1 feature group\(s\), estimated cost/m);
   assert.ok(shards.includes(`cd ${ROOT}\n`));
   assert.ok(
     shards.includes(
