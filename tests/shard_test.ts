@@ -13,12 +13,8 @@ import { splitIntoShards } from "../src/matrix/shard.ts";
 import { resolveShard } from "../src/run/scheduler_shard.ts";
 import { cli, fixture, tempDir } from "./fixtures/harness.ts";
 
-const TINY = await Deno.readTextFile(fixture("tiny.yaml"));
-/** The tiny matrix with a second augmentation and one seed: two feature groups of two cells. */
-const TWO_GROUPS = TINY.replace(
-  "  - { id: rot, kind: rotation, degrees: [-180, 180] }\n",
-  "  - { id: rot, kind: rotation, degrees: [-180, 180] }\n  - { id: noise, kind: gaussian_noise, std: 1.0 }\n",
-).replace("seeds: [0, 1, 2]", "seeds: [0]");
+/** Two feature groups (rotation, noise) of two cells each; paths relative, so cell ids are fixed. */
+const TWO_GROUPS = fixture("tiny_two_groups.yaml");
 
 Deno.test("shard by group: groups stay whole, shards are disjoint, cover the matrix, balance cost", () => {
   const grid = parseMatrix(Deno.readTextFileSync(fixture("grid.yaml"))).spec;
@@ -51,8 +47,14 @@ async function augmentedEntries(dir: string): Promise<string[]> {
 
 Deno.test("shard by group: each group's augmented features are extracted on one shard only", async () => {
   await using t = await tempDir("shard-group");
-  const matrix = `${t.dir}/two_groups.yaml`;
-  await Deno.writeTextFile(matrix, TWO_GROUPS.replaceAll("../../fixtures/", `${fixture("../../fixtures/")}`));
+  const matrix = TWO_GROUPS;
+  // The premise of the comparison: split by cell, both groups have cells on both shards.
+  const byCell = splitIntoShards(
+    expandMatrix(parseMatrix(await Deno.readTextFile(matrix), matrix).spec),
+    2,
+    "cell",
+  );
+  for (const shard of byCell) assert.deepEqual(new Set(shard.map(groupKey)).size, 2);
   const run = async (out: string, cache: string, ...extra: string[]) => {
     const r = await cli(["run", matrix, "--out", out, "--cache", cache, "--backend", "cpu", ...extra]);
     assert.equal(r.code, 0, r.stderr);

@@ -122,13 +122,7 @@ export function buildCli(): Command {
       "run only shard I of N (0 ≤ I < N); auto: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX",
     )
     .option("--shard-count <n>", "with --shard auto under a Kubernetes Indexed Job: the number of shards")
-    .addOption(
-      new Option(
-        "--shard-by <how>",
-        "split into shards by cell, or by (dataset, backbone, augmentation) group",
-      )
-        .choices(SHARD_BY as unknown as string[]).default("cell"),
-    )
+    .addOption(shardByOption())
     .option("--filter <field=value...>", "keep cells whose FIELD matches one of the comma-separated values")
     .option("--key <file>", "sign the result with this private Ed25519 JWK")
     .option(
