@@ -14,15 +14,7 @@
 import { posix } from "node:path";
 import { InputError } from "../errors.ts";
 import { stringify } from "yaml";
-import {
-  invbenchCommand,
-  type LaunchOptions,
-  type LaunchPlan,
-  mergeArgs,
-  planLaunch,
-  shardArgs,
-  shellWord,
-} from "./plan.ts";
+import { type LaunchOptions, type LaunchPlan, mergeCommand, planLaunch, shardShellLine } from "./plan.ts";
 
 export interface KubernetesOptions extends LaunchOptions {
   image: string;
@@ -87,13 +79,12 @@ export async function kubernetesManifests(o: KubernetesOptions): Promise<Kuberne
     "invbench/matrix": jobName(plan.name, "").slice(0, -1),
   };
   // The shard directory needs the index, which only the pod's environment knows: a shell expands it.
-  const run = invbenchCommand([
-    ...shardArgs(plan, { matrix: plan.matrixInProject, out: "OUT", cache: posix.join(o.data, "cache") }),
-    "--shard-count",
-    String(n),
-  ]).map((
-    w,
-  ) => (w === "OUT" ? `${shellWord(posix.join(o.data, "shard-"))}"$JOB_COMPLETION_INDEX"` : shellWord(w)));
+  const run = shardShellLine(plan, {
+    matrix: plan.matrixInProject,
+    dir: o.data,
+    indexVar: "JOB_COMPLETION_INDEX",
+    extra: ["--shard-count", String(n)],
+  });
   const shards = {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -106,11 +97,10 @@ export async function kubernetesManifests(o: KubernetesOptions): Promise<Kuberne
       backoffLimit: n,
       template: {
         metadata: { labels },
-        spec: podSpec(o, "shard", ["/bin/sh", "-c", `exec ${run.join(" ")}`]),
+        spec: podSpec(o, "shard", ["/bin/sh", "-c", `exec ${run}`]),
       },
     },
   };
-  const dirs = plan.shards.map((s) => posix.join(o.data, `shard-${s.index}`));
   const merge = {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -120,7 +110,7 @@ export async function kubernetesManifests(o: KubernetesOptions): Promise<Kuberne
       backoffLimit: 0,
       template: {
         metadata: { labels },
-        spec: podSpec(o, "merge", invbenchCommand(mergeArgs(plan, dirs, posix.join(o.data, "merged")))),
+        spec: podSpec(o, "merge", mergeCommand(plan, o.data)),
       },
     },
   };

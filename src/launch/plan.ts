@@ -4,7 +4,7 @@
  * lines of a shard and of the merge. Both launchers write the same commands; only the wrapping
  * (sbatch script, Job manifest) differs.
  */
-import { relative, resolve } from "node:path";
+import { posix, relative, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { estimateCost, groupKey } from "../matrix/cost.ts";
 import { expandMatrix, loadMatrix } from "../catalogs.ts";
@@ -78,32 +78,46 @@ export async function planLaunch(o: LaunchOptions): Promise<LaunchPlan> {
 }
 
 /** The invbench command line, run from the project root. */
-export function invbenchCommand(args: readonly string[]): string[] {
+function invbenchCommand(args: readonly string[]): string[] {
   return ["./node_modules/.bin/deno", "run", "-A", "src/cli/main.ts", ...args];
 }
 
-/** `run` of one shard; `index` is where the shard's index comes from (`--shard auto`). */
-export function shardArgs(plan: LaunchPlan, p: { matrix: string; out: string; cache: string }): string[] {
-  return [
+/**
+ * A shard's command as one shell line, run from the project root: `run --shard auto` into
+ * `DIR/shard-<index>` (the index read from the shell variable `indexVar`), cache `DIR/cache`.
+ */
+export function shardShellLine(
+  plan: LaunchPlan,
+  p: { matrix: string; dir: string; indexVar: string; extra?: readonly string[] },
+): string {
+  const o = plan.options;
+  const words = invbenchCommand([
     "run",
     p.matrix,
     "--out",
-    p.out,
+    "\0OUT",
     "--shard",
     "auto",
     "--shard-by",
-    plan.options.by,
+    o.by,
     "--cache",
-    p.cache,
+    posix.join(p.dir, "cache"),
     "--backend",
-    plan.options.backend,
-  ];
+    o.backend,
+    ...(p.extra ?? []),
+  ]);
+  return words.map((w) =>
+    w === "\0OUT" ? `${shellWord(posix.join(p.dir, "shard-"))}"$${p.indexVar}"` : shellWord(w)
+  )
+    .join(" ");
 }
 
-/** `merge` of every shard directory into `out`. */
-export function mergeArgs(plan: LaunchPlan, shardDirs: readonly string[], out: string): string[] {
-  const sign = plan.options.key ? ["--key", plan.options.key] : plan.options.localKey ? ["--local-key"] : [];
-  return ["merge", ...shardDirs, "--out", out, ...sign];
+/** The merge's command (words): `merge DIR/shard-0 … --out DIR/merged`, signed as asked. */
+export function mergeCommand(plan: LaunchPlan, dir: string): string[] {
+  const o = plan.options;
+  const sign = o.key ? ["--key", o.key] : o.localKey ? ["--local-key"] : [];
+  const shards = plan.shards.map((s) => posix.join(dir, `shard-${s.index}`));
+  return invbenchCommand(["merge", ...shards, "--out", posix.join(dir, "merged"), ...sign]);
 }
 
 /** One line per shard: cells, groups, estimated cost and share. */

@@ -18,12 +18,11 @@ import { PROJECT_ROOT } from "../run/harness.ts";
 import { writeGenerated } from "./generated_files.ts";
 import {
   describeShards,
-  invbenchCommand,
   type LaunchOptions,
   type LaunchPlan,
-  mergeArgs,
+  mergeCommand,
   planLaunch,
-  shardArgs,
+  shardShellLine,
   shellWord,
 } from "./plan.ts";
 
@@ -53,8 +52,6 @@ function directives(o: SlurmOptions, lines: string[]): string[] {
   return d.map((x) => `#SBATCH ${x}`);
 }
 
-const shell = (words: readonly string[]) => words.map(shellWord).join(" ");
-
 /** The two job scripts (not yet written). */
 export async function slurmScripts(o: SlurmOptions): Promise<SlurmScripts> {
   const plan = await planLaunch(o);
@@ -66,11 +63,11 @@ export async function slurmScripts(o: SlurmOptions): Promise<SlurmScripts> {
     `# ${n} shard(s) by ${o.by}. docs/distributed.md explains every line.`,
   ];
   const costs = describeShards(plan).map((l) => `#   ${l}`);
-  const shardRun = shell(invbenchCommand(shardArgs(plan, {
+  const shardRun = shardShellLine(plan, {
     matrix: plan.matrixPath,
-    out: "OUT_PLACEHOLDER",
-    cache: join(out, "cache"),
-  }))).replace("OUT_PLACEHOLDER", `${shellWord(out)}/shard-"$SLURM_ARRAY_TASK_ID"`);
+    dir: out,
+    indexVar: "SLURM_ARRAY_TASK_ID",
+  });
   const shards = [
     ...head,
     ...directives(o, [
@@ -85,7 +82,6 @@ export async function slurmScripts(o: SlurmOptions): Promise<SlurmScripts> {
     `exec ${shardRun}`,
     "",
   ].join("\n");
-  const shardDirs = plan.shards.map((s) => join(out, `shard-${s.index}`));
   const merge = [
     ...head,
     ...directives(o, [
@@ -94,7 +90,7 @@ export async function slurmScripts(o: SlurmOptions): Promise<SlurmScripts> {
     ]),
     "set -euo pipefail",
     `cd ${shellWord(PROJECT_ROOT)}`,
-    `exec ${shell(invbenchCommand(mergeArgs(plan, shardDirs, join(out, "merged"))))}`,
+    `exec ${mergeCommand(plan, out).map(shellWord).join(" ")}`,
     "",
   ].join("\n");
   return {
