@@ -14,6 +14,7 @@ export {
   InvbenchError,
   KeyFileError,
   MatrixError,
+  MergeError,
   MethodFileError,
   ResultFormatError,
   ResultsDifferError,
@@ -112,8 +113,8 @@ export { reproduce } from "./src/run/reproduce.ts";
 export { selectShard, SHARD_BY, type ShardBy, splitIntoShards } from "./src/matrix/shard.ts";
 export { estimateCost } from "./src/matrix/cost.ts";
 export { type ResolvedShard, resolveShard } from "./src/run/scheduler_shard.ts";
-export { MergeError, type MergeOptions, mergeShards } from "./src/run/merge.ts";
-export { LaunchError, planLaunch } from "./src/launch/plan.ts";
+export { type MergeOptions, mergeShards } from "./src/run/merge.ts";
+export { planLaunch } from "./src/launch/plan.ts";
 export { slurmScripts, submitSlurm, writeSlurmScripts } from "./src/launch/slurm.ts";
 export { kubernetesManifests, renderManifest } from "./src/launch/kubernetes.ts";
 export { missingTrackCells } from "./src/leaderboard/coverage.ts";

@@ -7,8 +7,7 @@
 import assert from "node:assert/strict";
 import { listCache } from "../src/cache/feature_cache.ts";
 import { estimateCost, groupKey } from "../src/matrix/cost.ts";
-import { expandMatrix } from "../src/matrix/expand.ts";
-import { parseMatrix } from "../src/matrix/parse.ts";
+import { expandMatrix, parseMatrix } from "../src/catalogs.ts";
 import { splitIntoShards } from "../src/matrix/shard.ts";
 import { resolveShard } from "../src/run/scheduler_shard.ts";
 import { cli, fixture, tempDir } from "./fixtures/harness.ts";
