@@ -35,6 +35,7 @@ Deno.test("merge: three shards merge into a signed result equal (tolerance 0) to
   const r = await ok(cli(["merge", ...SHARDS, "--out", merged, "--key", KEY, "--json"]));
   const summary = JSON.parse(r.stdout);
   assert.deepEqual({ ...summary, out: undefined }, {
+    ok: true,
     out: undefined,
     shards: 3,
     cells: 6,
@@ -179,6 +180,12 @@ Deno.test("merge: an --out holding someone else's files is refused; an earlier m
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /holds files that are not an earlier merge's \(notes\.txt\)/);
   assert.equal(await Deno.readTextFile(`${mine}/notes.txt`), "mine");
+  // With --json the refusal is one JSON document on stdout, with the same exit code.
+  const json = await cli(["merge", ...SHARDS, "--out", mine, "--json"]);
+  assert.equal(json.code, 2);
+  const doc = JSON.parse(json.stdout);
+  assert.deepEqual([doc.ok, doc.exitCode], [false, 2]);
+  assert.match(doc.error, /holds files that are not an earlier merge's/);
   // Merging again into the first merge's directory is allowed (a resubmitted array merges again).
   await ok(cli(["merge", ...SHARDS, "--out", `${TMP}/merged`, "--key", KEY]));
   await Deno.remove(TMP, { recursive: true });

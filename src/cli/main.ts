@@ -10,7 +10,6 @@ import packageJson from "../../package.json" with { type: "json" };
 import { humanOutput, jsonOption, jsonPrinted, printJson, wantsJson } from "./json_output.ts";
 import { cliProgress } from "./progress.ts";
 import { EXIT, exitCodeOf, InputError, ResultsDifferError, SubmissionsOmittedError } from "../errors.ts";
-import { resolve } from "node:path";
 import { batchOf } from "../augment/augment.ts";
 import { writePreview } from "../augment/preview.ts";
 import { clearCache, listCache } from "../cache/feature_cache.ts";
@@ -160,18 +159,19 @@ export function buildCli(): Command {
     .requiredOption("--out <dir>", "directory for the merged result.{json,csv,md} (new or empty)")
     .option("--key <file>", "sign the merged result with this private Ed25519 JWK")
     .option("--local-key", "sign with this machine's local key (not a leaderboard identity)")
-    .option("--json", "print a JSON summary instead of the table")
+    .addOption(jsonOption())
     .action(async (dirs: string[], opts) => {
       const { key, signer } = await signingKey(opts);
       const r = await mergeShards({ shards: dirs, out: opts.out, key, signer });
       if (opts.json) {
-        console.log(JSON.stringify({
+        printJson({
+          ok: true,
           out: r.out,
           shards: r.shards,
           cells: r.cells,
           matrix_cells: r.document.provenance?.matrix_cells,
           signed: !!key,
-        }));
+        });
       } else {
         console.log(renderMarkdown(r.document));
         console.log(`${r.cells} cells from ${r.shards} shards → ${r.out}/result.{json,csv,md}`);

@@ -6,16 +6,12 @@
  */
 import { dirname } from "node:path";
 import { InputError } from "../errors.ts";
+import { readTextIfExists } from "../run/run_dir.ts";
 
 /** Writes every `[path, text]`, or none of them when one path holds other content. */
 export async function writeGenerated(files: readonly (readonly [string, string])[]): Promise<void> {
   for (const [path, text] of files) {
-    let existing: string | null = null;
-    try {
-      existing = await Deno.readTextFile(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
+    const existing = await readTextIfExists(path);
     if (existing !== null && existing !== text) {
       throw new InputError(`${path} exists with other content; use another --out directory`);
     }

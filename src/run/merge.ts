@@ -26,6 +26,7 @@ import { readResult, type ResultDocument, ResultRow } from "../results/schema.ts
 import type { KeyFile } from "../results/signing.ts";
 import { summarizeRows } from "../results/table.ts";
 import { RESULT_FILES, writeResultFiles } from "./result_files.ts";
+import { readTextIfExists } from "./run_dir.ts";
 
 export interface MergeOptions {
   /** The shards' run directories. */
@@ -47,17 +48,8 @@ interface LoadedShard {
   doc: ResultDocument;
 }
 
-async function readText(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
 async function loadShard(dir: string): Promise<LoadedShard> {
-  const text = await readText(`${dir}/result.json`);
+  const text = await readTextIfExists(`${dir}/result.json`);
   if (text === null) {
     throw new MergeError(
       dir,
@@ -95,7 +87,7 @@ async function checkCellFile(shard: LoadedShard, row: ResultRow, cell: Cell | un
     );
   }
   const path = `${dir}/cells/${row.cell}.json`;
-  const text = await readText(path);
+  const text = await readTextIfExists(path);
   if (text === null) throw new MergeError(dir, row.cell, `${path} is missing`);
   let saved: ResultRow;
   try {
