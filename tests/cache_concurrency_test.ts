@@ -5,10 +5,11 @@
  * end every entry verifies, holds what every writer wrote, and no temp file is left behind.
  */
 import assert from "node:assert/strict";
-import { featureKey, listCache } from "../src/cache/feature_cache.ts";
+import { featureKey, featureKeyJson, listCache } from "../src/cache/feature_cache.ts";
+import { TEMP_HOST_TAG } from "../src/util/atomic_write.ts";
 import { entryData, entryFields } from "./fixtures/cache_writer.ts";
 import { FeatureCache } from "../src/cache/feature_cache.ts";
-import { ROOT, tempDir } from "./fixtures/harness.ts";
+import { listDir, ROOT, tempDir } from "./fixtures/harness.ts";
 
 const WRITERS = 4, ENTRIES = 12, ROUNDS = 6;
 
@@ -45,4 +46,21 @@ Deno.test("cache: concurrent writers of the same entries never leave a torn or c
     assert.ok(got && got !== "corrupt", `entry ${k}`);
     assert.deepEqual(got.data, entryData(k).data);
   }
+});
+
+Deno.test("cache: a starting run removes only its own host's dead writers' temp files, not another node's", async () => {
+  await using t = await tempDir("cache-hosts");
+  const cache = new FeatureCache({ dir: t.dir });
+  const key = featureKey(entryFields(0));
+  await cache.write(key, featureKeyJson(entryFields(0)), entryData(0));
+  // A temp file of this host's dead writer (pid 2^22 + 1 is above Linux's pid_max default) and one
+  // written by a node elsewhere on a shared filesystem, whose pid means nothing here.
+  const dead = `.${key}.feat.${TEMP_HOST_TAG}.4194305-0123456789ab.tmp`;
+  const otherNode = `.${key}.feat.${
+    TEMP_HOST_TAG === "00000000" ? "11111111" : "00000000"
+  }.4194305-0123456789ab.tmp`;
+  for (const name of [dead, otherNode]) await Deno.writeTextFile(`${t.dir}/${name}`, "partial");
+  assert.equal(await cache.removeStaleTemps(() => false), 1);
+  assert.deepEqual((await listDir(t.dir)).filter((n) => n.endsWith(".tmp")), [otherNode]);
+  assert.equal((await listCache(t.dir)).tempFiles, 1);
 });

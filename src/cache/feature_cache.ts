@@ -20,13 +20,13 @@
  *  off  4·r·c  payload: float32 LE, row-major [rows, cols]
  * ```
  *
- * Writes are atomic (src/util/atomic_write.ts): a temp file `.<key>.feat.<pid>-<random>.tmp` in the
+ * Writes are atomic (src/util/atomic_write.ts): a temp file `.<key>.feat.<host>.<pid>-<random>.tmp` in the
  * same directory is written, fsynced and renamed over the entry name, then the directory is fsynced.
  * A writer killed half-way leaves only a temp file, which is never read and never listed as an
  * entry. On every hit the whole entry is re-verified (magic, version, key hash, size, payload
  * sha256); a corrupt or truncated entry is deleted, reported through `onWarning`, and recomputed.
  */
-import { atomicWrite } from "../util/atomic_write.ts";
+import { atomicWrite, TEMP_HOST_TAG } from "../util/atomic_write.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
 import { sha256Bytes, sha256Hex } from "../util/hash.ts";
 
@@ -37,7 +37,8 @@ const FIXED_HEADER = 60;
 const ENTRY_EXT = ".feat";
 const KEY_RE = /^[0-9a-f]{64}$/;
 /** The temp file of an interrupted entry write (`atomicWrite`): the cache's own, never another program's. */
-const ENTRY_TEMP_RE = /^\.[0-9a-f]{64}(?:\.feat)?\.(\d+)-[0-9a-f]+\.tmp$/;
+/** `.<key>[.feat][.<host tag>].<pid>-<random>.tmp` (temp files written before host tags have none). */
+const ENTRY_TEMP_RE = /^\.[0-9a-f]{64}(?:\.feat)?\.(?:([0-9a-f]{8})\.)?(\d+)-[0-9a-f]+\.tmp$/;
 
 /** Which rows of a split were used: a contiguous range, or an explicit list (by hash). */
 export type IndexSelection =
@@ -298,15 +299,17 @@ export class FeatureCache {
   }
 
   /**
-   * Removes temp files of entry writes whose process is gone (`alive` says which pids still run),
-   * so writers killed half-way do not leave them behind for ever. Returns how many were removed.
+   * Removes temp files of entry writes on this host whose process is gone (`alive` says which pids
+   * still run), so writers killed half-way do not leave them behind for ever; other hosts' temp
+   * files in a shared cache are left to them. Returns how many were removed.
    */
   async removeStaleTemps(alive: (pid: number) => boolean): Promise<number> {
     let removed = 0;
     try {
       for await (const e of Deno.readDir(this.dir)) {
         const m = e.isFile ? ENTRY_TEMP_RE.exec(e.name) : null;
-        if (m && !alive(Number(m[1]))) {
+        // Another node's temp file (a shared cache): its pid says nothing about this machine.
+        if (m && (m[1] === undefined || m[1] === TEMP_HOST_TAG) && !alive(Number(m[2]))) {
           await Deno.remove(`${this.dir}/${e.name}`).then(() => removed++, () => {});
         }
       }

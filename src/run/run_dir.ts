@@ -31,7 +31,7 @@ export interface RunPlan {
 const LOCK = ".lock";
 /** What a run writes before run.json exists (an interrupted start leaves only these and temp files). */
 const BEFORE_PLAN = new Set(["cells", LOCK]);
-/** Temp files of `atomicWrite`: `.<name>.<pid>-<12 hex>.tmp`. */
+/** Temp files of `atomicWrite`: `.<name>.<host tag>.<pid>-<12 hex>.tmp` (the tag ends up in the name group). */
 export const TEMP_FILE = /^\.(.+)\.(\d+)-[0-9a-f]{12}\.tmp$/;
 
 async function names(dir: string): Promise<string[] | null> {

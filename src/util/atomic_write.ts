@@ -1,13 +1,28 @@
 /**
  * Writing a file so that a reader sees the whole of it or nothing, even across a crash: the bytes go
- * to a temp file `.<name>.<pid>-<random>.tmp` in the same directory, are synced, and the temp file
+ * to a temp file `.<name>.<host tag>.<pid>-<random>.tmp` in the same directory, are synced, and the temp file
  * is renamed over `name`; then the directory is synced so the rename itself is durable.
  */
 import { closeSync, fsyncSync, openSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** The suffix of temp files; a directory's owner may remove `.*.tmp` files that a crash left. */
 export const TEMP_EXT = ".tmp";
+
+/**
+ * This machine in temp names: 8 hex digits of the hostname's sha256. Directories shared by several
+ * nodes (a feature cache on a network filesystem) hold other nodes' temp files, whose pids mean
+ * nothing here; cleaning up looks only at temp files of its own host.
+ */
+export const TEMP_HOST_TAG: string = (() => {
+  let host = "";
+  try {
+    host = Deno.hostname();
+  } catch {
+    // No --allow-sys: every writer of this process shares the empty host's tag.
+  }
+  return createHash("sha256").update(host).digest("hex").slice(0, 8);
+})();
 
 /** fsync of a directory (a no-op where the platform cannot open directories). */
 function fsyncDir(dir: string): void {
@@ -30,7 +45,7 @@ function fsyncDir(dir: string): void {
 export async function atomicWrite(dir: string, name: string, data: Uint8Array | string): Promise<void> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   await Deno.mkdir(dir, { recursive: true });
-  const temp = `${dir}/.${name}.${Deno.pid}-${randomBytes(6).toString("hex")}${TEMP_EXT}`;
+  const temp = `${dir}/.${name}.${TEMP_HOST_TAG}.${Deno.pid}-${randomBytes(6).toString("hex")}${TEMP_EXT}`;
   try {
     const file = await Deno.open(temp, { write: true, createNew: true });
     try {
