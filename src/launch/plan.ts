@@ -8,6 +8,7 @@ import { posix, relative, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { estimateCost, groupKey } from "../matrix/cost.ts";
 import { expandMatrix, loadMatrix } from "../catalogs.ts";
+import { loadMethodFiles } from "../methods/user/method_files.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { type ShardBy, splitIntoShards } from "../matrix/shard.ts";
 import { PROJECT_ROOT } from "../run/harness.ts";
@@ -49,7 +50,8 @@ export async function planLaunch(o: LaunchOptions): Promise<LaunchPlan> {
   }
   if (o.key && o.localKey) throw new InputError("give --key or --local-key, not both");
   const parsed = await loadMatrix(o.matrix);
-  const cells = expandMatrix(parsed.spec);
+  // Method files are loaded and checked as a run would (their content is part of the cell ids).
+  const cells = expandMatrix(parsed.spec, await loadMethodFiles(parsed));
   const split = splitIntoShards(cells, o.shards, o.by);
   const empty = split.findIndex((s) => !s.length);
   if (empty >= 0) {

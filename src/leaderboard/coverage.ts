@@ -7,7 +7,7 @@
  * parsed matrix whose file has the track's sha256); a row stands for a cell when its dataset,
  * backbone, augmentation, method, classifier and seed are the cell's.
  */
-import { expandMatrix, MatrixSpec } from "../catalogs.ts";
+import { CATALOGS, expandMatrix, MatrixSpec } from "../catalogs.ts";
 import type { Cell } from "../matrix/expand.ts";
 import type { ResultDocument } from "../results/schema.ts";
 import type { Track } from "./tracks.ts";
@@ -16,9 +16,25 @@ const identity = (
   c: Pick<Cell, "dataset" | "backbone" | "augmentation" | "method" | "classifier" | "seed">,
 ) => JSON.stringify([c.dataset, c.backbone, c.augmentation, c.method, c.classifier, c.seed]);
 
+/**
+ * The recorded spec with every method file's adapter given a built-in loss: the cells' identities
+ * (what coverage compares) do not depend on the loss, and expanding a method file would need it
+ * loaded in the sandbox. (Such cells' ids then differ from the rows'; messages name them by identity.)
+ */
+function identitySpec(spec: Record<string, unknown>): Record<string, unknown> {
+  const builtIn = (loss: unknown) => CATALOGS.losses.some((l) => l.name === loss);
+  const methods = Array.isArray(spec.methods) ? spec.methods : [];
+  return {
+    ...spec,
+    methods: methods.map((m: Record<string, unknown>) =>
+      m?.kind === "adapter" && !builtIn(m.loss) ? { ...m, loss: CATALOGS.losses[0].name, params: {} } : m
+    ),
+  };
+}
+
 /** The cells of the track's group that the document has no row for; null when its spec does not parse. */
 export function missingTrackCells(doc: Pick<ResultDocument, "matrix" | "rows">, track: Track): Cell[] | null {
-  const spec = MatrixSpec.safeParse(doc.matrix.spec);
+  const spec = MatrixSpec.safeParse(identitySpec(doc.matrix.spec));
   if (!spec.success) return null;
   const have = new Set(doc.rows.map(identity));
   return expandMatrix(spec.data).filter((c) =>

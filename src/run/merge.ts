@@ -182,6 +182,16 @@ export async function mergeShards(o: MergeOptions): Promise<MergeSummary> {
     }
   }
 
+  // Not yet: re-expanding a matrix of method files needs them loaded in the sandbox.
+  const withFiles = shards.find((s) => s.doc.method_files?.length);
+  if (withFiles) {
+    throw new MergeError(
+      withFiles.dir,
+      undefined,
+      "ran method files; merging such shards is not supported yet",
+    );
+  }
+
   // The cells the merge must cover, from the matrix as the shards recorded it.
   const spec = MatrixSpec.safeParse(m.spec);
   if (!spec.success) {
