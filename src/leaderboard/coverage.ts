@@ -49,7 +49,7 @@ export function explainIncomplete(doc: Pick<ResultDocument, "matrix" | "rows">, 
   if (missing === null) return `track ${track.id}: the document's matrix.spec is not a valid matrix`;
   if (!missing.length) return null;
   const total =
-    expandMatrix(MatrixSpec.parse(doc.matrix.spec)).filter((c) =>
+    expandMatrix(MatrixSpec.parse(identitySpec(doc.matrix.spec))).filter((c) =>
       c.dataset === track.dataset && c.backbone === track.backbone && c.augmentation === track.augmentation
     ).length;
   const named = missing.slice(0, 6).map((c) => `${c.method}/${c.classifier} seed ${c.seed} (cell ${c.id})`);
