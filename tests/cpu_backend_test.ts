@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import type { BinaryOp, Shape, Storage, UnaryOp } from "../src/tensor/backend.ts";
 import { CpuBackend, ORT_MIN_MACS } from "../src/tensor/backends/cpu.ts";
+import { MAX_POOLED_BYTES } from "../src/tensor/backends/cpu_buffer_pool.ts";
 
 const be = new CpuBackend();
 
@@ -417,4 +418,33 @@ Deno.test("cpu: adamw matches the documented update", () => {
   close(read(M), wm, 1e-6, 1e-9, "adamw m");
   close(read(V), wv, 1e-6, 1e-12, "adamw v");
   close(read(P), wp, 1e-6, 1e-9, "adamw p");
+});
+
+Deno.test("cpu: recycled buffers never leak old values into zero-initialised or partial outputs", () => {
+  // Large enough to be pooled: every freed array is handed to the next output of its length.
+  const b = new CpuBackend();
+  const n = 64, c = 128, len = n * c;
+  const junk = () => b.dispose(b.upload(new Float32Array(len).fill(7)));
+  junk();
+  assert.deepEqual(b.readSync(b.zeros(len)), new Float32Array(len), "zeros");
+  const src = rand(11, len), idx = randInt(12, n, n / 2);
+  junk();
+  const want = new Float32Array(len);
+  for (let i = 0; i < n; i++) for (let j = 0; j < c; j++) want[idx[i] * c + j] += src[i * c + j];
+  const s = b.upload(src), ix = b.uploadIndex(idx);
+  junk();
+  assert.deepEqual(b.readSync(b.scatterAddRows(s, [n, c], ix, n)), want, "scatterAddRows");
+  const eIdx = randInt(13, len, c);
+  const wantE = new Float32Array(len);
+  for (let i = 0; i < n; i++) for (let j = 0; j < c; j++) wantE[i * c + eIdx[i * c + j]] += src[i * c + j];
+  junk();
+  const e = b.uploadIndex(eIdx);
+  assert.deepEqual(b.readSync(b.scatterAddElems(s, [n, c], e, c)), wantE, "scatterAddElems");
+  // A disposed storage is released once: disposing it again must not hand the array out twice.
+  const t = b.upload(src);
+  b.dispose(t);
+  b.dispose(t);
+  const u = b.upload(new Float32Array(len).fill(1)), v = b.upload(new Float32Array(len).fill(2));
+  assert.notEqual(b.readSync(u)[0], b.readSync(v)[0], "two live outputs share one array");
+  assert.ok(b.pool.bytes <= MAX_POOLED_BYTES);
 });

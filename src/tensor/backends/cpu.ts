@@ -10,6 +10,7 @@ import { ortAvailable, ortGemm, ortLoadError } from "./ort_gemm.ts";
 import { sortRowsInto } from "./cpu_radix_sort.ts";
 import { jsMatmul, transposeInto } from "./cpu_matmul.ts";
 import { BINARY_CODES, binaryRun, unaryInto } from "./cpu_elementwise.ts";
+import { CpuBufferPool } from "./cpu_buffer_pool.ts";
 
 /**
  * Products with fewer multiply-adds than this (m·n·k) run in JS; larger ones through onnxruntime.
@@ -74,6 +75,8 @@ function i32(s: Storage, op: string): Int32Array {
 export class CpuBackend implements Backend {
   readonly name = "cpu" as const;
   readonly device: string;
+  /** Freed float buffers, reused by later outputs of the same length (values unchanged). */
+  readonly pool = new CpuBufferPool();
 
   constructor() {
     const cores = navigator.hardwareConcurrency;
@@ -89,7 +92,9 @@ export class CpuBackend implements Backend {
   // ---- memory ----------------------------------------------------------------------------
 
   upload(data: Float32Array): Storage {
-    return new CpuStorage(data.slice());
+    const out = this.pool.take(data.length);
+    out.set(data);
+    return new CpuStorage(out);
   }
 
   uploadIndex(data: Int32Array): Storage {
@@ -97,7 +102,7 @@ export class CpuBackend implements Backend {
   }
 
   zeros(length: number): Storage {
-    return new CpuStorage(new Float32Array(length));
+    return new CpuStorage(this.pool.takeZeroed(length));
   }
 
   read(s: Storage): Promise<Float32Array> {
@@ -124,7 +129,9 @@ export class CpuBackend implements Backend {
     if (!(s instanceof CpuStorage)) {
       throw new Error("cpu.dispose: the storage does not belong to the cpu backend");
     }
+    const data = s.raw;
     s.dispose();
+    if (data instanceof Float32Array) this.pool.release(data);
   }
 
   sync(): Promise<void> {
@@ -138,8 +145,8 @@ export class CpuBackend implements Backend {
     const m = transA ? aShape[1] : aShape[0];
     const k = transA ? aShape[0] : aShape[1];
     const n = transB ? bShape[0] : bShape[1];
-    const out = new Float32Array(m * n);
-    if (m === 0 || n === 0 || k === 0) return new CpuStorage(out);
+    const out = this.pool.take(m * n);
+    if (m === 0 || n === 0 || k === 0) return new CpuStorage(out.fill(0));
     if (m * n * k >= ORT_MIN_MACS && ortAvailable()) ortGemm(A, aShape, B, bShape, transA, transB, out);
     else jsMatmul(A, aShape, B, bShape, transA, transB, out);
     return new CpuStorage(out);
@@ -147,7 +154,7 @@ export class CpuBackend implements Backend {
 
   unary(op: UnaryOp, a: Storage, length: number, param?: number): Storage {
     const A = f32(a, "unary");
-    const out = new Float32Array(length);
+    const out = this.pool.take(length);
     unaryInto(op, A, out, length, param ?? 0);
     return new CpuStorage(out);
   }
@@ -157,7 +164,7 @@ export class CpuBackend implements Backend {
     const code = BINARY_CODES[op];
     if (code === undefined) throw new Error(`cpu.binary: unknown op "${op}"`);
     const [R, C] = outShape;
-    const out = new Float32Array(R * C);
+    const out = this.pool.take(R * C);
     if (R * C === 0) return new CpuStorage(out);
     const aFull = aShape[0] === R && aShape[1] === C, bFull = bShape[0] === R && bShape[1] === C;
     const aScalar = aShape[0] === 1 && aShape[1] === 1, bScalar = bShape[0] === 1 && bShape[1] === 1;
@@ -184,11 +191,11 @@ export class CpuBackend implements Backend {
         const base = i * c;
         for (let j = 0; j < c; j++) acc[j] += A[base + j];
       }
-      const out = new Float32Array(c);
+      const out = this.pool.take(c);
       out.set(acc);
       return new CpuStorage(out);
     }
-    const out = new Float32Array(r);
+    const out = this.pool.take(r);
     for (let i = 0; i < r; i++) {
       const base = i * c;
       let s = 0;
@@ -246,7 +253,7 @@ export class CpuBackend implements Backend {
   logsumexp(a: Storage, shape: Shape): Storage {
     const A = f32(a, "logsumexp");
     const [r, c] = shape;
-    const out = new Float32Array(r);
+    const out = this.pool.take(r);
     for (let i = 0; i < r; i++) {
       const base = i * c;
       let mx = -Infinity, nan = false;
@@ -269,7 +276,7 @@ export class CpuBackend implements Backend {
   sortRows(a: Storage, shape: Shape): { values: Storage; indices: Storage } {
     const A = f32(a, "sortRows");
     const [r, c] = shape;
-    const values = new Float32Array(r * c), indices = new Int32Array(r * c);
+    const values = this.pool.take(r * c), indices = new Int32Array(r * c);
     sortRowsInto(A, r, c, values, indices);
     return { values: new CpuStorage(values), indices: new CpuStorage(indices) };
   }
@@ -277,7 +284,7 @@ export class CpuBackend implements Backend {
   gatherRows(a: Storage, shape: Shape, idx: Storage, n: number): Storage {
     const A = f32(a, "gatherRows"), I = i32(idx, "gatherRows");
     const c = shape[1];
-    const out = new Float32Array(n * c);
+    const out = this.pool.take(n * c);
     for (let i = 0; i < n; i++) {
       const src = I[i] * c, dst = i * c;
       if (c >= 32) out.set(A.subarray(src, src + c), dst);
@@ -289,7 +296,7 @@ export class CpuBackend implements Backend {
   scatterAddRows(src: Storage, shape: Shape, idx: Storage, rows: number): Storage {
     const S = f32(src, "scatterAddRows"), I = i32(idx, "scatterAddRows");
     const [n, c] = shape;
-    const out = new Float32Array(rows * c);
+    const out = this.pool.takeZeroed(rows * c);
     // float32 accumulation in increasing i: exactly the documented sum.
     for (let i = 0; i < n; i++) {
       const s = i * c, d = I[i] * c;
@@ -301,7 +308,7 @@ export class CpuBackend implements Backend {
   gatherElems(a: Storage, shape: Shape, idx: Storage, k: number): Storage {
     const A = f32(a, "gatherElems"), I = i32(idx, "gatherElems");
     const [r, c] = shape;
-    const out = new Float32Array(r * k);
+    const out = this.pool.take(r * k);
     for (let i = 0; i < r; i++) {
       const base = i * c, o = i * k;
       for (let j = 0; j < k; j++) out[o + j] = A[base + I[o + j]];
@@ -312,7 +319,7 @@ export class CpuBackend implements Backend {
   scatterAddElems(src: Storage, shape: Shape, idx: Storage, cols: number): Storage {
     const S = f32(src, "scatterAddElems"), I = i32(idx, "scatterAddElems");
     const [r, k] = shape;
-    const out = new Float32Array(r * cols);
+    const out = this.pool.takeZeroed(r * cols);
     for (let i = 0; i < r; i++) {
       const base = i * cols, s = i * k;
       for (let j = 0; j < k; j++) out[base + I[s + j]] += S[s + j];
@@ -322,7 +329,7 @@ export class CpuBackend implements Backend {
 
   transpose(a: Storage, shape: Shape): Storage {
     const A = f32(a, "transpose");
-    const out = new Float32Array(shape[0] * shape[1]);
+    const out = this.pool.take(shape[0] * shape[1]);
     transposeInto(A, shape[0], shape[1], out);
     return new CpuStorage(out);
   }
