@@ -1,10 +1,13 @@
 /**
- * The tensor core at the paper's shapes, on every available backend:
- *   - one adapter training step: E = (384, 4096, 384) MLP, 256 clean + 3·256 augmented rows,
- *     forward, MaWa loss, backward, AdamW;
- *   - matmul 1024×384 · 384×4096 (the step's GEMM shape);
+ * The tensor core at the paper's shapes and at the default matrix's, on every available backend:
+ *   - one adapter training step, E = (d, h, d) MLP with ReLU, 256 clean + 3·256 augmented rows,
+ *     forward, loss, backward, AdamW, for each adapter loss of the paper: MaWa, WaCo (1000
+ *     directions at the paper's shapes, 250 at the default matrix's, as benchmarks/default.yaml),
+ *     SimCLR (τ = 0.5) and HSIC (median heuristic); at d = 384, h = 4096 and d = 128, h = 1024;
+ *   - matmul 1024×384 · 384×4096 (the paper step's GEMM shape);
  *   - row sort of 1000×1024 (sliced Wasserstein: 1000 directions × 1024 projected rows).
- * Compare the CPU step with benchmarks/reference/torch_train_step.py in the same sitting.
+ * Each step has a PyTorch twin, benchmarks/reference/torch_train_step.py; `deno task bench:compare`
+ * runs both in one sitting and prints the ratio.
  *
  *   deno bench -A benchmarks/train_step_bench.ts            (INVBENCH_BENCH_WEBGPU=0 skips webgpu)
  */
@@ -14,8 +17,8 @@ import {
   CounterRng,
   CpuBackend,
   createWebGpuBackend,
+  lossFor,
   matmul,
-  mawaLoss,
   Mlp,
   sortRows,
   type Tensor,
@@ -23,8 +26,9 @@ import {
   tidy,
   trainStep,
 } from "../mod.ts";
+import { STEP_LOSSES, STEP_SHAPES, stepBenchName } from "./twins.ts";
 
-const D = 384, H = 4096, N = 256, S = 3, ROWS = (S + 1) * N;
+const N = 256, S = 3, ROWS = (S + 1) * N;
 
 async function backends(): Promise<Backend[]> {
   const list: Backend[] = [new CpuBackend()];
@@ -46,22 +50,31 @@ for (const backend of await backends()) {
   const iters = name === "cpu" ? {} : { n: 3, warmup: 1 };
   const rng = (label: string) => new CounterRng(0, "bench", label);
 
-  const adapter = new Mlp([D, H, D], 0, "adapter", backend);
-  const opt = new AdamW(adapter.parameters, { lr: 1e-3, weightDecay: 1e-4 });
-  const x = tensor(rng("x").normals(ROWS * D), [ROWS, D], { backend });
-  const anchors = tensor(rng("anchors").normals(ROWS * D), [ROWS, D], { backend });
-  Deno.bench({
-    name: `train step ${name} d=384 h=4096 rows=256+3x256 (MaWa, AdamW)`,
-    group: "train step",
-    baseline: name === "cpu",
-    ...iters,
-    async fn() {
-      await finish(trainStep(opt, () => mawaLoss(adapter.forward(x), anchors)));
-    },
-  });
+  for (const { d, h, directions } of STEP_SHAPES) {
+    const x = tensor(rng("x").normals(ROWS * d), [ROWS, d], { backend });
+    const anchors = tensor(rng("anchors").normals(ROWS * d), [ROWS, d], { backend });
+    for (const [label, lossName] of STEP_LOSSES) {
+      const loss = lossFor(lossName, lossName === "waco" ? { directions } : {});
+      const adapter = new Mlp([d, h, d], 0, "adapter", backend);
+      const opt = new AdamW(adapter.parameters, { lr: 1e-3, weightDecay: 1e-4 });
+      let step = 0;
+      Deno.bench({
+        name: stepBenchName(name, d, h, label),
+        group: `train step d=${d} h=${h} (${label})`,
+        baseline: name === "cpu",
+        ...iters,
+        async fn() {
+          const s = step++;
+          await finish(
+            trainStep(opt, () => loss({ y: adapter.forward(x), anchors, views: S + 1, seed: 0, step: s })),
+          );
+        },
+      });
+    }
+  }
 
-  const a = tensor(rng("a").normals(1024 * D), [1024, D], { backend });
-  const b = tensor(rng("b").normals(D * H), [D, H], { backend });
+  const a = tensor(rng("a").normals(1024 * 384), [1024, 384], { backend });
+  const b = tensor(rng("b").normals(384 * 4096), [384, 4096], { backend });
   Deno.bench({
     name: `matmul ${name} 1024x384x4096`,
     group: "matmul",
