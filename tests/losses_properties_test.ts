@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { Backend } from "../src/tensor/backend.ts";
 import { tensor } from "../src/tensor/ops.ts";
 import { type Tensor, tidy } from "../src/tensor/tensor.ts";
-import { hsic, medianDistance } from "../src/methods/losses/hsic.ts";
+import { hsic, medianDistance, upperTriangleRanks } from "../src/methods/losses/hsic.ts";
 import { simclrLoss } from "../src/methods/losses/simclr.ts";
 import { vicregLoss } from "../src/methods/losses/vicreg.ts";
 import { swcTerms, wacoDraws, wacoLoss } from "../src/methods/losses/waco.ts";
@@ -112,6 +112,31 @@ Deno.test("median bandwidth: host path = device path = float64 median", async ()
   const odd = normals("prop-median-odd", 3 * 2); // 3 points: 3 pairs, the middle one
   const [m3] = values(() => [medianDistance(pairwiseSqDist(t(odd, 2), t(odd, 2)))]);
   assert.ok(Math.abs(m3 - ref.medianDistance(ref.m64(3, 2, odd))) < 1e-5);
+});
+
+Deno.test("upperTriangleRanks = the ranks of a full sort of the upper triangle (ties, negatives, spread)", () => {
+  const cases: [string, (i: number) => number][] = [
+    ["pseudo-random signed", (i) => (Math.sin(i * 12.9898) * 43758.5453) % 1],
+    ["ties", (i) => (i % 7) - 3],
+    ["spread over many exponents", (i) => Math.pow(-1.7, (i % 41) - 20)],
+    ["all equal", () => 2.5],
+  ];
+  for (const [what, f] of cases) {
+    for (const n of [2, 3, 9, 40, 41]) {
+      const all = Float32Array.from({ length: n * n }, (_, i) => f(i));
+      const upper: number[] = [];
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) upper.push(all[i * n + j]);
+      const sorted = Float32Array.from(upper).sort();
+      const q = upper.length;
+      for (const [k1, k2] of [[(q - 1) >> 1, q >> 1], [0, Math.min(1, q - 1)], [q - 1, q - 1]]) {
+        assert.deepEqual(
+          upperTriangleRanks(all, n, k1, k2),
+          [sorted[k1], sorted[k2]],
+          `${what}, n ${n}, ranks ${k1} ${k2}`,
+        );
+      }
+    }
+  }
 });
 
 Deno.test("wacoLoss is reproducible from (seed, step) and fresh per step; d' = d/4 works", () => {
