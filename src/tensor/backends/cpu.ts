@@ -75,7 +75,7 @@ function i32(s: Storage, op: string): Int32Array {
 export class CpuBackend implements Backend {
   readonly name = "cpu" as const;
   readonly device: string;
-  /** Freed float buffers, reused by later outputs of the same length (values unchanged). */
+  /** Freed float and index buffers, reused by later outputs of the same kind and length (values unchanged). */
   readonly pool = new CpuBufferPool();
 
   constructor() {
@@ -98,7 +98,9 @@ export class CpuBackend implements Backend {
   }
 
   uploadIndex(data: Int32Array): Storage {
-    return new CpuStorage(data.slice());
+    const out = this.pool.takeIndex(data.length);
+    out.set(data);
+    return new CpuStorage(out);
   }
 
   zeros(length: number): Storage {
@@ -131,7 +133,7 @@ export class CpuBackend implements Backend {
     }
     const data = s.raw;
     s.dispose();
-    if (data instanceof Float32Array) this.pool.release(data);
+    if (data) this.pool.release(data);
   }
 
   sync(): Promise<void> {
@@ -276,7 +278,7 @@ export class CpuBackend implements Backend {
   sortRows(a: Storage, shape: Shape): { values: Storage; indices: Storage } {
     const A = f32(a, "sortRows");
     const [r, c] = shape;
-    const values = this.pool.take(r * c), indices = new Int32Array(r * c);
+    const values = this.pool.take(r * c), indices = this.pool.takeIndex(r * c);
     sortRowsInto(A, r, c, values, indices);
     return { values: new CpuStorage(values), indices: new CpuStorage(indices) };
   }

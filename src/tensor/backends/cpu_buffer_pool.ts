@@ -1,5 +1,5 @@
 /**
- * Float buffers of the CPU backend, recycled by length. A training step allocates the same
+ * Float and index buffers of the CPU backend, recycled by kind and length. A training step allocates the same
  * intermediates step after step (the same shapes in the same order) and `tidy` frees them all at
  * its end; handing a freed array to the next allocation of that length avoids zeroing fresh pages
  * and the garbage collector's work (a 1024×1024 add spent ~3/4 of its time allocating). Values
@@ -18,6 +18,7 @@ export const MAX_POOLED_BYTES = 256 * 1024 * 1024;
 
 export class CpuBufferPool {
   #free = new Map<number, Float32Array[]>();
+  #freeIndex = new Map<number, Int32Array[]>();
   #bytes = 0;
 
   /** Bytes currently held for reuse. */
@@ -48,19 +49,33 @@ export class CpuBufferPool {
     return a.fill(0);
   }
 
-  /** Hands a float array back; the caller must hold no other reference to it. */
-  release(a: Float32Array): void {
+  /** An int32 array of `length` elements with arbitrary contents (the caller writes all of them). */
+  takeIndex(length: number): Int32Array {
+    const a = length >= MIN_POOLED ? this.#freeIndex.get(length)?.pop() : undefined;
+    if (!a) return new Int32Array(length);
+    this.#bytes -= a.byteLength;
+    return a;
+  }
+
+  /** Hands an array back; the caller must hold no other reference to it. */
+  release(a: Float32Array | Int32Array): void {
     if (a.length < MIN_POOLED || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
     if (this.#bytes + a.byteLength > MAX_POOLED_BYTES) return;
-    let list = this.#free.get(a.length);
-    if (!list) this.#free.set(a.length, list = []);
-    list.push(a);
+    if (a instanceof Float32Array) push(this.#free, a);
+    else push(this.#freeIndex, a);
     this.#bytes += a.byteLength;
   }
 
   /** Drops every held array. */
   clear(): void {
     this.#free.clear();
+    this.#freeIndex.clear();
     this.#bytes = 0;
   }
+}
+
+function push<T>(free: Map<number, T[]>, a: T & { length: number }): void {
+  let list = free.get(a.length);
+  if (!list) free.set(a.length, list = []);
+  list.push(a);
 }
