@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { BinaryOp, Shape, Storage, UnaryOp } from "../src/tensor/backend.ts";
 import { CpuBackend, ORT_MIN_MACS } from "../src/tensor/backends/cpu.ts";
-import { MAX_POOLED_BYTES } from "../src/tensor/backends/cpu_buffer_pool.ts";
+import { CpuBufferPool, MAX_POOLED_BYTES, MIN_POOLED } from "../src/tensor/backends/cpu_buffer_pool.ts";
 
 const be = new CpuBackend();
 
@@ -447,4 +447,20 @@ Deno.test("cpu: recycled buffers never leak old values into zero-initialised or 
   const u = b.upload(new Float32Array(len).fill(1)), v = b.upload(new Float32Array(len).fill(2));
   assert.notEqual(b.readSync(u)[0], b.readSync(v)[0], "two live outputs share one array");
   assert.ok(b.pool.bytes <= MAX_POOLED_BYTES);
+});
+
+Deno.test("cpu buffer pool: a release past the cap drops what an earlier phase left, keeping the new", () => {
+  const pool = new CpuBufferPool();
+  const per = MAX_POOLED_BYTES / 4; // four arrays fill it
+  const old = Array.from({ length: 4 }, () => new Float32Array(per / 4));
+  for (const a of old) pool.release(a);
+  assert.equal(pool.bytes, MAX_POOLED_BYTES);
+  const fresh = new Float32Array(per / 4 + 1024);
+  pool.release(fresh);
+  assert.equal(pool.bytes, fresh.byteLength, "the earlier phase's arrays are dropped");
+  assert.equal(pool.take(fresh.length), fresh, "the new array is handed out again");
+  assert.notEqual(pool.take(old[0].length), old[0]);
+  const small = new Float32Array(MIN_POOLED - 1);
+  pool.release(small);
+  assert.notEqual(pool.take(small.length), small, "short arrays are not pooled");
 });

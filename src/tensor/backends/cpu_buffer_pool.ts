@@ -7,13 +7,14 @@
  * that accumulate.
  *
  * Arrays shorter than `MIN_POOLED` are left to the allocator (cheap, and a map lookup would cost
- * more), and at most `MAX_POOLED_BYTES` are held, so the pool never grows memory beyond what one
- * step's garbage would occupy anyway.
+ * more), and at most `MAX_POOLED_BYTES` are held: a release that would exceed it drops everything
+ * held first (arrays of an earlier phase's shapes), so the pool follows the current phase and never
+ * holds more than one step's garbage would occupy anyway.
  */
 
 /** Shorter arrays are not pooled. */
 export const MIN_POOLED = 4096;
-/** Most bytes the pool holds at once; releases beyond it are left to the garbage collector. */
+/** Most bytes the pool holds at once; a release beyond it first drops everything held. */
 export const MAX_POOLED_BYTES = 256 * 1024 * 1024;
 
 export class CpuBufferPool {
@@ -60,7 +61,9 @@ export class CpuBufferPool {
   /** Hands an array back; the caller must hold no other reference to it. */
   release(a: Float32Array | Int32Array): void {
     if (a.length < MIN_POOLED || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
-    if (this.#bytes + a.byteLength > MAX_POOLED_BYTES) return;
+    // Full: what is held belongs to an earlier phase (other shapes); drop it and start over.
+    if (this.#bytes + a.byteLength > MAX_POOLED_BYTES) this.clear();
+    if (a.byteLength > MAX_POOLED_BYTES) return;
     if (a instanceof Float32Array) push(this.#free, a);
     else push(this.#freeIndex, a);
     this.#bytes += a.byteLength;
