@@ -464,3 +464,21 @@ Deno.test("cpu buffer pool: a release past the cap drops what an earlier phase l
   pool.release(small);
   assert.notEqual(pool.take(small.length), small, "short arrays are not pooled");
 });
+
+Deno.test("cpu: fused biasRelu and reluGrad are bit for bit the add/relu and step/mul they replace", () => {
+  const r = 37, c = 70;
+  const a = rand(21, r * c, -3, 3), bias = rand(22, c, -1, 1), g = rand(23, r * c, -2, 2);
+  // The edge values: ±0, ±Inf, NaN, and sums that land exactly on −0 / +0.
+  a.set([0, -0, Infinity, -Infinity, NaN, 1e-40, -1e-40, 0.5, -0.5]);
+  bias.set([-0, 0, 1, 1, 1, 0, 0, -0.5, 0.5]);
+  g.set([-1, -0, Infinity, NaN, -2, 3, -3, Infinity, -Infinity]);
+  const bits = (s: Storage) => new Int32Array(be.readSync(s).buffer);
+  const A = be.upload(a), B = be.upload(bias), G = be.upload(g);
+  const composed = be.unary("relu", be.binary("add", A, [r, c], B, [1, c], [r, c]), r * c);
+  const fused = be.biasRelu(A, [r, c], B);
+  assert.deepEqual(bits(fused), bits(composed), "biasRelu");
+  for (const t of [A, fused]) {
+    const want = be.binary("mul", G, [r, c], be.unary("step", t, r * c), [r, c], [r, c]);
+    assert.deepEqual(bits(be.reluGrad(G, t, r * c)), bits(want), "reluGrad");
+  }
+});

@@ -13,6 +13,7 @@ import { grad } from "../src/tensor/autograd.ts";
 import {
   abs,
   add,
+  biasRelu,
   concat,
   div,
   exp,
@@ -50,12 +51,14 @@ import {
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { Mlp } from "../src/nn/mlp.ts";
 import { mawaLoss } from "../src/methods/losses/mawa.ts";
+import assert from "node:assert/strict";
 import * as R from "./reference.ts";
 import {
   awayFromZero,
   cpuBackend,
   evaluate,
   ints,
+  normals,
   testBackends,
   type Tol,
   twice,
@@ -524,3 +527,17 @@ gradCase({
       R.mawaLoss(R.mlpForward(t, [{ weight: w1, bias: b1 }, { weight: w2, bias: b2 }]), anchors),
   });
 }
+
+Deno.test("biasRelu: values and gradients bit for bit those of relu(add(x, bias)) on the cpu", () => {
+  const be = cpuBackend();
+  const x = tensor(normals("bias relu x", 24 * 33), [24, 33], { backend: be, requiresGrad: true });
+  const b = tensor(normals("bias relu b", 33), [1, 33], { backend: be, requiresGrad: true });
+  const w = tensor(normals("bias relu w", 24 * 33), [24, 33], { backend: be });
+  const run = (f: () => Tensor) => {
+    const y = f();
+    const gs = grad(sum(mul(y, w)), [x, b]);
+    return [y, ...gs].map((t) => Array.from(new Int32Array(t.toArraySync().buffer)));
+  };
+  assert.deepEqual(run(() => biasRelu(x, b)), run(() => relu(add(x, b))));
+  assert.throws(() => biasRelu(x, x), /expected a bias \[1, 33\]/);
+});

@@ -1,6 +1,6 @@
 /** A fully connected network with ReLU between layers (the adapter E and the classifiers). */
 import type { Backend } from "../tensor/backend.ts";
-import { add, matmul, param, relu } from "../tensor/ops.ts";
+import { add, biasRelu, matmul, param } from "../tensor/ops.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { CounterRng } from "../rng/philox.ts";
 
@@ -51,8 +51,8 @@ export class Mlp {
   forward(x: Tensor): Tensor {
     let h = x;
     this.layers.forEach((l, i) => {
-      h = add(matmul(h, l.weight), l.bias);
-      if (i < this.layers.length - 1) h = relu(h);
+      const z = matmul(h, l.weight);
+      h = i < this.layers.length - 1 ? biasRelu(z, l.bias) : add(z, l.bias);
     });
     return h;
   }

@@ -142,4 +142,13 @@ export interface Backend {
    *   p ← p − lr·wd·p − lr · (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + eps).
    */
   adamw(param: Storage, grad: Storage, m: Storage, v: Storage, length: number, h: AdamWStep): void;
+
+  // ---- optional fused primitives: `ops.ts` composes the plain ones where a backend has none ----
+  /**
+   * relu(a + bias) for a [r, c] and bias [1, c], in one pass: bit for bit what `binary` add
+   * followed by `unary` relu returns.
+   */
+  biasRelu?(a: Storage, shape: Shape, bias: Storage): Storage;
+  /** g · step(t) elementwise (relu's gradient), bit for bit what `unary` step then `binary` mul return. */
+  reluGrad?(g: Storage, t: Storage, length: number): Storage;
 }

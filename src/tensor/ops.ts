@@ -193,7 +193,42 @@ export function neg(x: Tensor): Tensor {
   return unaryOp("neg", "neg", x, undefined, (g) => neg(g));
 }
 export function relu(x: Tensor): Tensor {
-  return unaryOp("relu", "relu", x, undefined, (g) => mul(g, step(x)));
+  return unaryOp("relu", "relu", x, undefined, (g) => reluGrad(g, x));
+}
+/**
+ * relu(x + bias) for x [r, c] and bias [1, c] (a hidden layer's bias and activation): one pass and
+ * no pre-activation tensor where the backend fuses it, else `relu(add(x, bias))`; the same values
+ * and gradients either way (relu's gradient is read off the output: step(relu(z)) = step(z)).
+ */
+export function biasRelu(x: Tensor, bias: Tensor): Tensor {
+  const backend = live("biasRelu", x, bias);
+  if (bias.rows !== 1 || bias.cols !== x.cols) {
+    throw new TensorError(
+      "biasRelu",
+      `x ${shapeStr(x.shape)}, bias ${shapeStr(bias.shape)}; expected a bias [1, ${x.cols}]`,
+    );
+  }
+  if (!backend.biasRelu) return relu(add(x, bias));
+  // deno-lint-ignore prefer-const
+  let y: Tensor;
+  y = result(
+    backend,
+    backend.biasRelu(x.storage, x.shape, bias.storage),
+    x.shape,
+    [x, bias],
+    "biasRelu",
+    (g) => {
+      const gz = reluGrad(g, y);
+      return [x.requiresGrad ? gz : null, bias.requiresGrad ? sum(gz, 0) : null];
+    },
+  );
+  return y;
+}
+/** g · step(t) (relu's gradient at t), not recorded: one pass where the backend fuses it. */
+function reluGrad(g: Tensor, t: Tensor): Tensor {
+  const backend = live("reluGrad", g, t);
+  if (!backend.reluGrad) return mul(g, step(t));
+  return new Tensor(backend, backend.reluGrad(g.storage, t.storage, g.size), g.shape);
 }
 /** 1 where x > 0, else 0. Not differentiable (its gradient is zero almost everywhere). */
 export function step(x: Tensor): Tensor {

@@ -9,7 +9,7 @@ import { cpuModel } from "../adapter_info.ts";
 import { ortAvailable, ortGemm, ortLoadError } from "./ort_gemm.ts";
 import { sortRowsInto } from "./cpu_radix_sort.ts";
 import { jsMatmul, transposeInto } from "./cpu_matmul.ts";
-import { BINARY_CODES, binaryRun, unaryInto } from "./cpu_elementwise.ts";
+import { biasReluInto, BINARY_CODES, binaryRun, reluGradInto, unaryInto } from "./cpu_elementwise.ts";
 import { CpuBufferPool } from "./cpu_buffer_pool.ts";
 
 /**
@@ -364,6 +364,20 @@ export class CpuBackend implements Backend {
       if (cols >= 32) D.set(S.subarray(s, s + cols), d);
       else for (let j = 0; j < cols; j++) D[d + j] = S[s + j];
     }
+  }
+
+  biasRelu(a: Storage, shape: Shape, bias: Storage): Storage {
+    const A = f32(a, "biasRelu"), B = f32(bias, "biasRelu");
+    const out = this.pool.take(shape[0] * shape[1]);
+    biasReluInto(A, shape[0], shape[1], B, out);
+    return new CpuStorage(out);
+  }
+
+  reluGrad(g: Storage, t: Storage, length: number): Storage {
+    const G = f32(g, "reluGrad"), T = f32(t, "reluGrad");
+    const out = this.pool.take(length);
+    reluGradInto(G, T, out, length);
+    return new CpuStorage(out);
   }
 
   adamw(param: Storage, grad: Storage, m: Storage, v: Storage, length: number, h: AdamWStep): void {

@@ -85,20 +85,54 @@ function intPow(x: number, e: number): number {
   return e < 0 ? 1 / r : r;
 }
 
+/**
+ * relu on float bits over [o, o + n), from `ab` into `ob` (may be the same): branch-free (a
+ * data-dependent branch mispredicts half the time on signed data, ~6× slower): keep x when the sign
+ * is clear or x is NaN, else +0.
+ */
+function reluBits(ab: Int32Array, ob: Int32Array, o: number, n: number): void {
+  for (let i = o; i < o + n; i++) {
+    const u = ab[i];
+    const nan = ~(((u & 0x7fffffff) - 0x7f800001) >> 31);
+    ob[i] = u & (~(u >> 31) | nan);
+  }
+}
+
+/**
+ * out = relu(a + bias), a [r, c], bias [1, c]: each row's float32 sums are stored, then relu'd on
+ * their bits while the row is in cache, exactly as the add and relu kernels would in two passes.
+ */
+export function biasReluInto(
+  a: Float32Array,
+  r: number,
+  c: number,
+  bias: Float32Array,
+  out: Float32Array,
+): void {
+  const ob = bitsOf(out);
+  for (let i = 0; i < r; i++) {
+    const o = i * c;
+    for (let j = 0; j < c; j++) out[o + j] = a[o + j] + bias[j];
+    reluBits(ob, ob, o, c);
+  }
+}
+
+/** out = g · step(t): the step as in `unaryInto`'s "step", the product rounded like `binaryRun`'s mul. */
+export function reluGradInto(g: Float32Array, t: Float32Array, out: Float32Array, n: number): void {
+  const tb = bitsOf(t);
+  for (let i = 0; i < n; i++) {
+    const u = tb[i];
+    out[i] = g[i] * (1 - (((u - 1) | (0x7f800000 - u)) >>> 31));
+  }
+}
+
 export function unaryInto(op: UnaryOp, a: Float32Array, out: Float32Array, n: number, param: number): void {
   switch (op) {
     case "neg":
       for (let i = 0; i < n; i++) out[i] = -a[i];
       return;
     case "relu": {
-      // Branch-free on the bits (a data-dependent branch mispredicts half the time on signed
-      // data, ~6× slower): keep x when the sign is clear or x is NaN, else +0.
-      const ab = bitsOf(a), ob = bitsOf(out);
-      for (let i = 0; i < n; i++) {
-        const u = ab[i];
-        const nan = ~(((u & 0x7fffffff) - 0x7f800001) >> 31);
-        ob[i] = u & (~(u >> 31) | nan);
-      }
+      reluBits(bitsOf(a), bitsOf(out), 0, n);
       return;
     }
     case "exp":
