@@ -1,11 +1,17 @@
 /** Reverse-mode differentiation over the nodes that ops record (see `tensor.ts`). */
 import { TensorError } from "../errors.ts";
-import { add, zeros } from "./ops.ts";
+import { add, expand, zeros } from "./ops.ts";
 import { noGrad, shapeStr, Tensor } from "./tensor.ts";
 
 /**
  * Gradients of the scalar `loss` ([1, 1]) with respect to each tensor of `wrt`; a tensor the
  * loss does not depend on gets zeros. Intermediate gradients are left to the enclosing `tidy`.
+ *
+ * A backward may return a gradient smaller than its input that broadcasts to it (`sum`'s: a row,
+ * a column or a scalar, already `+ 0` as `expand` would make it): it is added to another
+ * gradient of the same input by a broadcasting add, and expanded only where a full tensor is
+ * needed (the input's own backward, or the result), which saves a full-size pass and buffer
+ * per reduction without changing a value.
  */
 export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
   if (loss.size !== 1) {
@@ -34,7 +40,7 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
   noGrad(() => {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
-      const g = grads.get(t);
+      const g = full(grads.get(t), t);
       if (!g || !t.node) continue;
       const inputGrads = t.node.backward(g);
       t.node.inputs.forEach((input, j) => {
@@ -45,5 +51,10 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
       });
     }
   });
-  return wrt.map((w) => grads.get(w) ?? zeros(w.shape, w.backend));
+  return wrt.map((w) => noGrad(() => full(grads.get(w), w)) ?? zeros(w.shape, w.backend));
+}
+
+/** `g` expanded to `t`'s shape where it is a broadcastable (smaller) gradient. */
+function full(g: Tensor | undefined, t: Tensor): Tensor | undefined {
+  return g && (g.rows !== t.rows || g.cols !== t.cols) ? expand(g, t.shape) : g;
 }

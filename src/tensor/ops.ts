@@ -418,7 +418,8 @@ export function sum(x: Tensor, axis?: 0 | 1): Tensor {
     shape,
     [x],
     "sum",
-    (g) => [expand(g, x.shape)],
+    // g + 0, the values `expand(g, x.shape)` holds, left unexpanded: autograd broadcasts it.
+    (g) => [add(g, 0)],
   );
 }
 
