@@ -1,6 +1,8 @@
 // Elementwise binary ops with broadcasting, one invocation per output element, no loops.
 // Each operand is addressed as row * row_stride + col * col_stride, where a broadcast dimension
-// has stride 0. OP: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min. max/min propagate NaN and order
+// has stride 0. OP: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, and two fused ops: 6 relu(u + v)
+// (a layer's bias and ReLU; NaN kept, like unary relu), 7 u · step(v) (ReLU's gradient, step(v)
+// = 1 where v > 0, else 0, like unary step). max/min propagate NaN and order
 // -0 < +0 (like JavaScript's Math.max / Math.min); division by zero yields ±Inf or NaN explicitly.
 override OP: u32 = 0u;
 
@@ -58,6 +60,16 @@ fn apply(u: f32, v: f32) -> f32 {
         return v;
       }
       return bitcast<f32>(bitcast<u32>(u) & bitcast<u32>(v));
+    }
+    case 6u: {
+      let z = u + v;
+      if (is_nan(z)) {
+        return z;
+      }
+      return select(0.0, z, z > 0.0);
+    }
+    case 7u: {
+      return u * select(0.0, 1.0, v > 0.0);
     }
     default: {
       if (is_nan(u) || is_nan(v)) {

@@ -17,6 +17,7 @@
  */
 import assert from "node:assert/strict";
 import type { Backend, BinaryOp, Shape, Storage, UnaryOp } from "../src/tensor/backend.ts";
+import { CpuBackend } from "../src/tensor/backends/cpu.ts";
 import {
   createWebGpuBackend,
   MAX_TRIPS_PER_INVOCATION,
@@ -467,6 +468,21 @@ test("unary: every op, special values", async (be) => {
       `unary ${op} ${p ?? ""}`,
     );
   }
+});
+
+test("fused biasRelu and reluGrad: bit for bit the cpu backend's (add/relu and step/mul)", async (be) => {
+  const cpu = new CpuBackend();
+  const r = 37, c = 70;
+  const a = randn(r * c, 901, 3), bias = randn(c, 902, 1), g = randn(r * c, 903, 2);
+  a.set([0, -0, Infinity, -Infinity, NaN, 0.5, -0.5]);
+  bias.set([-0, 0, 1, 1, 1, -0.5, 0.5]);
+  g.set([-1, -0, Infinity, NaN, -2, Infinity, -Infinity]);
+  const bits = (f: Float32Array) => Array.from(new Int32Array(f.buffer));
+  const fused = be.biasRelu(be.upload(a), [r, c], be.upload(bias));
+  const want = cpu.biasRelu(cpu.upload(a), [r, c], cpu.upload(bias));
+  assert.deepEqual(bits(await be.read(fused)), bits(cpu.readSync(want)), "biasRelu");
+  const got = await be.read(be.reluGrad(be.upload(g), fused, r * c));
+  assert.deepEqual(bits(got), bits(cpu.readSync(cpu.reluGrad(cpu.upload(g), want, r * c))), "reluGrad");
 });
 
 test("binary: every op and broadcast pattern", async (be) => {

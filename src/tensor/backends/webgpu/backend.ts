@@ -54,6 +54,8 @@ const UNARY_CODES: Record<UnaryOp, number> = {
   shift: 10,
 };
 const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
+/** binary.wgsl's fused codes: relu(a + b) (bias and ReLU) and a · step(b) (ReLU's gradient). */
+const FUSED_CODES = { addRelu: 6, mulStep: 7 } as const;
 
 /** A device buffer of `length` 4-byte elements owned by one WebGpuBackend. */
 export class WebGpuStorage implements Storage {
@@ -241,10 +243,21 @@ export class WebGpuBackend implements Backend {
   }
 
   binary(op: BinaryOp, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage {
-    const ab = this.#buf(a, "binary");
-    const bb = this.#buf(b, "binary");
     const code = BINARY_CODES[op];
     if (code === undefined) throw new Error(`webgpu binary: unknown op "${op}"`);
+    return this.#binary(code, a, aShape, b, bShape, outShape);
+  }
+
+  biasRelu(a: Storage, shape: Shape, bias: Storage): Storage {
+    return this.#binary(FUSED_CODES.addRelu, a, shape, bias, [1, shape[1]], shape);
+  }
+
+  reluGrad(g: Storage, t: Storage, length: number): Storage {
+    return this.#binary(FUSED_CODES.mulStep, g, [1, length], t, [1, length], [1, length]);
+  }
+
+  #binary(code: number, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage {
+    const ab = this.#buf(a, "binary"), bb = this.#buf(b, "binary");
     const [rows, cols] = outShape;
     const n = rows * cols;
     const out = this.#alloc(n, "binary");
