@@ -7,30 +7,14 @@
  *
  *   deno bench -A benchmarks/sliced_wasserstein_bench.ts    (INVBENCH_BENCH_WEBGPU=0 skips webgpu)
  */
-import {
-  type Backend,
-  CounterRng,
-  CpuBackend,
-  createWebGpuBackend,
-  swDistance,
-  tensor,
-  tidy,
-} from "../mod.ts";
+import { CounterRng, swDistance, tensor, tidy } from "../mod.ts";
+import { benchBackends } from "./bench_backends.ts";
 import { directionsTensor, randomDirections } from "../src/methods/sliced_wasserstein.ts";
 import { SW_SHAPE, swBenchName } from "./twins.ts";
 
-async function backends(): Promise<Backend[]> {
-  const list: Backend[] = [new CpuBackend()];
-  if (Deno.env.get("INVBENCH_BENCH_WEBGPU") !== "0") {
-    const adapter = await navigator.gpu?.requestAdapter();
-    if (adapter) list.push(await createWebGpuBackend(adapter));
-  }
-  return list;
-}
-
 const { n, d, directions } = SW_SHAPE;
 const rng = (label: string) => new CounterRng(0, "bench", "sw", label);
-for (const backend of await backends()) {
+for (const backend of await benchBackends()) {
   const x = tensor(rng("x").normals(n * d), [n, d], { backend });
   const y = tensor(rng("y").normals(n * d), [n, d], { backend });
   const dirs = directionsTensor(randomDirections(rng("dirs"), directions, d), directions, d, backend);

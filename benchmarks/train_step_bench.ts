@@ -13,10 +13,7 @@
  */
 import {
   AdamW,
-  type Backend,
   CounterRng,
-  CpuBackend,
-  createWebGpuBackend,
   lossFor,
   matmul,
   Mlp,
@@ -26,25 +23,17 @@ import {
   tidy,
   trainStep,
 } from "../mod.ts";
+import { benchBackends } from "./bench_backends.ts";
 import { STEP_LOSSES, STEP_SHAPES, stepBenchName } from "./twins.ts";
 
 const N = 256, S = 3, ROWS = (S + 1) * N;
-
-async function backends(): Promise<Backend[]> {
-  const list: Backend[] = [new CpuBackend()];
-  if (Deno.env.get("INVBENCH_BENCH_WEBGPU") !== "0") {
-    const adapter = await navigator.gpu?.requestAdapter();
-    if (adapter) list.push(await createWebGpuBackend(adapter));
-  }
-  return list;
-}
 
 async function finish(t: Tensor): Promise<void> {
   await t.toArray();
   t.dispose();
 }
 
-for (const backend of await backends()) {
+for (const backend of await benchBackends()) {
   const name = backend.name;
   // llvmpipe runs a paper-shape step in seconds; a few iterations give a stable median.
   const iters = name === "cpu" ? {} : { n: 3, warmup: 1 };
