@@ -5,7 +5,8 @@
  * the table says so and shows invbench's column alone. The harness itself never needs Python.
  *
  *   deno task bench:compare [--filter <substring>] [--threads <n>]
- *   (INVBENCH_PYTHON=/path/to/python3 to choose the interpreter; default /usr/bin/python3, then python3)
+ *   (INVBENCH_PYTHON=/path/to/python3 to choose the interpreter; default Debian's /usr/bin/python3,
+ *   then python3 on the PATH)
  */
 import { fileURLToPath } from "node:url";
 import { twins } from "./twins.ts";
@@ -45,8 +46,8 @@ async function runBenches(): Promise<Map<string, number>> {
 
 /** The first interpreter that imports `module`, or undefined. */
 async function pythonWith(module: string): Promise<string | undefined> {
-  const candidates = [Deno.env.get("INVBENCH_PYTHON"), "/usr/bin/python3", "python3"].filter((c) => !!c);
-  for (const py of candidates as string[]) {
+  const chosen = Deno.env.get("INVBENCH_PYTHON");
+  for (const py of chosen ? [chosen] : ["/usr/bin/python3", "python3"]) {
     try {
       const r = await new Deno.Command(py, {
         args: ["-c", `import ${module}`],
