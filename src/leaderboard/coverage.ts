@@ -32,27 +32,34 @@ function identitySpec(spec: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-/** The cells of the track's group that the document has no row for; null when its spec does not parse. */
-export function missingTrackCells(doc: Pick<ResultDocument, "matrix" | "rows">, track: Track): Cell[] | null {
+/** The cells of the track's group in the document's matrix; null when its spec does not parse. */
+function trackGroupCells(doc: Pick<ResultDocument, "matrix">, track: Track): Cell[] | null {
   const spec = MatrixSpec.safeParse(identitySpec(doc.matrix.spec));
   if (!spec.success) return null;
-  const have = new Set(doc.rows.map(identity));
   return expandMatrix(spec.data).filter((c) =>
-    c.dataset === track.dataset && c.backbone === track.backbone && c.augmentation === track.augmentation &&
-    !have.has(identity(c))
+    c.dataset === track.dataset && c.backbone === track.backbone && c.augmentation === track.augmentation
   );
+}
+
+/** The group's cells that have no row among `rows`. */
+function withoutRows(group: readonly Cell[], rows: ResultDocument["rows"]): Cell[] {
+  const have = new Set(rows.map(identity));
+  return group.filter((c) => !have.has(identity(c)));
+}
+
+/** The cells of the track's group that the document has no row for; null when its spec does not parse. */
+export function missingTrackCells(doc: Pick<ResultDocument, "matrix" | "rows">, track: Track): Cell[] | null {
+  const group = trackGroupCells(doc, track);
+  return group === null ? null : withoutRows(group, doc.rows);
 }
 
 /** Why a document does not cover a track, or null when it does. */
 export function explainIncomplete(doc: Pick<ResultDocument, "matrix" | "rows">, track: Track): string | null {
-  const missing = missingTrackCells(doc, track);
-  if (missing === null) return `track ${track.id}: the document's matrix.spec is not a valid matrix`;
+  const group = trackGroupCells(doc, track);
+  if (group === null) return `track ${track.id}: the document's matrix.spec is not a valid matrix`;
+  const missing = withoutRows(group, doc.rows);
   if (!missing.length) return null;
-  const total =
-    expandMatrix(MatrixSpec.parse(identitySpec(doc.matrix.spec))).filter((c) =>
-      c.dataset === track.dataset && c.backbone === track.backbone && c.augmentation === track.augmentation
-    ).length;
   const named = missing.slice(0, 6).map((c) => `${c.method}/${c.classifier} seed ${c.seed} (cell ${c.id})`);
-  return `track ${track.id} (${track.dataset}/${track.backbone}/${track.augmentation}): ${missing.length} of ${total} ` +
-    `cells missing: ${named.join(", ")}${missing.length > named.length ? ", …" : ""}`;
+  return `track ${track.id} (${track.dataset}/${track.backbone}/${track.augmentation}): ${missing.length} of ` +
+    `${group.length} cells missing: ${named.join(", ")}${missing.length > named.length ? ", …" : ""}`;
 }
