@@ -5,6 +5,7 @@
  * backbones, features, collision rates) is memoised in the RunContext, never order-dependent.
  */
 import { ConfigError } from "../errors.ts";
+import { sha256Hex } from "../util/hash.ts";
 import { viewRng } from "../augment/params.ts";
 import { resolveSpec, sampleParams } from "../augment/spec.ts";
 import { extractFeatures, type FeatureAugmentation } from "../backbone/extract.ts";
@@ -57,6 +58,11 @@ export function newRunContext(
     collisions: new Map(),
     methodFiles: new Map(),
   };
+}
+
+/** A dataset's content hash over both splits: what a result records and a resume compares. */
+export function datasetContent(splits: Record<Split, Dataset>): string {
+  return sha256Hex(splits.train.contentHash + splits.test.contentHash);
 }
 
 function memo<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {

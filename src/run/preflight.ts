@@ -10,8 +10,7 @@ import { checkImageShape } from "../backbone/input_spec.ts";
 import { InputSpecError, MatrixError } from "../errors.ts";
 import type { Cell, ResolvedAdapter } from "../matrix/expand.ts";
 import type { ParsedMatrix } from "../matrix/parse.ts";
-import { sha256Hex } from "../util/hash.ts";
-import { backbone, datasetSplits, type RunContext } from "./cell.ts";
+import { backbone, datasetContent, datasetSplits, type RunContext } from "./cell.ts";
 import type { RunInputs } from "./run_dir.ts";
 
 const GiB = 2 ** 30;
@@ -70,7 +69,7 @@ export async function preflight(
         );
       }
     }
-    inputs.datasets[c.dataset] = sha256Hex(splits.train.contentHash + splits.test.contentHash);
+    inputs.datasets[c.dataset] = datasetContent(splits);
     inputs.backbones[c.backbone] = model.sha256;
     try {
       checkImageShape(

@@ -22,7 +22,7 @@ import { type Provenance, RESULT_SCHEMA_ID, type ResultDocument, ResultRow } fro
 import type { KeyFile } from "../results/signing.ts";
 import { summarizeRows } from "../results/table.ts";
 import { selectBackend } from "../tensor/select.ts";
-import { backbone, datasetSplits, newRunContext, runCell, type RunContext } from "./cell.ts";
+import { backbone, datasetContent, datasetSplits, newRunContext, runCell, type RunContext } from "./cell.ts";
 import { envFingerprint } from "./env.ts";
 import { harnessInfo, PROJECT_ROOT } from "./harness.ts";
 import { preflight } from "./preflight.ts";
@@ -330,7 +330,7 @@ async function assemble(
     if (!datasets[c.dataset]) {
       const splits = await datasetSplits(ctx, c.spec.dataset);
       datasets[c.dataset] = {
-        content: sha256Hex(splits.train.contentHash + splits.test.contentHash),
+        content: datasetContent(splits),
         files: [...splits.train.files, ...splits.test.files].map((f) => ({
           path: portablePath(f.path),
           sha256: f.sha256,
