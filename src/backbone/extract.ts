@@ -23,6 +23,7 @@ import { augmentBatch, batchOf } from "../augment/augment.ts";
 import { type AugmentSpec, resolveSpec } from "../augment/spec.ts";
 import { describeIndices, type FeatureCache, type FeatureKeyFields } from "../cache/feature_cache.ts";
 import type { Dataset } from "../data/dataset.ts";
+import { DEFAULT_EXECUTION_PROVIDER } from "./execution_provider.ts";
 import { preprocess, type ResolvedInputSpec, specForKey } from "./input_spec.ts";
 import { type ImageBatch, ONNX_RUNTIME, type OnnxBackbone, type ProgressCallback } from "./onnx_backbone.ts";
 
@@ -105,7 +106,16 @@ function asFeatureAugmentation(a: AugmentSpec | FeatureAugmentation): FeatureAug
 export function extractionKey(o: ExtractOptions, rows: ArrayLike<number>): FeatureKeyFields {
   const aug = o.augmentation ? asFeatureAugmentation(o.augmentation) : null;
   return {
-    backbone: { sha256: o.backbone.sha256, output: o.backbone.outputName, runtime: ONNX_RUNTIME },
+    backbone: {
+      sha256: o.backbone.sha256,
+      output: o.backbone.outputName,
+      runtime: ONNX_RUNTIME,
+      // Only where they apply, so that a self-contained model on the CPU keeps its keys.
+      ...(o.backbone.externalData.length ? { content: o.backbone.contentHash } : {}),
+      ...(o.backbone.executionProvider !== DEFAULT_EXECUTION_PROVIDER
+        ? { execution_provider: o.backbone.executionProvider }
+        : {}),
+    },
     dataset: o.dataset.contentHash,
     split: o.dataset.split,
     indices: describeIndices(rows),

@@ -8,13 +8,25 @@
  * zero image when it is symbolic. Every mismatch throws a BackboneError naming the model file,
  * the expected and the actual shapes.
  *
+ * The model is loaded by path, so that onnxruntime finds external data (`model.onnx` +
+ * `model.onnx.data`) beside it; every file it reads is hashed: the model (`sha256`) and each
+ * external data file its tensors name (`externalData`), together `contentHash`. A location that is
+ * absolute or leaves the model's directory is refused (what is hashed must be what is read).
+ *
  * `run` preprocesses images in batches, runs the session (fetching only the feature output),
  * rejects NaN/±Inf features with the image's index, and reports progress only to a `progress`
  * callback (the library draws nothing itself).
  */
 import { BackboneError, InputSpecError } from "../errors.ts";
-import { sha256Hex } from "../util/hash.ts";
+import { sha256File, sha256Hex } from "../util/hash.ts";
+import { dirname, isAbsolute, join, normalize } from "node:path";
 import * as ort from "onnxruntime-node";
+import { externalDataLocations } from "../onnx/external_data.ts";
+import {
+  checkExecutionProvider,
+  DEFAULT_EXECUTION_PROVIDER,
+  providerStartFailure,
+} from "./execution_provider.ts";
 import {
   checkImageShape,
   formatShape,
@@ -41,6 +53,18 @@ export interface BackboneLoadOptions {
   threads?: number;
   /** Images per inference call (default 256; a model with a fixed batch dimension uses that). */
   batchSize?: number;
+  /** onnxruntime execution provider (default "cpu"); one the installed runtime lacks is refused. */
+  executionProvider?: string;
+}
+
+/** An external data file of a model: its location as the model names it, and its sha256. */
+export interface ExternalDataFile {
+  /** Relative to the model's directory, as written in the model. */
+  location: string;
+  /** The file's path (the model's directory joined with `location`). */
+  path: string;
+  sha256: string;
+  bytes: number;
 }
 
 /** Progress of a run: images done so far and in total. */
@@ -78,6 +102,11 @@ export interface BackboneInfo {
   path: string;
   sha256: string;
   bytes: number;
+  /** External data files the model reads (none for a self-contained model). */
+  externalData: ExternalDataFile[];
+  /** `sha256` alone for a self-contained model, else the sha256 over it and every data file's. */
+  contentHash: string;
+  executionProvider: string;
   runtime: string;
   input: { name: string; modelShape: (number | string)[]; spec: ResolvedInputSpec };
   output: { name: string; modelShape: (number | string)[]; featureDim: number };
@@ -94,6 +123,41 @@ function describeValue(m: ort.InferenceSession.ValueMetadata): string {
   return isTensorMeta(m) ? `"${m.name}" ${m.type} ${formatShape(m.shape)}` : `"${m.name}" (not a tensor)`;
 }
 
+/**
+ * The external data files `modelBytes` (the model at `path`) names, each hashed. A location that
+ * is absolute or leads out of the model's directory, or a file that cannot be read, is refused.
+ */
+async function hashExternalData(path: string, modelBytes: Uint8Array): Promise<ExternalDataFile[]> {
+  let locations: string[];
+  try {
+    locations = externalDataLocations(modelBytes);
+  } catch {
+    return []; // not a protobuf: onnxruntime's own load error says so
+  }
+  const dir = dirname(path);
+  const files: ExternalDataFile[] = [];
+  for (const location of locations) {
+    const rel = normalize(location);
+    if (isAbsolute(location) || rel === ".." || rel.startsWith("../") || rel.startsWith("..\\")) {
+      throw new BackboneError(
+        `${path}: external data location "${location}" is not inside the model's directory; ` +
+          `onnxruntime reads external data only from beside the model`,
+      );
+    }
+    const file = join(dir, rel);
+    try {
+      files.push({ location, path: file, ...(await sha256File(file)) });
+    } catch (e) {
+      throw new BackboneError(
+        `${path}: cannot read the external data file "${location}" (${file}) the model's tensors name: ${
+          (e as Error).message
+        }`,
+      );
+    }
+  }
+  return files;
+}
+
 /** A loaded ONNX backbone. Call `close()` when done. */
 export class OnnxBackbone {
   readonly id: string;
@@ -101,6 +165,11 @@ export class OnnxBackbone {
   /** sha256 (hex) of the model file's bytes. */
   readonly sha256: string;
   readonly bytes: number;
+  /** The external data files the model reads, each hashed. */
+  readonly externalData: ExternalDataFile[];
+  /** What identifies every byte the model reads (= sha256 when there is no external data). */
+  readonly contentHash: string;
+  readonly executionProvider: string;
   readonly spec: ResolvedInputSpec;
   readonly inputName: string;
   readonly outputName: string;
@@ -122,6 +191,9 @@ export class OnnxBackbone {
       path: string;
       sha256: string;
       bytes: number;
+      externalData: ExternalDataFile[];
+      contentHash: string;
+      executionProvider: string;
       spec: ResolvedInputSpec;
       inputName: string;
       outputName: string;
@@ -139,6 +211,9 @@ export class OnnxBackbone {
     this.path = init.path;
     this.sha256 = init.sha256;
     this.bytes = init.bytes;
+    this.externalData = init.externalData;
+    this.contentHash = init.contentHash;
+    this.executionProvider = init.executionProvider;
     this.spec = init.spec;
     this.inputName = init.inputName;
     this.outputName = init.outputName;
@@ -162,6 +237,8 @@ export class OnnxBackbone {
     } catch (e) {
       throw new BackboneError((e as Error).message);
     }
+    const executionProvider = options.executionProvider ?? DEFAULT_EXECUTION_PROVIDER;
+    checkExecutionProvider(executionProvider);
     let modelBytes: Uint8Array;
     try {
       modelBytes = await Deno.readFile(path);
@@ -169,10 +246,16 @@ export class OnnxBackbone {
       throw new BackboneError(`${path}: cannot read the ONNX model: ${(e as Error).message}`);
     }
     const sha256 = sha256Hex(modelBytes);
+    const externalData = await hashExternalData(path, modelBytes);
+    const contentHash = externalData.length
+      ? sha256Hex([sha256, ...externalData.map((f) => `${f.location}\u0000${f.sha256}`)].join("\u0000"))
+      : sha256;
     const threads = options.threads ?? Math.max(1, navigator.hardwareConcurrency || 1);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(modelBytes, {
+      // By path, not from the bytes: onnxruntime resolves external data relative to the file only.
+      session = await ort.InferenceSession.create(path, {
+        executionProviders: [executionProvider],
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: "sequential",
@@ -180,12 +263,26 @@ export class OnnxBackbone {
         logSeverityLevel: 3,
       });
     } catch (e) {
-      throw new BackboneError(`${path}: onnxruntime cannot load the model: ${(e as Error).message}`);
+      const cause = (e as Error).message;
+      if (executionProvider !== DEFAULT_EXECUTION_PROVIDER) {
+        throw providerStartFailure(executionProvider, path, cause);
+      }
+      throw new BackboneError(`${path}: onnxruntime cannot load the model: ${cause}`);
     }
     try {
       return await OnnxBackbone.#check(
         session,
-        { id, path, sha256, bytes: modelBytes.length, spec, threads },
+        {
+          id,
+          path,
+          sha256,
+          bytes: modelBytes.length,
+          externalData,
+          contentHash,
+          executionProvider,
+          spec,
+          threads,
+        },
         decl,
         options,
       );
@@ -202,6 +299,9 @@ export class OnnxBackbone {
       path: string;
       sha256: string;
       bytes: number;
+      externalData: ExternalDataFile[];
+      contentHash: string;
+      executionProvider: string;
       spec: ResolvedInputSpec;
       threads: number;
     },
@@ -440,6 +540,9 @@ export class OnnxBackbone {
       path: this.path,
       sha256: this.sha256,
       bytes: this.bytes,
+      externalData: this.externalData,
+      contentHash: this.contentHash,
+      executionProvider: this.executionProvider,
       runtime: ONNX_RUNTIME,
       input: { name: this.inputName, modelShape: this.modelInputShape, spec: this.spec },
       output: { name: this.outputName, modelShape: this.modelOutputShape, featureDim: this.featureDim },

@@ -3,7 +3,7 @@
  * the ONNX writer of src/onnx/model.ts (benchmarks and tests needing other graphs call
  * `buildOnnxModel` with `initializers` directly).
  */
-import { buildOnnxModel, ONNX_FLOAT, type OnnxNode } from "../onnx/model.ts";
+import { buildOnnxModel, float32Le, ONNX_FLOAT, type OnnxNode } from "../onnx/model.ts";
 
 export interface LinearBackboneOptions {
   /** Input layout and shape (without batch): NCHW [c, h, w] or NHWC [h, w, c]. */
@@ -20,6 +20,19 @@ export interface LinearBackboneOptions {
   batch?: string | number;
   /** Extra element-wise op on the features ("Sqrt", "Relu", …) producing the output "features". */
   post?: string;
+  /**
+   * Store W and b as ONNX external data in this file (relative to the model's directory): W's
+   * float32 LE bytes at offset 0, then b's; `linearBackboneData` gives that file's bytes.
+   */
+  externalData?: string;
+}
+
+/** The external data file of a linear backbone with `externalData`: W then b, float32 LE. */
+export function linearBackboneData(o: Pick<LinearBackboneOptions, "weight" | "bias">): Uint8Array {
+  const out = new Uint8Array(4 * (o.weight.length + o.bias.length));
+  out.set(float32Le(o.weight), 0);
+  out.set(float32Le(o.bias), 4 * o.weight.length);
+  return out;
 }
 
 /**
@@ -57,8 +70,18 @@ export function linearBackboneModel(o: LinearBackboneOptions): Uint8Array {
       { name: "relu", elemType: ONNX_FLOAT, dims: [batch, d] },
     ],
     initializers: [
-      { name: "W", dims: [d, k], data: o.weight },
-      { name: "b", dims: [d], data: o.bias },
+      {
+        name: "W",
+        dims: [d, k],
+        data: o.weight,
+        ...(o.externalData ? { external: { location: o.externalData, offset: 0 } } : {}),
+      },
+      {
+        name: "b",
+        dims: [d],
+        data: o.bias,
+        ...(o.externalData ? { external: { location: o.externalData, offset: 4 * d * k } } : {}),
+      },
     ],
   });
 }

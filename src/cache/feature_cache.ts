@@ -51,8 +51,18 @@ export type IndexSelection =
  * shares one feature set.
  */
 export interface FeatureKeyFields {
-  /** The backbone: sha256 of the ONNX bytes, the output used, and the runtime that ran it. */
-  backbone: { sha256: string; output: string; runtime: string };
+  /**
+   * The backbone: sha256 of the ONNX bytes, the output used, and the runtime that ran it; for a
+   * model with external data also `content` (over every file it reads), and the execution
+   * provider where it is not the CPU.
+   */
+  backbone: {
+    sha256: string;
+    output: string;
+    runtime: string;
+    content?: string;
+    execution_provider?: string;
+  };
   /** The dataset's content hash. */
   dataset: string;
   /** "train" or "test" (or any split name the dataset has). */

@@ -36,6 +36,7 @@ import {
 import { attest } from "../results/attestation.ts";
 import { renderCsv, renderMarkdown } from "../results/table.ts";
 import { envFingerprint } from "../run/env.ts";
+import { checkExecutionProvider, DEFAULT_EXECUTION_PROVIDER } from "../backbone/execution_provider.ts";
 import { LOCAL_SIGNER, localKey } from "../run/local_key.ts";
 import { kubernetesManifests, renderManifest } from "../launch/kubernetes.ts";
 import { writeGenerated } from "../launch/generated_files.ts";
@@ -88,6 +89,12 @@ function positiveInt(flag: string, text: string): number {
   return n;
 }
 
+const executionProviderOption = () =>
+  new Option(
+    "--execution-provider <name>",
+    "onnxruntime execution provider for feature extraction (cpu, cuda, …; one the installed onnxruntime lacks: exit 2)",
+  ).default(DEFAULT_EXECUTION_PROVIDER);
+
 const backendOption = () =>
   new Option("--backend <kind>", "compute backend").choices(BACKEND_KINDS as string[]).default("auto");
 
@@ -116,6 +123,7 @@ export function buildCli(): Command {
     .addHelpText("after", componentsHelp)
     .option("--out <dir>", "run directory (resumed when it exists)", "runs/latest")
     .addOption(backendOption())
+    .addOption(executionProviderOption())
     .option(
       "--shard <i/n|auto>",
       "run only shard I of N (0 ≤ I < N); auto: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX",
@@ -133,11 +141,13 @@ export function buildCli(): Command {
       "feature cache directory (default .cache/invbench/features or INVBENCH_CACHE_DIR)",
     )
     .action(async (matrix: string, opts) => {
+      checkExecutionProvider(opts.executionProvider);
       const { key, signer } = await signingKey(opts);
       const r = await runMatrix({
         matrix,
         out: opts.out,
         backend: opts.backend,
+        executionProvider: opts.executionProvider,
         shard: resolveShard(opts.shard, { shardCount: opts.shardCount, by: opts.shardBy }),
         filters: opts.filter,
         key,
@@ -334,12 +344,14 @@ export function buildCli(): Command {
     )
     .option("--run-dir <dir>", "run directory for the re-run", "runs/reproduce")
     .addOption(backendOption())
+    .addOption(executionProviderOption())
     .option("--tolerance <abs>", "absolute tolerance", String(DEFAULT_TOLERANCE.absolute))
     .option("--seed-sd <k>", "seed-sd multiple added to the tolerance", String(DEFAULT_TOLERANCE.seedSd))
     .option("--cache <dir>", "trust the feature cache in DIR (default: recompute every feature)")
     .addOption(jsonOption())
     .action(async (path: string, opts) => {
       const say = humanOutput(opts.json);
+      checkExecutionProvider(opts.executionProvider);
       const raw = await readJsonDocument(path);
       // As in verify: the signature (3) is judged before the schema (2).
       const jwks = opts.keys ? await readJwks(opts.keys) : null;
@@ -362,6 +374,7 @@ export function buildCli(): Command {
         matrix: opts.matrix,
         out: key || !opts.out ? opts.runDir : opts.out,
         backend: opts.backend,
+        executionProvider: opts.executionProvider,
         tolerance,
         cacheDir: opts.cache,
         ...cliProgress(),

@@ -141,9 +141,10 @@ export function detailPage(
       [`dataset ${id}`, `content ${d.content}`],
       ...d.files.map((f): [string, string] => [`dataset ${id}: ${f.path}`, f.sha256]),
     ]),
-    ...Object.entries(doc.inputs.backbones).map((
-      [id, b],
-    ): [string, string] => [`backbone ${id}: ${b.path}`, b.sha256]),
+    ...Object.entries(doc.inputs.backbones).flatMap(([id, b]): [string, string][] => [
+      [`backbone ${id}: ${b.path}`, b.sha256],
+      ...(b.external_data ?? []).map((f): [string, string] => [`backbone ${id}: ${f.path}`, f.sha256]),
+    ]),
   ];
   const tracks = s.tracks.map((t, i) =>
     markup`${i ? ", " : ""}<a href="../index.html#track-${t.id}">${t.title}</a>`

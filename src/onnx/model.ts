@@ -51,6 +51,11 @@ export interface OnnxInitializer {
   name: string;
   dims: readonly number[];
   data: Float32Array;
+  /**
+   * Store the values outside the model (ONNX external data): `location` is the data file relative
+   * to the model's directory, `offset` the byte offset there (the caller writes `float32Le(data)`).
+   */
+  external?: { location: string; offset: number };
 }
 
 export interface OnnxOpset {
@@ -212,7 +217,18 @@ function node(n: OnnxNode, index: number): PbWriter {
   return w;
 }
 
-/** A float32 `TensorProto`: dims, data_type, name and little-endian `raw_data`. */
+/** Float32 values as little-endian bytes (ONNX `raw_data` and external data). */
+export function float32Le(data: Float32Array): Uint8Array {
+  const raw = new Uint8Array(data.length * 4);
+  const dv = new DataView(raw.buffer);
+  for (let i = 0; i < data.length; i++) dv.setFloat32(4 * i, data[i], true);
+  return raw;
+}
+
+/**
+ * A float32 `TensorProto`: dims, data_type, name and little-endian `raw_data`, or, for an
+ * `external` initializer, `external_data` (location, offset, length) with `data_location` EXTERNAL.
+ */
 export function tensorProto(t: OnnxInitializer): Uint8Array {
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.data.length !== count) {
@@ -220,12 +236,15 @@ export function tensorProto(t: OnnxInitializer): Uint8Array {
       `onnx/model: initializer ${t.name} has ${t.data.length} values; dims [${t.dims}] need ${count}`,
     );
   }
-  const raw = new Uint8Array(count * 4);
-  const dv = new DataView(raw.buffer);
-  for (let i = 0; i < count; i++) dv.setFloat32(4 * i, t.data[i], true);
   const p = new PbWriter();
   for (const d of t.dims) p.int(1, d);
-  return p.int(2, ONNX_FLOAT).str(8, t.name).bytes(9, raw).finish();
+  p.int(2, ONNX_FLOAT).str(8, t.name);
+  if (!t.external) return p.bytes(9, float32Le(t.data)).finish();
+  const entry = (k: string, v: string) => new PbWriter().str(1, k).str(2, v); // StringStringEntryProto
+  p.msg(13, entry("location", t.external.location));
+  p.msg(13, entry("offset", String(t.external.offset)));
+  p.msg(13, entry("length", String(count * 4)));
+  return p.int(14, 1).finish(); // data_location: EXTERNAL
 }
 
 function opsetImport(o: OnnxOpset): PbWriter {

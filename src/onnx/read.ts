@@ -16,7 +16,7 @@ export interface OnnxModelSummary {
   metadata: Record<string, string>;
 }
 
-interface Field {
+export interface Field {
   field: number;
   wire: number;
   /** The value of a varint field (int64 two's complement read as a signed number). */
@@ -28,7 +28,7 @@ interface Field {
 const empty = new Uint8Array(0);
 
 /** The fields of one protobuf message as (field number, wire type, value). */
-function* fields(buf: Uint8Array): Generator<Field> {
+export function* fields(buf: Uint8Array): Generator<Field> {
   let p = 0;
   const varint = (): number => {
     let v = 0, mul = 1;

@@ -40,6 +40,8 @@ export interface RunContext {
   collisions: Map<string, Promise<{ raw: number; aligned: number }>>;
   /** The run's method files by their cell reference ("sha256:…"). */
   methodFiles: Map<string, UserLoss>;
+  /** onnxruntime execution provider for the backbones (default "cpu"). */
+  executionProvider?: string;
 }
 
 export function newRunContext(
@@ -104,7 +106,7 @@ export function backbone(ctx: RunContext, spec: BackboneSpec): Promise<OnnxBackb
       onnx: resolve(ctx.baseDir, spec.onnx),
       output: spec.output,
       input: spec.input,
-    }));
+    }, { executionProvider: ctx.executionProvider }));
 }
 
 /** Pairs of (d, e) kept per row for the leaderboard's structure scatter. */

@@ -70,7 +70,7 @@ export async function preflight(
       }
     }
     inputs.datasets[c.dataset] = datasetContent(splits);
-    inputs.backbones[c.backbone] = model.sha256;
+    inputs.backbones[c.backbone] = model.contentHash;
     try {
       checkImageShape(
         model.spec,

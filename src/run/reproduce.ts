@@ -20,6 +20,8 @@ export interface ReproduceOptions {
   matrix?: string;
   out: string;
   backend?: string;
+  /** onnxruntime execution provider for feature extraction (default "cpu"). */
+  executionProvider?: string;
   tolerance: Tolerance;
   /** Progress lines and the transient status line of the re-run (runMatrix's; default: none). */
   progress?: (line: string) => void;
@@ -78,6 +80,7 @@ export async function reproduce(doc: ResultDocument, o: ReproduceOptions): Promi
     ...(text === undefined ? { matrixText: JSON.stringify(doc.matrix.spec, null, 2) } : {}),
     out: o.out,
     backend: o.backend,
+    executionProvider: o.executionProvider,
     cellIds: new Set(chosen),
     methodSources,
     progress: o.progress,

@@ -90,7 +90,7 @@ function describeChange(previous: RunPlan, plan: RunPlan): string | null {
       if (now !== sha) {
         return `cells computed with ${kind === "datasets" ? "dataset" : "backbone"} ${id} at sha256 ${
           sha.slice(0, 12)
-        }…, but its ${kind === "datasets" ? "files" : "ONNX file"} now hash to ${
+        }…, but its ${kind === "datasets" ? "files" : "ONNX file (and its external data)"} now hash to ${
           now?.slice(0, 12) ?? "nothing"
         }…; restore the file or use another --out directory, so that one result never mixes two inputs`;
       }

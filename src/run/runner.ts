@@ -23,6 +23,7 @@ import type { KeyFile } from "../results/signing.ts";
 import { summarizeRows } from "../results/table.ts";
 import { selectBackend } from "../tensor/select.ts";
 import { backbone, datasetContent, datasetSplits, newRunContext, runCell, type RunContext } from "./cell.ts";
+import { DEFAULT_EXECUTION_PROVIDER } from "../backbone/execution_provider.ts";
 import { envFingerprint } from "./env.ts";
 import { harnessInfo, PROJECT_ROOT } from "./harness.ts";
 import { preflight } from "./preflight.ts";
@@ -40,6 +41,8 @@ export interface RunOptions {
   matrixText?: string;
   out: string;
   backend?: string;
+  /** onnxruntime execution provider for feature extraction (default "cpu"). */
+  executionProvider?: string;
   /** Run one shard (`by` defaults to "cell", `source` to "flag"). */
   shard?: { index: number; count: number } & Partial<Pick<ResolvedShard, "by" | "source">>;
   filters?: string[];
@@ -148,7 +151,11 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   };
   // What ran the cells, taken before any of them runs (the tree may change while a run goes on).
   const harness = await harnessInfo();
-  const environment = await envFingerprint(o.backend ?? "auto");
+  const executionProvider = o.executionProvider ?? DEFAULT_EXECUTION_PROVIDER;
+  const environment = {
+    ...await envFingerprint(o.backend ?? "auto"),
+    execution_provider: executionProvider,
+  };
   const { backend, reason } = await selectBackend(o.backend ?? "auto");
   log(`run ${parsed.spec.name} ${parsed.spec.version} (${cells.length} cells) on ${reason}`);
   say(`invbench: ${parsed.spec.name} ${parsed.spec.version}: ${cells.length} cells; ${reason}`);
@@ -164,6 +171,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     log,
   );
   for (const f of methodFiles.values()) ctx.methodFiles.set(f.ref, f);
+  ctx.executionProvider = executionProvider;
 
   // Every input is read and checked before anything is written (preflight.ts).
   let locked: RunLock | undefined, createdOut = false;
@@ -339,7 +347,13 @@ async function assemble(
     }
     if (!backbones[c.backbone]) {
       const b = await backbone(ctx, c.spec.backbone);
-      backbones[c.backbone] = { path: portablePath(b.path), sha256: b.sha256 };
+      backbones[c.backbone] = {
+        path: portablePath(b.path),
+        sha256: b.sha256,
+        ...(b.externalData.length
+          ? { external_data: b.externalData.map((f) => ({ path: portablePath(f.path), sha256: f.sha256 })) }
+          : {}),
+      };
     }
   }
   // Each method file the cells ran, so the document alone can be verified and re-run.
