@@ -10,6 +10,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { twins } from "./twins.ts";
+import { pythonWith } from "../src/util/python.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const BENCH_FILES = ["train_step_bench.ts", "sliced_wasserstein_bench.ts", "features_bench.ts"];
@@ -42,25 +43,6 @@ async function runBenches(): Promise<Map<string, number>> {
     if (ok) means.set(b.name, ok.avg / 1e6);
   }
   return means;
-}
-
-/** The first interpreter that imports `module`, or undefined. */
-async function pythonWith(module: string): Promise<string | undefined> {
-  const chosen = Deno.env.get("INVBENCH_PYTHON");
-  for (const py of chosen ? [chosen] : ["/usr/bin/python3", "python3"]) {
-    try {
-      const r = await new Deno.Command(py, {
-        args: ["-c", `import ${module}`],
-        stdout: "null",
-        stderr: "null",
-      })
-        .output();
-      if (r.success) return py;
-    } catch {
-      // not installed under that name
-    }
-  }
-  return undefined;
 }
 
 async function runTwin(py: string, script: string, args: string[]): Promise<number> {

@@ -46,7 +46,10 @@ Deno.test("run dir: a resume after the ONNX file changed is refused; the result 
   await Deno.copyFile(OTHER_ONNX, `${t.dir}/model.onnx`);
   const swapped = await oneCell(matrix, out, t.dir);
   assert.equal(swapped.code, 2, swapped.stderr);
-  assert.match(swapped.stderr, /backbone fixture at sha256 [0-9a-f]{12}…, but its ONNX file \(and its external data\) now hash/);
+  assert.match(
+    swapped.stderr,
+    /backbone fixture at sha256 [0-9a-f]{12}…, but its ONNX file \(and its external data\) now hash/,
+  );
   assert.deepEqual(await snapshot(out), before, "nothing written, the lock released");
 
   // The original model back: the run resumes (nothing to compute).

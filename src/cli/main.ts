@@ -16,6 +16,8 @@ import { clearCache, listCache } from "../cache/feature_cache.ts";
 import { loadDatasetSplits } from "../data/registry.ts";
 import { SHARD_BY } from "../matrix/shard.ts";
 import { AugmentationSpec, CATALOGS, DatasetSpec } from "../catalogs.ts";
+import { BackboneSpec } from "../matrix/schema.ts";
+import { checkBackbone } from "../backbone/check_backbone.ts";
 import { newMethod } from "../methods/user/new_method.ts";
 import { compareResults, DEFAULT_TOLERANCE, formatComparison } from "../results/compare.ts";
 import { duplicateKeyProblem } from "../results/duplicate_keys.ts";
@@ -494,6 +496,36 @@ export function buildCli(): Command {
         ? JSON.stringify(doc, null, 2) + "\n"
         : renderMarkdown(doc);
       await Deno.stdout.write(new TextEncoder().encode(text));
+    });
+
+  program
+    .command("check-backbone")
+    .description(
+      "run a backbones: entry on sample images and compare its features with reference ones (tools/export_backbone.py)",
+    )
+    .requiredOption(
+      "--backbone <json>",
+      "the matrix backbones: entry, as JSON (onnx relative to the working directory)",
+    )
+    .requiredOption("--images <npy>", "float32 (n, channels·height·width): NCHW pixel values in [0, 1]")
+    .requiredOption("--features <npy>", "float32 (n, d): the reference features of those images")
+    .option("--tolerance <abs>", "largest |difference| allowed", "1e-4")
+    .addOption(executionProviderOption())
+    .action(async (opts) => {
+      const backbone = flagSpec("--backbone", opts.backbone, BackboneSpec);
+      const tolerance = Number(opts.tolerance);
+      if (!(tolerance >= 0)) throw new InputError(`--tolerance ${opts.tolerance}: expected a number ≥ 0`);
+      checkExecutionProvider(opts.executionProvider);
+      const c = await checkBackbone({
+        backbone,
+        images: opts.images,
+        features: opts.features,
+        executionProvider: opts.executionProvider,
+      });
+      const line = `max abs diff ${c.maxAbsDiff.toExponential(3)} over ${c.rows}×${c.cols} features ` +
+        `(largest |feature| ${c.maxAbsReference.toExponential(3)}; tolerance ${tolerance})`;
+      if (!(c.maxAbsDiff <= tolerance)) throw new ResultsDifferError(`${backbone.onnx}: ${line}`);
+      console.log(`${backbone.onnx}: ${line}: ok`);
     });
 
   program
