@@ -128,7 +128,10 @@ Deno.test("runner: an uninterrupted run writes a complete, signed, verifiable re
   // CSV: a header and one line per cell; Markdown: one table row per summary row.
   const csv = (await Deno.readTextFile(`${OUT_A}/result.csv`)).trimEnd().split("\n");
   assert.equal(csv.length, 1 + CELLS.length);
-  assert.match(csv[0], /^cell,dataset,backbone,augmentation,method,classifier,seed,status,reason,acc_clean,/);
+  assert.match(
+    csv[0],
+    /^cell,dataset,backbone,augmentation,method,classifier,seed,status,reason,flags,metrics\.acc_clean,/,
+  );
   assert.ok(csv.slice(1).every((line, i) => line.startsWith(`${CELLS[i].id},mnist,fixture,rot,`)));
   const md = await Deno.readTextFile(`${OUT_A}/result.md`);
   assert.match(md, /^# tiny-test 0\.0\.1\n/);

@@ -36,7 +36,14 @@ import {
   writePrivateKey,
 } from "../results/signing.ts";
 import { attest } from "../results/attestation.ts";
-import { renderCsv, renderMarkdown } from "../results/table.ts";
+import { renderMarkdown } from "../results/table.ts";
+import { cellTable, summaryTable } from "../results/flat_table.ts";
+import {
+  renderTableCsv,
+  renderTableJsonl,
+  renderTableParquet,
+  TABLE_FORMATS,
+} from "../results/table_formats.ts";
 import { envFingerprint } from "../run/env.ts";
 import { checkExecutionProvider, DEFAULT_EXECUTION_PROVIDER } from "../backbone/execution_provider.ts";
 import { LOCAL_SIGNER, localKey } from "../run/local_key.ts";
@@ -485,17 +492,50 @@ export function buildCli(): Command {
 
   program
     .command("report")
-    .description("render a result document (any schema version) as Markdown, CSV or JSON")
+    .description(
+      "render a result document (any schema version) as Markdown or JSON, or as a flat table for analysis " +
+        "(CSV, JSON Lines, Parquet: docs/analysis.md)",
+    )
     .argument("<result>", "result.json")
-    .addOption(new Option("--format <format>", "output format").choices(["md", "csv", "json"]).default("md"))
+    .addOption(
+      new Option("--format <format>", "output format").choices(["md", "json", ...TABLE_FORMATS]).default(
+        "md",
+      ),
+    )
+    .addOption(
+      new Option("--table <table>", "csv, jsonl, parquet: one row per cell, or per group over seeds")
+        .choices(["cells", "summary"]).default("cells"),
+    )
+    .option("--out <file>", "write here instead of stdout (never overwritten; parquet needs it)")
     .action(async (path: string, opts) => {
+      const tabular = (TABLE_FORMATS as readonly string[]).includes(opts.format);
+      if (!tabular && opts.table !== "cells") {
+        throw new InputError(`--table ${opts.table}: only for --format ${TABLE_FORMATS.join(", ")}`);
+      }
+      if (opts.format === "parquet" && !opts.out) {
+        throw new InputError("--format parquet writes a binary file: give --out FILE");
+      }
+      if (opts.out && await exists(opts.out)) {
+        throw new InputError(`${opts.out} already exists; report never overwrites a file`);
+      }
       const { doc } = await readDocument(path);
-      const text = opts.format === "csv"
-        ? renderCsv(doc)
+      const table = tabular ? (opts.table === "summary" ? summaryTable(doc) : cellTable(doc)) : null;
+      const data: string | Uint8Array = opts.format === "csv"
+        ? renderTableCsv(table!)
+        : opts.format === "jsonl"
+        ? renderTableJsonl(table!)
+        : opts.format === "parquet"
+        ? await renderTableParquet(table!)
         : opts.format === "json"
         ? JSON.stringify(doc, null, 2) + "\n"
         : renderMarkdown(doc);
-      await Deno.stdout.write(new TextEncoder().encode(text));
+      if (!opts.out) {
+        return void await Deno.stdout.write(typeof data === "string" ? new TextEncoder().encode(data) : data);
+      }
+      await atomicWrite(dirname(resolve(opts.out)), basename(opts.out), data, { noOverwrite: true });
+      console.error(
+        `wrote ${opts.out}${table ? ` (${table.rows.length} rows, ${table.columns.length} columns)` : ""}`,
+      );
     });
 
   program

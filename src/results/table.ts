@@ -2,8 +2,8 @@
 import { showInvisible } from "./visible_text.ts";
 import type { ResultDocument, ResultRow, SummaryRow } from "./schema.ts";
 import { summarize } from "./stats.ts";
-
-const GROUP = ["dataset", "backbone", "augmentation", "method", "classifier"] as const;
+import { cellTable, GROUP } from "./flat_table.ts";
+import { renderTableCsv } from "./table_formats.ts";
 
 function groupKey(r: Pick<ResultRow, (typeof GROUP)[number]>): string {
   return GROUP.map((k) => r[k]).join("\u0000");
@@ -39,31 +39,12 @@ export function summarizeRows(rows: readonly ResultRow[]): SummaryRow[] {
   });
 }
 
-function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? "" : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-/** Per-cell rows as CSV: identity columns, status, then every metric and cost column. */
+/**
+ * Per-cell rows as CSV (result.csv, `report --format csv`): the flat cell table of
+ * ./flat_table.ts (identity, status, metrics.*, cost.*, the resolved spec, the run).
+ */
 export function renderCsv(doc: ResultDocument): string {
-  const metricNames = [...new Set(doc.rows.flatMap((r) => Object.keys(r.metrics)))];
-  const costNames = ["backbone_passes_train", "backbone_passes_test", "trainable_parameters"] as const;
-  const header = ["cell", ...GROUP, "seed", "status", "reason", ...metricNames, ...costNames];
-  const lines = [header.join(",")];
-  for (const r of doc.rows) {
-    lines.push(
-      [
-        r.cell,
-        ...GROUP.map((k) => r[k]),
-        r.seed,
-        r.status,
-        r.reason ?? "",
-        ...metricNames.map((m) => r.metrics[m]),
-        ...costNames.map((c) => r.cost[c]),
-      ].map(csvField).join(","),
-    );
-  }
-  return lines.join("\n") + "\n";
+  return renderTableCsv(cellTable(doc));
 }
 
 function pct(s: SummaryRow["metrics"][string] | undefined): string {

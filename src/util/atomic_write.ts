@@ -41,8 +41,17 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes `data` (bytes, or a string as UTF-8) to `dir/name` atomically, creating `dir`. */
-export async function atomicWrite(dir: string, name: string, data: Uint8Array | string): Promise<void> {
+/**
+ * Writes `data` (bytes, or a string as UTF-8) to `dir/name` atomically, creating `dir`. With
+ * `noOverwrite`, an existing `dir/name` is never replaced: the temp file is hard-linked to the name
+ * (which fails with Deno.errors.AlreadyExists when it exists) instead of renamed over it.
+ */
+export async function atomicWrite(
+  dir: string,
+  name: string,
+  data: Uint8Array | string,
+  options: { noOverwrite?: boolean } = {},
+): Promise<void> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   await Deno.mkdir(dir, { recursive: true });
   const temp = `${dir}/.${name}.${TEMP_HOST_TAG}.${Deno.pid}-${randomBytes(6).toString("hex")}${TEMP_EXT}`;
@@ -55,7 +64,10 @@ export async function atomicWrite(dir: string, name: string, data: Uint8Array | 
     } finally {
       file.close();
     }
-    await Deno.rename(temp, `${dir}/${name}`);
+    if (options.noOverwrite) {
+      await Deno.link(temp, `${dir}/${name}`);
+      await Deno.remove(temp);
+    } else await Deno.rename(temp, `${dir}/${name}`);
   } catch (e) {
     await Deno.remove(temp).catch(() => {});
     throw e;
