@@ -6,7 +6,7 @@
  * that run extracted (read back from its feature cache) equal PyTorch's within 1e-4.
  *
  * Needs a Python with torch, torchvision and onnx (Debian: python3-torch, python3-torchvision,
- * python3-onnx; .ci/run installs them and sets INVBENCH_REQUIRE_TORCH=1, which turns their absence
+ * python3-onnx; .ci/run installs them and sets INVBENCH_REQUIRE_PYTHON=1, which turns their absence
  * into a failure instead of an ignored test).
  */
 import assert from "node:assert/strict";
@@ -24,7 +24,7 @@ import { cli, fixture, ROOT, tempDir } from "./fixtures/harness.ts";
 
 const TOLERANCE = 1e-4;
 const PYTHON = await pythonWith("torch, torchvision, onnx");
-const REQUIRED = Deno.env.get("INVBENCH_REQUIRE_TORCH") === "1";
+const REQUIRED = Deno.env.get("INVBENCH_REQUIRE_PYTHON") === "1";
 const MISSING = "no Python with torch, torchvision and onnx (Debian: apt-get install python3-torch " +
   "python3-torchvision python3-onnx; INVBENCH_PYTHON names another interpreter)";
 
