@@ -60,7 +60,9 @@ export {
 export { type AugmentationKind, defineAugmentation } from "./src/augment/kind.ts";
 export type { TransformBins } from "./src/augment/bins.ts";
 export { writePreview } from "./src/augment/preview.ts";
-export { type BackboneInfo, OnnxBackbone } from "./src/backbone/onnx_backbone.ts";
+export { type BackboneInfo, type ExternalDataFile, OnnxBackbone } from "./src/backbone/onnx_backbone.ts";
+export { type BackboneCheck, checkBackbone } from "./src/backbone/check_backbone.ts";
+export { describeExecutionProviders } from "./src/backbone/execution_provider.ts";
 export { extractFeatures, type FeatureAugmentation, featureAugmentation } from "./src/backbone/extract.ts";
 export { clearCache, defaultCacheDir, FeatureCache, listCache } from "./src/cache/feature_cache.ts";
 export { conv2d, maxPool2d } from "./src/nn/conv2d.ts";
@@ -122,6 +124,14 @@ export { type EnvFingerprint, envFingerprint } from "./src/run/env.ts";
 export { readResult, RESULT_SCHEMA_ID, type ResultDocument, type ResultRow } from "./src/results/schema.ts";
 export { compareResults, type Comparison, formatComparison, type Tolerance } from "./src/results/compare.ts";
 export { renderCsv, renderMarkdown, summarizeRows } from "./src/results/table.ts";
+export { cellTable, type FlatTable, summaryTable } from "./src/results/flat_table.ts";
+export {
+  renderTableCsv,
+  renderTableJsonl,
+  renderTableParquet,
+  TABLE_FORMATS,
+  type TableFormat,
+} from "./src/results/table_formats.ts";
 export { summarize } from "./src/results/stats.ts";
 export {
   generateKeys,
