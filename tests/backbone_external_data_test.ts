@@ -15,8 +15,9 @@ import { BackboneError } from "../src/errors.ts";
 import { externalDataLocations } from "../src/onnx/external_data.ts";
 import { readResult } from "../src/results/schema.ts";
 import { sha256Hex } from "../src/util/hash.ts";
+import { planLaunch, shardShellLine } from "../src/launch/plan.ts";
 import { uniforms } from "./helpers.ts";
-import { cli, fixture, tempDir } from "./fixtures/harness.ts";
+import { cli, fixture, oneCell, tempDir } from "./fixtures/harness.ts";
 
 const D = 16, K = 28 * 28;
 const weight = uniforms("external-data W", D * K, -0.05, 0.05);
@@ -121,19 +122,7 @@ async function externalMatrix(dir: string): Promise<string> {
 Deno.test("external data: a run records the data file's sha256 in the result's inputs", async () => {
   await using tmp = await tempDir("external-data-run");
   const matrix = await externalMatrix(tmp.dir);
-  const r = await cli([
-    "run",
-    matrix,
-    "--out",
-    `${tmp.dir}/out`,
-    "--backend",
-    "cpu",
-    "--cache",
-    `${tmp.dir}/cache`,
-    "--filter",
-    "method=ec",
-    "seed=0",
-  ]);
+  const r = await oneCell(matrix, `${tmp.dir}/out`, tmp.dir);
   assert.equal(r.code, 0, r.stderr);
   const doc = readResult(JSON.parse(await Deno.readTextFile(`${tmp.dir}/out/result.json`)));
   const b = doc.inputs.backbones.fixture;
@@ -148,17 +137,7 @@ Deno.test("external data: a run records the data file's sha256 in the result's i
     `${tmp.dir}/model.onnx.data`,
     linearBackboneData({ weight: weight.map((w) => 2 * w), bias }),
   );
-  const again = await cli([
-    "run",
-    matrix,
-    "--out",
-    `${tmp.dir}/out`,
-    "--backend",
-    "cpu",
-    "--filter",
-    "method=ec",
-    "seed=0",
-  ]);
+  const again = await oneCell(matrix, `${tmp.dir}/out`, tmp.dir);
   assert.equal(again.code, 2, again.stderr);
   assert.match(again.stderr, /holds cells computed with backbone fixture at sha256 .* now hash to/);
 });
@@ -196,4 +175,33 @@ Deno.test("execution provider: cuda either runs or exits 2 saying why and what i
   } finally {
     await model.close();
   }
+});
+
+Deno.test("execution provider: the launchers pass a non-default provider to every shard's run", async () => {
+  const plan = await planLaunch({
+    matrix: fixture("tiny.yaml"),
+    shards: 2,
+    by: "cell",
+    backend: "cpu",
+    executionProvider: "cuda",
+  });
+  const line = shardShellLine(plan, { matrix: "tests/fixtures/tiny.yaml", dir: "/shared", indexVar: "I" });
+  assert.match(line, / --execution-provider cuda( |$)/);
+  const cpu = shardShellLine({ ...plan, options: { ...plan.options, executionProvider: "cpu" } }, {
+    matrix: "tests/fixtures/tiny.yaml",
+    dir: "/shared",
+    indexVar: "I",
+  });
+  assert.doesNotMatch(cpu, /--execution-provider/, "the default adds nothing");
+  await assert.rejects(
+    () =>
+      planLaunch({
+        matrix: fixture("tiny.yaml"),
+        shards: 2,
+        by: "cell",
+        backend: "cpu",
+        executionProvider: "nope",
+      }),
+    (e: Error) => e instanceof BackboneError && /it has: cpu/.test(e.message),
+  );
 });

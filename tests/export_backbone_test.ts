@@ -20,7 +20,7 @@ import type { Dataset } from "../src/data/dataset.ts";
 import { readResult } from "../src/results/schema.ts";
 import { sha256Hex } from "../src/util/hash.ts";
 import { pythonWith } from "../src/util/python.ts";
-import { cli, fixture, ROOT, tempDir } from "./fixtures/harness.ts";
+import { fixture, oneCell, ROOT, tempDir } from "./fixtures/harness.ts";
 
 const TOLERANCE = 1e-4;
 const PYTHON = await pythonWith("torch, torchvision, onnx");
@@ -77,22 +77,15 @@ Deno.test({
     );
     const tool = `${ROOT}/tools/export_backbone.py`;
 
-    const resnet = await python([
-      tool,
-      "--torchvision",
-      "resnet18",
-      "--size",
-      "28",
-      "28",
-      "--out",
-      "resnet18.onnx",
-      "--check-with",
-      "mnist.npy",
-      "--keep-check",
-      "resnet18_check",
-    ], dir);
-    assert.equal(resnet.code, 0, resnet.stderr);
-    assert.ok(maxAbsDiff(resnet.stderr) <= TOLERANCE, resnet.stderr);
+    /** Exports `id`.onnx with the helper, checked on the MNIST images (kept in `id`_check/). */
+    const exportChecked = async (id: string, args: string[]) => {
+      const out = [`--out`, `${id}.onnx`, "--check-with", "mnist.npy", "--keep-check", `${id}_check`];
+      const r = await python([tool, ...args, "--id", id, ...out], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(maxAbsDiff(r.stderr) <= TOLERANCE, r.stderr);
+      return r;
+    };
+    const resnet = await exportChecked("resnet18", ["--torchvision", "resnet18", "--size", "28", "28"]);
 
     const weights = await python([
       "-c",
@@ -102,33 +95,14 @@ Deno.test({
       "torch.save(m.state_dict(), 'small.pt')",
     ], dir);
     assert.equal(weights.code, 0, weights.stderr);
-    const user = await python([
-      tool,
+    const user = await exportChecked("user", [
       "--module",
       `${fixture("user_backbone.py")}:SmallNet`,
       "--weights",
       "small.pt",
-      "--size",
-      "28",
-      "28",
-      "--channels",
-      "1",
-      "--mean",
-      "0.1307",
-      "--std",
-      "0.3081",
+      ...["--size", "28", "28", "--channels", "1", "--mean", "0.1307", "--std", "0.3081"],
       "--external-data",
-      "--id",
-      "user",
-      "--out",
-      "user.onnx",
-      "--check-with",
-      "mnist.npy",
-      "--keep-check",
-      "user_check",
-    ], dir);
-    assert.equal(user.code, 0, user.stderr);
-    assert.ok(maxAbsDiff(user.stderr) <= TOLERANCE, user.stderr);
+    ]);
     assert.ok((await Deno.stat(`${dir}/user.onnx.data`)).size > 0, "weights in user.onnx.data");
 
     // Refuses to overwrite what it wrote.
@@ -154,16 +128,7 @@ Deno.test({
       "",
     ].join("\n");
     await Deno.writeTextFile(`${dir}/matrix.yaml`, matrix);
-    const run = await cli([
-      "run",
-      `${dir}/matrix.yaml`,
-      "--out",
-      `${dir}/out`,
-      "--backend",
-      "cpu",
-      "--cache",
-      `${dir}/cache`,
-    ]);
+    const run = await oneCell(`${dir}/matrix.yaml`, `${dir}/out`, dir); // EC, seed 0: the whole matrix
     assert.equal(run.code, 0, run.stderr);
     const doc = readResult(JSON.parse(await Deno.readTextFile(`${dir}/out/result.json`)));
     assert.deepEqual(doc.rows.map((r) => [r.backbone, r.status]), [["resnet18", "ok"], ["user", "ok"]]);
@@ -186,7 +151,7 @@ Deno.test({
       try {
         const got = await extractFeatures({ backbone: model, dataset: test, cache });
         assert.equal(cache.stats.hits, 1, `${e.id}: the run's features, from its cache`);
-        const want = readNpyMatrix(`${dir}/${e.id === "user" ? "user" : "resnet18"}_check/features.npy`);
+        const want = readNpyMatrix(`${dir}/${e.id}_check/features.npy`);
         assert.deepEqual([got.rows, got.cols], [want.rows, want.cols]);
         let max = 0;
         for (let i = 0; i < want.data.length; i++) max = Math.max(max, Math.abs(got.data[i] - want.data[i]));

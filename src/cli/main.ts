@@ -210,6 +210,7 @@ export function buildCli(): Command {
     )
     .addOption(shardByOption())
     .addOption(backendOption())
+    .addOption(executionProviderOption())
     .option("--partition <p>", "Slurm partition")
     .option("--time <t>", "time limit of each task (Slurm format, e.g. 02:00:00)")
     .option("--cpus-per-task <c>", "CPUs of each task")
@@ -224,6 +225,7 @@ export function buildCli(): Command {
         shards: Number(opts.shards),
         by: opts.shardBy,
         backend: opts.backend,
+        executionProvider: opts.executionProvider,
         partition: opts.partition,
         time: opts.time,
         cpusPerTask: opts.cpusPerTask === undefined
@@ -262,6 +264,7 @@ export function buildCli(): Command {
     .option("--memory <q>", "memory request of each pod (Kubernetes quantity, e.g. 8Gi)")
     .addOption(shardByOption())
     .addOption(backendOption())
+    .addOption(executionProviderOption())
     .option("--key <file>", "sign the merged result with this key file (a path inside the merge pod)")
     .option("--local-key", "sign the merged result with the local key of the merge pod")
     .action(async (matrix: string, opts) => {
@@ -270,6 +273,7 @@ export function buildCli(): Command {
         shards: Number(opts.shards),
         by: opts.shardBy,
         backend: opts.backend,
+        executionProvider: opts.executionProvider,
         image: opts.image,
         workdir: opts.workdir,
         pvc: opts.pvc,

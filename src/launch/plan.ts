@@ -12,12 +12,15 @@ import { loadMethodFiles } from "../methods/user/method_files.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { type ShardBy, splitIntoShards } from "../matrix/shard.ts";
 import { PROJECT_ROOT } from "../run/harness.ts";
+import { checkExecutionProvider, DEFAULT_EXECUTION_PROVIDER } from "../backbone/execution_provider.ts";
 
 export interface LaunchOptions {
   matrix: string;
   shards: number;
   by: ShardBy;
   backend: string;
+  /** onnxruntime execution provider of the shards' extraction (the run's default, cpu, when absent). */
+  executionProvider?: string;
   /** Merge signing: a private key file (as the merge job sees it), or this project's local key. */
   key?: string;
   localKey?: boolean;
@@ -49,6 +52,7 @@ export async function planLaunch(o: LaunchOptions): Promise<LaunchPlan> {
     throw new InputError(`--shards ${o.shards}: expected a positive integer`);
   }
   if (o.key && o.localKey) throw new InputError("give --key or --local-key, not both");
+  if (o.executionProvider) checkExecutionProvider(o.executionProvider);
   const parsed = await loadMatrix(o.matrix);
   // Method files are loaded and checked as a run would (their content is part of the cell ids).
   const cells = expandMatrix(parsed.spec, await loadMethodFiles(parsed));
@@ -106,6 +110,9 @@ export function shardShellLine(
     posix.join(p.dir, "cache"),
     "--backend",
     o.backend,
+    ...(o.executionProvider && o.executionProvider !== DEFAULT_EXECUTION_PROVIDER
+      ? ["--execution-provider", o.executionProvider]
+      : []),
     ...(p.extra ?? []),
   ]);
   return words.map((w) =>
