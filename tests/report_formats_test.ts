@@ -97,6 +97,27 @@ Deno.test("report: metrics and params today's harness does not know become typed
   }
 });
 
+Deno.test("report: a merged result's rows name the backend and commit of the shard that ran them", () => {
+  const merged = structuredClone(raw);
+  const cells: string[] = merged.rows.map((r: { cell: string }) => r.cell);
+  const shard = (i: number, chosen: string, commit: string) => ({
+    directory: `shard-${i}`,
+    harness: { ...merged.harness, commit },
+    environment: { ...merged.environment, backend: { ...merged.environment.backend, chosen } },
+    cells: cells.filter((_, j) => j % 2 === i),
+  });
+  merged.provenance = {
+    matrix_cells: cells.length,
+    merged_from: [shard(0, "cpu", "a".repeat(40)), shard(1, "webgpu", "b".repeat(40))],
+  };
+  const t = cellTable(readResult(merged));
+  const col = (name: string) => t.columns.findIndex((c) => c.name === name);
+  t.rows.forEach((r, j) => {
+    assert.equal(r[col("backend")], j % 2 ? "webgpu" : "cpu");
+    assert.equal(r[col("harness.commit")], (j % 2 ? "b" : "a").repeat(40));
+  });
+});
+
 Deno.test("report: csv, jsonl and parquet carry the same columns; parquet reads back typed with the same values", async () => {
   await using tmp = await tempDir("report-formats");
   for (const table of ["cells", "summary"] as const) {
