@@ -1,9 +1,11 @@
 /**
  * Training the adapter E = (d, hidden, d') MLP with ReLU on frozen backbone features (docs/protocol.md):
  * AdamW, cosine annealing from lr to lrMin over all steps, batches of N clean inputs with s
- * augmented views each. Augmented views come from a cached pool of V ≥ s views per image; every
- * step draws s distinct pool views per input afresh, from CounterRng(seed, "adapter", "views",
- * step), so the draw is the same on every backend and whatever the order of cells.
+ * augmented views each. Augmented views are fresh (./fresh_views.ts: new parameters for every
+ * view of every step, extracted an epoch at a time) or come from a cached pool of V ≥ s views per
+ * image, from which every step draws s distinct pool views per input afresh, from
+ * CounterRng(seed, "adapter", "views", step); either way the views are the same on every backend
+ * and whatever the order of cells.
  */
 import { Mlp } from "../nn/mlp.ts";
 import { trainStep } from "../nn/train_step.ts";
@@ -12,10 +14,11 @@ import type { Backend } from "../tensor/backend.ts";
 import { add, gatherRows, indexTensor, mul, tensor } from "../tensor/ops.ts";
 import { AdamW, cosineLr } from "../tensor/optim.ts";
 import { noGrad, type Tensor, tidy } from "../tensor/tensor.ts";
-import { resolveParams } from "../catalog/entries.ts";
+import { resolveParams, withLateDefaults } from "../catalog/entries.ts";
 import { ConfigError } from "../errors.ts";
 import { LOSSES } from "./losses/index.ts";
 import type { AdapterLoss } from "./losses/spec.ts";
+import type { FreshViews } from "./fresh_views.ts";
 
 export interface AdapterOptions {
   /** A loss name of src/methods/losses/registered.ts, or a loss itself (a method file's UserLoss). */
@@ -71,30 +74,41 @@ export class Adapter {
   private constructor(readonly network: Mlp, readonly training: AdapterTraining, readonly backend: Backend) {}
 
   /**
-   * Trains E on clean features `clean` [n, d] and the view pool `pool` (V arrays [n, d], view v of
-   * image i in row i of pool[v]).
+   * Trains E on clean features `clean` [n, d] and augmented views: the view pool `views` (V
+   * arrays [n, d], view v of image i in row i of views[v]), or fresh views, s per epoch.
    */
   static async train(
     clean: Float32Array,
-    pool: readonly Float32Array[],
+    views: readonly Float32Array[] | FreshViews,
     d: number,
     o: AdapterOptions,
   ): Promise<Adapter> {
     const n = clean.length / d;
-    const V = pool.length, s = o.views, backend = o.backend;
+    const fresh = "kind" in views ? views : null;
+    const pool = fresh ? [] : views as readonly Float32Array[];
+    // Views on the device at once: the pool, or the current epoch's s fresh views.
+    const V = fresh ? fresh.views : pool.length, s = o.views, backend = o.backend;
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(`adapter: ${clean.length} values is not [n, ${d}]`);
     }
     if (s < 1 || s > V) {
-      throw new RangeError(`adapter: ${s} views per step from a pool of ${V}; expected 1 ≤ s ≤ V`);
+      throw new RangeError(
+        `adapter: ${s} views per step from ${fresh ? "fresh" : "a pool of"} ${V}; expected 1 ≤ s ≤ V`,
+      );
     }
-    for (const [v, p] of pool.entries()) {
-      if (p.length !== clean.length) {
-        throw new RangeError(`adapter: pool view ${v} has ${p.length} values; expected ${clean.length}`);
+    const checkViews = (list: readonly Float32Array[], what: string) => {
+      for (const [v, p] of list.entries()) {
+        if (p.length !== clean.length) {
+          throw new RangeError(`adapter: ${what} view ${v} has ${p.length} values; expected ${clean.length}`);
+        }
       }
-    }
+    };
+    checkViews(pool, "pool");
     const loss = typeof o.loss === "string" ? LOSSES.get(o.loss) : o.loss;
-    const params = resolveParams(`${loss.name} params`, loss.params, o.params ?? {});
+    const params = withLateDefaults(
+      loss.params,
+      resolveParams(`${loss.name} params`, loss.params, o.params ?? {}),
+    );
     if (loss.sameDim && o.outDim !== d) {
       throw new ConfigError("training.out_ratio", `loss ${loss.name} needs d' = d (${d}), got ${o.outDim}`);
     }
@@ -107,17 +121,28 @@ export class Adapter {
     const started = performance.now();
     const network = new Mlp([d, o.hidden, o.outDim], o.seed, "adapter", backend);
     const opt = new AdamW(network.parameters, { lr: o.lr, weightDecay: o.weightDecay });
-    // All features live on the device once: clean rows first, then pool view v at rows (v+1)·n.
-    const stacked = new Float32Array((V + 1) * n * d);
-    stacked.set(clean, 0);
-    pool.forEach((p, v) => stacked.set(p, (v + 1) * n * d));
-    const all = tensor(stacked, [(V + 1) * n, d], { backend });
+    // Features on the device: clean rows first, then view v at rows (v+1)·n; the pool once, fresh
+    // views an epoch at a time.
+    const upload = (list: readonly Float32Array[]) => {
+      const stacked = new Float32Array((V + 1) * n * d);
+      stacked.set(clean, 0);
+      list.forEach((p, v) => stacked.set(p, (v + 1) * n * d));
+      return tensor(stacked, [(V + 1) * n, d], { backend });
+    };
+    let all = fresh ? null : upload(pool);
     const steps = Math.ceil(n / o.batch), totalSteps = o.epochs * steps;
     const epochLoss: number[] = [];
     let step = 0;
     let status: AdapterTraining["status"] = "ok", reason: string | undefined;
     try {
       for (let epoch = 0; epoch < o.epochs && status === "ok"; epoch++) {
+        if (fresh) {
+          const list = await fresh.epoch(epoch);
+          checkViews(list, `fresh epoch ${epoch}`);
+          all?.dispose();
+          all = upload(list);
+        }
+        const epochViews = all!;
         const perm = new CounterRng(o.seed, "adapter", "order", epoch).permutation(n);
         let lossSum: Tensor | null = null;
         for (let b0 = 0; b0 < n; b0 += o.batch) {
@@ -126,10 +151,12 @@ export class Adapter {
           const inputs = new Int32Array((s + 1) * N), anchors = new Int32Array((s + 1) * N);
           const draw = new CounterRng(o.seed, "adapter", "views", step);
           const choice = new Int32Array(V);
+          for (let v = 0; v < V; v++) choice[v] = v;
           for (let j = 0; j < N; j++) {
-            // s distinct pool views for input j: a partial Fisher–Yates over 0..V−1.
-            for (let v = 0; v < V; v++) choice[v] = v;
-            for (let k = 0; k < s; k++) {
+            // s distinct pool views for input j: a partial Fisher–Yates over 0..V−1 (fresh: the
+            // epoch's views 0..s−1 in order).
+            for (let v = 0; v < V && !fresh; v++) choice[v] = v;
+            for (let k = 0; k < s && !fresh; k++) {
               const r = k + Math.floor(draw.uniform(j * V + k) * (V - k));
               [choice[k], choice[r]] = [choice[r], choice[k]];
             }
@@ -139,8 +166,8 @@ export class Adapter {
           }
           const stepIndex = step;
           const value = trainStep(opt, () => {
-            const x = gatherRows(all, indexTensor(inputs, undefined, backend));
-            const a = gatherRows(all, indexTensor(anchors, undefined, backend));
+            const x = gatherRows(epochViews, indexTensor(inputs, undefined, backend));
+            const a = gatherRows(epochViews, indexTensor(anchors, undefined, backend));
             return loss.compute({
               y: network.forward(x),
               anchors: a,
@@ -168,7 +195,7 @@ export class Adapter {
       network.dispose();
       throw e;
     } finally {
-      all.dispose();
+      all?.dispose();
       opt.dispose();
     }
     const adapter = new Adapter(network, {

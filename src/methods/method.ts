@@ -20,7 +20,7 @@ export interface CellFeatures {
   d: number;
   classes: number;
   labels: Record<Split, Int32Array>;
-  /** V: augmented train views available as the adapter's view pool (views 0..V−1). */
+  /** V: augmented train views available as the adapter's view pool (views 0..V−1); 0 under fresh views. */
   poolViews: number;
   /** K: augmented test draws for augmented accuracy (views 0..K−1 of the test split). */
   testDraws: number;
@@ -30,6 +30,11 @@ export interface CellFeatures {
   clean(split: Split): Promise<Float32Array>;
   /** F(t(a, x)) for the cell's augmentation, view `view` of a split. */
   augmented(split: Split, view: number): Promise<Float32Array>;
+  /**
+   * As `augmented`, but not kept in the cell's memory once returned (still through the feature
+   * cache): fresh views are each used for one epoch (./fresh_views.ts).
+   */
+  augmentedTransient(split: Split, view: number): Promise<Float32Array>;
   /** F of a split under another (e.g. fixed) transform, for baselines that need it. */
   transformed(split: Split, augmentation: FeatureAugmentation, view: number): Promise<Float32Array>;
   /**

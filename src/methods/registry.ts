@@ -5,9 +5,10 @@
  */
 import { catalog, type ParamsSpec } from "../catalog/entries.ts";
 import type { ResolvedAdapter, ResolvedMethod } from "../matrix/expand.ts";
-import { isAdapter } from "../matrix/schema.ts";
+import { FRESH_VIEWS, isAdapter, viewBudget } from "../matrix/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { Adapter } from "./adapter.ts";
+import { type FreshViews, freshViews } from "./fresh_views.ts";
 import type { AdapterLoss } from "./losses/spec.ts";
 import { USER_LOSS_PREFIX } from "./user/user_loss.ts";
 import * as registered from "./baselines/registered.ts";
@@ -27,16 +28,18 @@ async function trainAdapter(
   files: ReadonlyMap<string, AdapterLoss>,
 ): Promise<FittedMethod> {
   const t = method.training;
-  if (t.view_pool > f.poolViews) {
+  if (t.view_pool !== FRESH_VIEWS && t.view_pool > f.poolViews) {
     throw new ConfigError(
       `methods ${method.id}.training.view_pool`,
       `view_pool ${t.view_pool} exceeds the ${f.poolViews} cached views`,
     );
   }
   const clean = await f.clean("train");
-  const pool: Float32Array[] = [];
-  for (let v = 0; v < t.view_pool; v++) pool.push(await f.augmented("train", v));
-  const e = await Adapter.train(clean, pool, f.d, {
+  const views: Float32Array[] | FreshViews = t.view_pool === FRESH_VIEWS ? freshViews(f, t.views) : [];
+  for (let v = 0; v < (t.view_pool === FRESH_VIEWS ? 0 : t.view_pool); v++) {
+    (views as Float32Array[]).push(await f.augmented("train", v));
+  }
+  const e = await Adapter.train(clean, views, f.d, {
     loss: method.loss.startsWith(USER_LOSS_PREFIX) ? methodFile(method.loss, files) : method.loss,
     params: method.params,
     hidden: t.hidden,
@@ -60,9 +63,10 @@ async function trainAdapter(
     represent: async (view) =>
       e.embed(view === "clean" ? await f.clean("test") : await f.augmented("test", view), f.d),
     embed: (features) => e.embed(features, f.d),
-    // Training reads V cached views plus the clean image per train input: V + 1 backbone passes.
+    // Per train input, the clean image plus its augmented views (V cached, or s fresh ones per
+    // epoch): the view budget + 1 backbone passes.
     cost: {
-      backbone_passes_train: t.view_pool + 1,
+      backbone_passes_train: viewBudget(t) + 1,
       backbone_passes_test: 1,
       trainable_parameters: e.training.trainableParameters,
     },
