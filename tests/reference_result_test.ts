@@ -85,7 +85,10 @@ Deno.test("reference: a leaderboard of the reference, a worse and a tampered sub
   assert.equal(built.accepted.length, 2);
   assert.equal(built.omitted.length, 1);
   assert.match(built.log.join("\n"), /tampered\.json.*bad-signature|bad-signature.*tampered\.json/s);
-  const rotation = built.tables.find((t) => t.track.id === "mnist-default-rotation")!;
+  // The track of today's default matrix on rotation (leaderboard/tracks.yaml).
+  const rotation = built.tables.find((t) =>
+    t.track.matrix.version === version && t.track.augmentation === "rotation"
+  )!;
   const methods = [...new Set(reference.rows.map((r) => r.method))];
   assert.equal(rotation.entries.length, 2 * methods.length, "every method × 2 submissions");
   // Ranked by mean augmented accuracy, best first; each method of the reference above its worse copy.
