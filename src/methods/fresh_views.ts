@@ -32,7 +32,8 @@ export function freshViews(f: CellFeatures, views: number): FreshViews {
     epoch: async (epoch) => {
       const out: Float32Array[] = [];
       for (let k = 0; k < views; k++) {
-        out.push(await f.augmentedTransient("train", freshViewIndex(epoch, views, k)));
+        const view = freshViewIndex(epoch, views, k);
+        out.push(await (f.augmentedTransient?.("train", view) ?? f.augmented("train", view)));
       }
       return out;
     },

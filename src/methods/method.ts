@@ -32,9 +32,9 @@ export interface CellFeatures {
   augmented(split: Split, view: number): Promise<Float32Array>;
   /**
    * As `augmented`, but not kept in the cell's memory once returned (still through the feature
-   * cache): fresh views are each used for one epoch (./fresh_views.ts).
+   * cache): fresh views are each used for one epoch (./fresh_views.ts). Absent: `augmented`.
    */
-  augmentedTransient(split: Split, view: number): Promise<Float32Array>;
+  augmentedTransient?(split: Split, view: number): Promise<Float32Array>;
   /** F of a split under another (e.g. fixed) transform, for baselines that need it. */
   transformed(split: Split, augmentation: FeatureAugmentation, view: number): Promise<Float32Array>;
   /**
