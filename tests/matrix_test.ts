@@ -301,7 +301,7 @@ Deno.test("matrix: view_pool is fresh by default or a pool size; baselines defau
 `;
   const withTraining = (training: string) =>
     parseMatrix(
-      TINY.replace(/methods:\n(  - .*\n)+/, methods).replace(
+      TINY.replace(/methods:\n( {2}- .*\n)+/, methods).replace(
         /^seeds: .*$/m,
         `seeds: [0]\ntraining: ${training}`,
       ),
