@@ -1,9 +1,12 @@
 /** Summary rows over seeds, and the CSV and Markdown renderings of a result document. */
 import { showInvisible } from "./visible_text.ts";
 import type { ResultDocument, ResultRow, SummaryRow } from "./schema.ts";
-import { summarize } from "./stats.ts";
+import { plusMinusText, summarize } from "./stats.ts";
 import { cellTable, GROUP } from "./flat_table.ts";
 import { renderTableCsv } from "./table_formats.ts";
+import { DEVIATIONS_INTRO, deviationsOf } from "./deviations.ts";
+import { E_COLLISION_TEXT, F_COLLISION_TEXT, fCollisions } from "./f_collision.ts";
+import { methodLabel } from "./method_label.ts";
 
 function groupKey(r: Pick<ResultRow, (typeof GROUP)[number]>): string {
   return GROUP.map((k) => r[k]).join("\u0000");
@@ -61,11 +64,106 @@ function mdCell(s: string): string {
   return showInvisible(s).replaceAll("|", "\\|").replaceAll("\n", " ");
 }
 
+/** Backbone passes per train and per test input of the group's first row that has a cost. */
+function passes(doc: ResultDocument, s: SummaryRow): string {
+  const r = doc.rows.find((r) =>
+    GROUP.every((k) => r[k] === s[k]) && r.cost && typeof r.cost.backbone_passes_train === "number"
+  );
+  return r ? `${r.cost.backbone_passes_train} / ${r.cost.backbone_passes_test}` : "–";
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ];
+}
+
+/** Collision rates of (F, t), once per (dataset, backbone, augmentation). */
+function fCollisionSection(doc: ResultDocument): string[] {
+  const groups = fCollisions(doc).filter((g) => g.raw);
+  if (!groups.length) return [];
+  return [
+    "",
+    "## Collision rates of (F, t): properties of F",
+    "",
+    F_COLLISION_TEXT + " In %, mean ± 95 % CI half-width over seeds.",
+    "",
+    ...table(
+      ["dataset", "backbone", "augmentation", "seeds", "raw %", "aligned %"],
+      groups.map((g) => [
+        ...[g.dataset, g.backbone, g.augmentation].map(mdCell),
+        String(g.seeds.length),
+        pct(g.raw),
+        pct(g.aligned),
+      ]),
+    ),
+  ];
+}
+
+function deviationSection(doc: ResultDocument): string[] {
+  const list = deviationsOf(doc.matrix.spec);
+  return [
+    "",
+    "## Deviations from the paper's protocol",
+    "",
+    DEVIATIONS_INTRO,
+    "",
+    ...(list.length
+      ? table(
+        ["setting", "this matrix", "paper", "applies to"],
+        list.map((d) => [d.what, d.value, d.paper, d.where.join(", ")].map(mdCell)),
+      )
+      : ["None: every compared setting is the paper's."]),
+  ];
+}
+
 /**
- * The summary as a Markdown table: accuracies in % as mean ± 95 % CI half-width over seeds,
- * structure and collision metrics as means; failed cells are counted, never hidden.
+ * The summary as Markdown: accuracies in % as mean ± 95 % CI half-width over seeds (said
+ * above the table), structure as means, the rows' method named by method_label.ts; the
+ * collision rates of (F, t) once per group, E's per method when the rows have them; failed cells
+ * are counted, never hidden; then the settings that differ from the paper's.
  */
 export function renderMarkdown(doc: ResultDocument): string {
+  const spec = doc.matrix.spec;
+  const eCollision = doc.summary.some((s) => s.metrics.e_collision_raw);
+  const head = [
+    "dataset",
+    "backbone",
+    "augmentation",
+    "method",
+    "classifier",
+    "seeds",
+    "clean acc %",
+    "aug acc %",
+    "R²",
+    "slope",
+    "NRMSD",
+    ...(eCollision ? ["E collision raw / aligned %"] : []),
+    "passes train / test",
+    "failed",
+  ];
+  const rows = doc.summary.map((s) => {
+    const m = s.metrics;
+    const label = methodLabel(spec, s.method, s.classifier);
+    const method = label === s.method ? mdCell(s.method) : `${mdCell(label)} (\`${mdCell(s.method)}\`)`;
+    return [
+      ...[s.dataset, s.backbone, s.augmentation].map(mdCell),
+      method,
+      mdCell(s.classifier),
+      String(s.seeds.length),
+      pct(m.acc_clean),
+      pct(m.acc_aug),
+      num(m.r2),
+      num(m.slope),
+      num(m.nrmsd),
+      ...(eCollision ? [`${pct(m.e_collision_raw)} / ${pct(m.e_collision_aligned)}`] : []),
+      passes(doc, s),
+      String(s.failed),
+    ];
+  });
+  const ns = doc.summary.map((s) => s.metrics.acc_clean?.n).filter((n): n is number => n !== undefined);
   const out = [
     `# ${mdCell(doc.matrix.name)} ${mdCell(doc.matrix.version)}`,
     "",
@@ -73,19 +171,12 @@ export function renderMarkdown(doc: ResultDocument): string {
     `(${doc.harness.commit.slice(0, 12)}${doc.harness.dirty ? ", dirty" : ""}), ` +
     `backend ${mdCell(String((doc.environment.backend as { chosen?: string })?.chosen ?? "?"))}`,
     "",
-    "| dataset | backbone | augmentation | method | classifier | seeds | clean acc % | aug acc % | R² | NRMSD | collision raw / aligned | failed |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    plusMinusText(ns) + (eCollision ? " " + E_COLLISION_TEXT : ""),
+    "",
+    ...table(head, rows),
+    ...fCollisionSection(doc),
+    ...deviationSection(doc),
   ];
-  for (const s of doc.summary) {
-    const m = s.metrics;
-    out.push(
-      `| ${
-        [s.dataset, s.backbone, s.augmentation, s.method, s.classifier].map(mdCell).join(" | ")
-      } | ${s.seeds.length} | ` +
-        `${pct(m.acc_clean)} | ${pct(m.acc_aug)} | ${num(m.r2)} | ${num(m.nrmsd)} | ` +
-        `${pct(m.collision_raw)} / ${pct(m.collision_aligned)} | ${s.failed} |`,
-    );
-  }
   const failed = doc.rows.filter((r) => r.status !== "ok");
   if (failed.length) {
     out.push("", "## Cells that did not finish normally", "");
