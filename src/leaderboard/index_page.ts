@@ -32,7 +32,9 @@ for every method): ${collision}</p>
 <h2>${t.track.title}</h2>
 <p class="track-meta">track <code>${t.track.id}</code> · matrix <code>${m.name}</code> ${m.version}
 (sha256 <code title="${m.sha256}">${m.sha256.slice(0, 12)}…</code>) · ${t.track.dataset} / ${t.track.backbone}
-/ ${t.track.augmentation} · clean tolerance ${t.track.clean_tolerance.toFixed(2)} points below EC ·
+/ ${t.track.augmentation} · clean tolerance ${
+    t.track.clean_tolerance.toFixed(2)
+  } points below the no-adapter row ·
 ${t.submissions} submission(s)</p>
 ${note}${table}
 </section>
