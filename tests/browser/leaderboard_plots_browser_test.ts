@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { chromium, type Locator } from "playwright-core";
 import { buildLeaderboard } from "../../src/leaderboard/build.ts";
 import { contentHash } from "../../src/leaderboard/check.ts";
+import { PALETTE, scatterSvg } from "../../src/leaderboard/svg.ts";
 import { ROOT } from "../fixtures/leaderboard/helpers.ts";
 import { CHROMIUM_ARGS, chromiumExecutable } from "./chromium.ts";
 import { serveStatic } from "./serve.ts";
@@ -168,6 +169,51 @@ Deno.test({
         const heads = await groups.first().locator("table.board thead th").allTextContents();
         assert.ok(!heads.some((h) => /collision/i.test(h)), `no per-method collision column: ${heads}`);
         await page.screenshot({ path: join(ARTIFACTS, "default_submission.png"), fullPage: true });
+      });
+
+      await t.step("ten methods within a point of each other keep disjoint labels", async () => {
+        // The shape of a result with the baselines: clean accuracies within 0.2 points, augmented within 3.
+        const names = [
+          "no adapter (linear C)",
+          "aug-probe",
+          "tta",
+          "steer",
+          "canon",
+          "mawa",
+          "waco",
+          "simclr",
+          "vicreg",
+          "hsic",
+        ];
+        const svg = scatterSvg({
+          title: "crowded",
+          className: "plot",
+          xLabel: "clean",
+          yLabel: "augmented",
+          x: [98, 99.4],
+          y: [80, 90],
+          series: names.map((name, i) => ({
+            name,
+            color: PALETTE[i],
+            points: [{ x: 98.5 + 0.05 * (i % 5), y: 83 + 0.3 * i, label: name }],
+          })),
+        }).value;
+        const crowded = await browser.newPage({ viewport: { width: 700, height: 460 } });
+        await crowded.setContent(`<!doctype html><body>${svg}</body>`);
+        await crowded.addStyleTag({ path: join(ROOT, "src/leaderboard/assets/style.css") });
+        const labels = await crowded.locator("text.point-label").evaluateAll((ts) =>
+          ts.map((t) => {
+            const b = t.getBoundingClientRect();
+            return { x: b.x, y: b.y, width: b.width, height: b.height };
+          })
+        );
+        assert.equal(labels.length, names.length);
+        for (let a = 0; a < labels.length; a++) {
+          for (let b = a + 1; b < labels.length; b++) {
+            assert.ok(disjoint(labels[a], labels[b]), `labels ${names[a]} and ${names[b]} overlap`);
+          }
+        }
+        await crowded.locator("svg").screenshot({ path: join(ARTIFACTS, "crowded_accuracy.png") });
       });
 
       assert.deepEqual(problems, [], "no page errors or console errors");
