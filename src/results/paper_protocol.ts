@@ -48,20 +48,21 @@ const LOSSES = "Losses for the adapter";
 const AUGMENTATIONS = "Augmentations (per-sample parameters)";
 
 export const PAPER_SETTINGS: readonly PaperSetting[] = [
-  {
+  ...([
+    ["epochs", "adapter epochs", 100],
+    ["hidden", "adapter hidden width", 4096],
+    ["batch", "batch (clean inputs per step)", 256],
+    ["views", "augmented views per input s", 3],
+    ["lr", "learning rate", 1e-3],
+    ["lr_min", "minimum learning rate", 4e-4],
+    ["weight_decay", "weight decay", 1e-4],
+  ] as const).map(([field, what, paper]): PaperSetting => ({
     section: NOTATION,
-    what: "adapter epochs",
+    what,
     scope: { in: "adapter_training" },
-    field: "epochs",
-    paper: 100,
-  },
-  {
-    section: NOTATION,
-    what: "adapter hidden width",
-    scope: { in: "adapter_training" },
-    field: "hidden",
-    paper: 4096,
-  },
+    field,
+    paper,
+  })),
   {
     section: NOTATION,
     what: "adapter output width d′/d",
@@ -72,41 +73,12 @@ export const PAPER_SETTINGS: readonly PaperSetting[] = [
   },
   {
     section: NOTATION,
-    what: "batch (clean inputs per step)",
-    scope: { in: "adapter_training" },
-    field: "batch",
-    paper: 256,
-  },
-  {
-    section: NOTATION,
-    what: "augmented views per input s",
-    scope: { in: "adapter_training" },
-    field: "views",
-    paper: 3,
-  },
-  {
-    section: NOTATION,
     what: "view regime",
     scope: { in: "adapter_training" },
     field: "view_pool",
     paper: "fresh",
     paperText: "fresh augmentation parameters for every view of every step",
     unit: "view_pool",
-  },
-  { section: NOTATION, what: "learning rate", scope: { in: "adapter_training" }, field: "lr", paper: 1e-3 },
-  {
-    section: NOTATION,
-    what: "minimum learning rate",
-    scope: { in: "adapter_training" },
-    field: "lr_min",
-    paper: 4e-4,
-  },
-  {
-    section: NOTATION,
-    what: "weight decay",
-    scope: { in: "adapter_training" },
-    field: "weight_decay",
-    paper: 1e-4,
   },
   { section: NOTATION, what: "classifier epochs", scope: { in: "classifier" }, field: "epochs", paper: 50 },
   {
