@@ -37,7 +37,7 @@ export function accuracyPlot(entries: readonly Entry[], group: string): Markup {
   const zoom = accuracySvg(
     entries,
     near,
-    `Zoom: ${near.length} methods within ${ZOOM_POINTS} points of the best clean accuracy, ${group}`,
+    `Zoom: ${near.length} methods within ${ZOOM_POINTS} points of the best clean accuracy`,
     "plot plot-accuracy-zoom",
   );
   return markup`${all}
