@@ -5,6 +5,7 @@
  * that did not exist yet), except where the paper sets nothing (`paper: null`), which any value
  * in the spec departs from.
  */
+import { ADAPTER_KIND } from "../matrix/schema.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
 import { PAPER_SETTINGS, type PaperSetting, type Scope } from "./paper_protocol.ts";
 import { classifierKind } from "./method_label.ts";
@@ -41,7 +42,7 @@ function field(o: unknown, path: string): unknown {
 /** The items a scope covers: an id, the object its field is read from, and an adapter's loss. */
 function itemsOf(spec: Obj, scope: Scope): { id: string; from: unknown; loss?: string }[] {
   const methods = objects(spec.methods);
-  const adapters = methods.filter((m) => m.kind === "adapter");
+  const adapters = methods.filter((m) => m.kind === ADAPTER_KIND);
   switch (scope.in) {
     case "adapter_training":
       return adapters.map((m) => ({
@@ -108,7 +109,7 @@ function agrees(s: PaperSetting, value: unknown, loss?: string): boolean {
   if (s.paper === null) return false;
   if (s.contains) return Array.isArray(value) && value.some((v) => same(v, s.paper));
   if (same(value, s.paper)) return true;
-  return (s.variants ?? []).some((v) => v.loss === loss && v.values.some((x) => same(x, value)));
+  return loss !== undefined && (s.variants?.[loss] ?? []).some((x) => same(x, value));
 }
 
 /** The deviations of a resolved matrix spec from the paper's settings, in the table's order. */

@@ -37,8 +37,8 @@ export interface PaperSetting {
   paperText?: string;
   /** Compare by membership: the spec's value is a list that must contain `paper`. */
   contains?: true;
-  /** Values that are the protocol's documented variants for one loss, not deviations. */
-  variants?: { loss: string; values: unknown[] }[];
+  /** Values that are the protocol's documented variants, by loss name: not deviations. */
+  variants?: Readonly<Record<string, readonly unknown[]>>;
   /** How to write a value of the spec. */
   unit?: "view_pool" | "limit" | "classifier_kinds";
 }
@@ -46,6 +46,26 @@ export interface PaperSetting {
 const NOTATION = "Notation and defaults";
 const LOSSES = "Losses for the adapter";
 const AUGMENTATIONS = "Augmentations (per-sample parameters)";
+
+/**
+ * The paper's loss parameters, keyed by loss name (tests/deviations_test.ts checks that every key
+ * is a registered loss and every parameter one it takes): field, what, value, value in words.
+ */
+export const PAPER_LOSS_PARAMS: Readonly<Record<string, readonly [string, string, unknown, string?][]>> = {
+  waco: [
+    ["directions", "WaCo directions P", 1000],
+    ["p", "WaCo order p", 2],
+    // The exponent of the paper's code (issue 13); compared once the harness has the parameter.
+    ["q", "WaCo dependence exponent q", 2],
+  ],
+  simclr: [["temperature", "SimCLR temperature τ", 0.5]],
+  hsic: [["bandwidth", "HSIC bandwidth", null, "median heuristic"]],
+  vicreg: [
+    ["invariance", "VICReg invariance weight", 25],
+    ["variance", "VICReg variance weight", 25],
+    ["covariance", "VICReg covariance weight", 1],
+  ],
+};
 
 export const PAPER_SETTINGS: readonly PaperSetting[] = [
   ...([
@@ -69,7 +89,8 @@ export const PAPER_SETTINGS: readonly PaperSetting[] = [
     scope: { in: "adapter_training" },
     field: "out_ratio",
     paper: 1,
-    variants: [{ loss: "waco", values: [0.25] }],
+    // d′ = d/4: the protocol's dimension-reducing WaCo.
+    variants: { waco: [0.25] },
   },
   {
     section: NOTATION,
@@ -91,44 +112,16 @@ export const PAPER_SETTINGS: readonly PaperSetting[] = [
     contains: true,
     unit: "classifier_kinds",
   },
-  {
-    section: LOSSES,
-    what: "WaCo directions P",
-    scope: { in: "loss_params", loss: "waco" },
-    field: "directions",
-    paper: 1000,
-  },
-  { section: LOSSES, what: "WaCo order p", scope: { in: "loss_params", loss: "waco" }, field: "p", paper: 2 },
-  {
-    // The exponent of the paper's code (issue 13); read once the harness has the parameter.
-    section: LOSSES,
-    what: "WaCo dependence exponent q",
-    scope: { in: "loss_params", loss: "waco" },
-    field: "q",
-    paper: 2,
-  },
-  {
-    section: LOSSES,
-    what: "SimCLR temperature τ",
-    scope: { in: "loss_params", loss: "simclr" },
-    field: "temperature",
-    paper: 0.5,
-  },
-  {
-    section: LOSSES,
-    what: "HSIC bandwidth",
-    scope: { in: "loss_params", loss: "hsic" },
-    field: "bandwidth",
-    paper: null,
-    paperText: "median heuristic",
-  },
-  ...(["invariance", "variance", "covariance"] as const).map((field, i): PaperSetting => ({
-    section: LOSSES,
-    what: `VICReg ${field} weight`,
-    scope: { in: "loss_params", loss: "vicreg" },
-    field,
-    paper: [25, 25, 1][i],
-  })),
+  ...Object.entries(PAPER_LOSS_PARAMS).flatMap(([loss, params]) =>
+    params.map(([field, what, paper, paperText]): PaperSetting => ({
+      section: LOSSES,
+      what,
+      scope: { in: "loss_params", loss },
+      field,
+      paper,
+      ...(paperText ? { paperText } : {}),
+    }))
+  ),
   {
     section: AUGMENTATIONS,
     what: "rotation range (°)",
