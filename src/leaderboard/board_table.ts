@@ -84,7 +84,12 @@ export function boardTable(entries: readonly Entry[], o: BoardOptions): Markup {
   const eCollision = entries.some((e) => e.eCollisionRaw);
   const head = [
     th("Rank", "number", "ascending", "rank by augmented accuracy (mean over seeds)"),
-    th("Method", "text", "ascending", "method id in the matrix"),
+    th(
+      "Method",
+      "text",
+      "ascending",
+      "method; a row without adapter is named for its classifier, its id beside",
+    ),
     th("Classifier", "text", "ascending", "classifier id"),
     o.submissionsHref === undefined
       ? ""

@@ -3,7 +3,8 @@
  * table (index, detail page, leaderboard.md) rather than in every method's row: they are
  * properties of F. Several submissions on a track show the range of their means.
  */
-import { fCollisions } from "../results/f_collision.ts";
+import { F_COLLISION_TEXT, fCollisions } from "../results/f_collision.ts";
+import { type Markup, markup } from "./markup.ts";
 import type { ResultDocument } from "../results/schema.ts";
 import type { Summary } from "../results/stats.ts";
 
@@ -31,4 +32,16 @@ export function fCollisionNote(docs: readonly Pick<ResultDocument, "rows">[], g:
     found.map(pick).filter((s): s is Summary => !!s).map((s) => s.mean);
   const aligned = means((c) => c.aligned);
   return `raw ${range(means((c) => c.raw))}${aligned.length ? ` / aligned ${range(aligned)}` : ""}`;
+}
+
+/** What the note says the rates are (the pages and leaderboard.md). */
+export const F_COLLISION_LABEL = "Collision rate of (F, t), a property of F (the same for every method)";
+
+/** The note as a paragraph of a page; nothing when no document has the rates. */
+export function fCollisionParagraph(docs: readonly Pick<ResultDocument, "rows">[], g: Group): Markup | "" {
+  const note = fCollisionNote(docs, g);
+  return note
+    ? markup`<p class="f-collision" title="${F_COLLISION_TEXT}">${F_COLLISION_LABEL}: ${note}</p>
+`
+    : "";
 }

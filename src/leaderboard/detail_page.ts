@@ -13,9 +13,8 @@ import { page } from "./page.ts";
 import { accuracyPlot, structurePlot } from "./plots.ts";
 import { rankTrack } from "./ranking.ts";
 import type { Track } from "./tracks.ts";
-import { fCollisionNote } from "./collision_note.ts";
+import { fCollisionParagraph } from "./collision_note.ts";
 import { DEVIATIONS_INTRO, deviationsOf } from "../results/deviations.ts";
-import { F_COLLISION_TEXT } from "../results/f_collision.ts";
 import { plusMinusText } from "../results/stats.ts";
 
 /** Flattens a nested value into (dotted path, text) pairs for the environment table. */
@@ -75,12 +74,7 @@ function groupSection(s: CheckedSubmission, g: Group, index: number): Markup {
       track.clean_tolerance.toFixed(2)
     } points below the no-adapter row`
     : "not part of any track";
-  const collision = fCollisionNote([doc], g);
-  const note = collision
-    ? markup`<p class="f-collision" title="${F_COLLISION_TEXT}">Collision rate of (F, t), a property of F (the same
-for every method): ${collision}</p>
-`
-    : "";
+  const note = fCollisionParagraph([doc], g);
   return markup`<section class="group" data-group="${index}">
 <h2>${label}</h2>
 <p class="track-meta">${about}</p>

@@ -4,8 +4,7 @@ import { boardTable } from "./board_table.ts";
 import { type Markup, markup } from "./markup.ts";
 import { page } from "./page.ts";
 import type { TrackTable } from "./ranking.ts";
-import { fCollisionNote } from "./collision_note.ts";
-import { F_COLLISION_TEXT } from "../results/f_collision.ts";
+import { fCollisionParagraph } from "./collision_note.ts";
 import { plusMinusText } from "../results/stats.ts";
 
 export interface Omission {
@@ -18,13 +17,7 @@ export interface Omission {
 
 function trackSection(t: TrackTable): Markup {
   const m = t.track.matrix;
-  const docs = [...new Set(t.entries.map((e) => e.submission.doc))];
-  const collision = fCollisionNote(docs, t.track);
-  const note = collision
-    ? markup`<p class="f-collision" title="${F_COLLISION_TEXT}">Collision rate of (F, t), a property of F (the same
-for every method): ${collision}</p>
-`
-    : "";
+  const note = fCollisionParagraph([...new Set(t.entries.map((e) => e.submission.doc))], t.track);
   const table = t.entries.length
     ? boardTable(t.entries, { cleanTolerance: t.track.clean_tolerance, submissionsHref: "submissions/" })
     : markup`<p class="empty muted">No submissions yet.</p>`;

@@ -2,7 +2,7 @@
 import { showInvisible } from "../results/visible_text.ts";
 import { integer, mean, passes, percent, percentCi, shortHash, signedPoints } from "./format.ts";
 import type { Entry, TrackTable } from "./ranking.ts";
-import { fCollisionNote } from "./collision_note.ts";
+import { F_COLLISION_LABEL, fCollisionNote } from "./collision_note.ts";
 import { plusMinusText } from "../results/stats.ts";
 
 /** Text for a Markdown table cell: no markup, no HTML, no line breaks, no column breaks. */
