@@ -47,7 +47,7 @@ export function renderLeaderboardMarkdown(
     );
     const collision = fCollisionNote([...new Set(t.entries.map((e) => e.submission.doc))], t.track);
     if (collision) {
-      out.push(`Collision rate of (F, t), a property of F (the same for every method): ${collision}`, "");
+      out.push(`${F_COLLISION_LABEL}: ${collision}`, "");
     }
     if (!t.entries.length) {
       out.push("No submissions yet.");
