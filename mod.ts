@@ -133,6 +133,9 @@ export {
   type TableFormat,
 } from "./src/results/table_formats.ts";
 export { summarize } from "./src/results/stats.ts";
+export { type Deviation, deviationsOf } from "./src/results/deviations.ts";
+export { PAPER_SETTINGS } from "./src/results/paper_protocol.ts";
+export { methodLabel } from "./src/results/method_label.ts";
 export {
   generateKeys,
   readJwks,
