@@ -93,19 +93,22 @@ export interface AugmentationSpec {
 }
 
 function augmentationSchema(kinds: readonly AugmentationEntry[]): z.ZodType<AugmentationSpec> {
-  const variants = kinds.map((k) =>
-    z.strictObject({
-      id,
-      kind: z.literal(k.kind),
-      ...Object.fromEntries(Object.entries(k.fields).map(([name, f]) => [name, augmentationFieldSchema(f)])),
-    })
-  );
-  return z.discriminatedUnion(
-    "kind",
-    variants as unknown as [z.ZodObject, ...z.ZodObject[]],
-  ) as unknown as z.ZodType<
-    AugmentationSpec
-  >;
+  // A list field (compose's steps) holds augmentations without an id, of any kind, nested at will.
+  const union = (withId: boolean) => {
+    const variants = kinds.map((k) =>
+      z.strictObject({
+        ...(withId ? { id } : {}),
+        kind: z.literal(k.kind),
+        ...Object.fromEntries(
+          Object.entries(k.fields).map(([name, f]) => [name, augmentationFieldSchema(f, () => nested)]),
+        ),
+      })
+    );
+    return z.discriminatedUnion("kind", variants as unknown as [z.ZodObject, ...z.ZodObject[]]);
+  };
+  // Named, so the published JSON Schema refers to it as #/$defs/nested_augmentation.
+  const nested: z.ZodType = union(false).meta({ id: "nested_augmentation" });
+  return union(true) as unknown as z.ZodType<AugmentationSpec>;
 }
 
 /** Adapter training hyper-parameters (docs/protocol.md defaults). */

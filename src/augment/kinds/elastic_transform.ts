@@ -1,0 +1,91 @@
+/**
+ * `elastic_transform`: CIFAR-C's elastic transform, with (α, σ, jitter) = table × the image's
+ * smaller side S (CIFAR-C: × 32):
+ *   1. a random affine map: the three anchor points of the reference (centre ± ⌊S/3⌋) each moved
+ *      by a uniform jitter in ±jitter (draws ELASTIC_AFFINE..+5), the image warped by the map
+ *      (bilinear, edges reflected 101, as OpenCV's warpAffine);
+ *   2. a displacement field per axis: uniform(−1, 1) per pixel (draws PIXELS + k for x, PIXELS +
+ *      H·W + k for y), Gaussian-smoothed with σ (truncated at 3σ, edges reflected), times α; the
+ *      warped image is resampled at (x + dx, y + dy) (bilinear, edges reflected, as scipy's
+ *      map_coordinates(order=1, mode="reflect")). Severity 1 has α = 0: the affine part only.
+ * Coordinates are float64 (OpenCV quantises warpAffine's to 1/32 pixel).
+ */
+import { defineCorruption } from "../corruption.ts";
+import { gaussianWeights, sampleBilinear, separable } from "../filters.ts";
+import type { ImageShape } from "../kind.ts";
+import { DRAW } from "../params.ts";
+import type { CounterRng } from "../../rng/philox.ts";
+
+/** The 2×3 affine map sending the points `from` to `to` (OpenCV's getAffineTransform), row-major. */
+export function affineFrom3(from: readonly number[][], to: readonly number[][]): number[] {
+  const [[x0, y0], [x1, y1], [x2, y2]] = from;
+  const det = x0 * (y1 - y2) - y0 * (x1 - x2) + (x1 * y2 - x2 * y1);
+  // Cramer's rule on [x y 1]·[a b c]ᵀ = target, once per output row.
+  const row = (t: number[]) => [
+    (t[0] * (y1 - y2) - y0 * (t[1] - t[2]) + (t[1] * y2 - t[2] * y1)) / det,
+    (x0 * (t[1] - t[2]) - t[0] * (x1 - x2) + (x1 * t[2] - x2 * t[1])) / det,
+    (x0 * (y1 * t[2] - y2 * t[1]) - y0 * (x1 * t[2] - x2 * t[1]) + t[0] * (x1 * y2 - x2 * y1)) / det,
+  ];
+  return [...row(to.map((p) => p[0])), ...row(to.map((p) => p[1]))];
+}
+
+/** A smoothed uniform(−1, 1) field times α, from draws `offset`..`offset + H·W − 1`. */
+function field(
+  shape: ImageShape,
+  alpha: number,
+  sigma: number,
+  rng: CounterRng,
+  offset: number,
+): Float32Array {
+  const n = shape.height * shape.width;
+  const raw = Float32Array.from({ length: n }, (_, k) => 2 * rng.uniform(offset + k) - 1);
+  const one = { channels: 1, height: shape.height, width: shape.width };
+  const smooth = sigma > 0 ? separable(raw, one, gaussianWeights(sigma, 3), "reflect") : raw;
+  for (let k = 0; k < n; k++) smooth[k] *= alpha;
+  return smooth;
+}
+
+export const augmentation = defineCorruption({
+  kind: "elastic_transform",
+  summary: "CIFAR-C elastic transform: a jittered affine map, then a smoothed random displacement field",
+  table: [[0, 0, 0.08], [0.05, 0.2, 0.07], [0.08, 0.06, 0.06], [0.1, 0.04, 0.05], [0.1, 0.03, 0.03]],
+  random: true,
+  apply(image, shape, c, rng) {
+    const { channels, height: H, width: W } = shape, S = Math.min(H, W), n = H * W;
+    const [alpha, sigma, jitter] = c.map((v) => v * S);
+    const cy = Math.floor(H / 2), cx = Math.floor(W / 2), r = Math.floor(S / 3);
+    // The reference's points, (x, y) with its centre_square = (H//2, W//2) read as (x, y).
+    const from = [[cy + r, cx + r], [cy + r, cx - r], [cy - r, cx - r]];
+    const to = from.map((p, i) =>
+      p.map((v, j) => v + (2 * rng.uniform(DRAW.elasticAffine + 2 * i + j) - 1) * jitter)
+    );
+    // warpAffine samples dst(x, y) at M⁻¹(x, y): the map from `to` back to `from`.
+    const [a, b, c0, d, e, f] = affineFrom3(to, from);
+    const warped = new Float32Array(image.length);
+    for (let ch = 0; ch < channels; ch++) {
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          warped[ch * n + y * W + x] = sampleBilinear(
+            image,
+            shape,
+            ch,
+            a * x + b * y + c0,
+            d * x + e * y + f,
+            "reflect101",
+          );
+        }
+      }
+    }
+    if (alpha === 0) return warped;
+    const dx = field(shape, alpha, sigma, rng, DRAW.pixels),
+      dy = field(shape, alpha, sigma, rng, DRAW.pixels + n);
+    const out = new Float32Array(image.length);
+    for (let ch = 0; ch < channels; ch++) {
+      for (let k = 0; k < n; k++) {
+        const y = Math.floor(k / W), x = k % W;
+        out[ch * n + k] = sampleBilinear(warped, shape, ch, x + dx[k], y + dy[k], "reflect");
+      }
+    }
+    return out;
+  },
+});
