@@ -12,7 +12,7 @@
 import type { ImageShape } from "./kind.ts";
 
 /** Annex K.1, the luminance quantisation table (row-major). */
-const LUMINANCE = [
+export const LUMINANCE: readonly number[] = [
   16,
   11,
   10,

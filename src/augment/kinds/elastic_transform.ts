@@ -10,7 +10,7 @@
  *      map_coordinates(order=1, mode="reflect")). Severity 1 has α = 0: the affine part only.
  * Coordinates are float64 (OpenCV quantises warpAffine's to 1/32 pixel).
  */
-import { defineCorruption } from "../corruption.ts";
+import { defineCorruption, type Table } from "../corruption.ts";
 import { gaussianWeights, sampleBilinear, separable } from "../filters.ts";
 import type { ImageShape } from "../kind.ts";
 import { DRAW } from "../params.ts";
@@ -29,8 +29,17 @@ export function affineFrom3(from: readonly number[][], to: readonly number[][]):
   return [...row(to.map((p) => p[0])), ...row(to.map((p) => p[1]))];
 }
 
+/** (α, σ, jitter) per severity, as fractions of the image's smaller side (make_cifar_c.py ÷ 32). */
+export const ELASTIC_TABLE: Table<readonly [number, number, number]> = [
+  [0, 0, 0.08],
+  [0.05, 0.2, 0.07],
+  [0.08, 0.06, 0.06],
+  [0.1, 0.04, 0.05],
+  [0.1, 0.03, 0.03],
+];
+
 /** A smoothed uniform(−1, 1) field times α, from draws `offset`..`offset + H·W − 1`. */
-function field(
+export function displacementField(
   shape: ImageShape,
   alpha: number,
   sigma: number,
@@ -48,7 +57,7 @@ function field(
 export const augmentation = defineCorruption({
   kind: "elastic_transform",
   summary: "CIFAR-C elastic transform: a jittered affine map, then a smoothed random displacement field",
-  table: [[0, 0, 0.08], [0.05, 0.2, 0.07], [0.08, 0.06, 0.06], [0.1, 0.04, 0.05], [0.1, 0.03, 0.03]],
+  table: ELASTIC_TABLE,
   random: true,
   apply(image, shape, c, rng) {
     const { channels, height: H, width: W } = shape, S = Math.min(H, W), n = H * W;
@@ -77,8 +86,8 @@ export const augmentation = defineCorruption({
       }
     }
     if (alpha === 0) return warped;
-    const dx = field(shape, alpha, sigma, rng, DRAW.pixels),
-      dy = field(shape, alpha, sigma, rng, DRAW.pixels + n);
+    const dx = displacementField(shape, alpha, sigma, rng, DRAW.pixels),
+      dy = displacementField(shape, alpha, sigma, rng, DRAW.pixels + n);
     const out = new Float32Array(image.length);
     for (let ch = 0; ch < channels; ch++) {
       for (let k = 0; k < n; k++) {
