@@ -19,10 +19,21 @@
 import type { Dataset } from "../data/dataset.ts";
 import { CounterRng } from "../rng/philox.ts";
 import { addGaussianNoise } from "./noise.ts";
+import type { CorruptPass } from "./corrupt_passes.ts";
+import type { WebGpuCorrupt } from "./corrupt_webgpu.ts";
+import { clip01 } from "./corruption.ts";
 import { applyPixelView, isPixelStage } from "./pixel_stage.ts";
 import { paramsMatrix } from "./warp_matrix.ts";
 import { type ViewParams, viewRng } from "./params.ts";
-import { type AugmentSpec, borderOf, isGeometric, isRandom, resolveSpec, sampleParams } from "./spec.ts";
+import {
+  type AugmentSpec,
+  borderOf,
+  corruptionPasses,
+  isGeometric,
+  isRandom,
+  resolveSpec,
+  sampleParams,
+} from "./spec.ts";
 import { type BorderMode, warpCpu, type WarpShape } from "./warp_cpu.ts";
 
 /** A batch of CHW images: uint8 (0–255) or float32 (pixel units, see `inputScale`). */
@@ -231,7 +242,11 @@ export function augmentBatch(
   return finish(x, images, indices, plan, seed, split, view);
 }
 
-/** As `augmentBatch`, with the warp done by `warp` (e.g. a WebGpuWarp's). */
+/**
+ * As `augmentBatch`, with the warp done by `warp` (e.g. a WebGpuWarp's) and, when `corrupt` is
+ * given, the corruptions that have passes (the blurs, elastic_transform) run by it on the GPU; the
+ * other corruptions and sequences stay on the CPU.
+ */
 export async function augmentBatchWith(
   warp: WarpFn,
   images: ImageBatch,
@@ -241,10 +256,18 @@ export async function augmentBatchWith(
   split: string,
   view: number,
   options: AugmentOptions = {},
+  corrupt?: WebGpuCorrupt,
 ): Promise<Float32Array> {
   const plan = planBatch(images, indices, spec, seed, split, view, options);
   let x = toUnit(images, plan.inputScale);
   if (plan.mats) x = await warp(x, images, plan.mats, plan.fill, plan.border);
-  pixelStage(x, images, indices, plan, seed, split, view);
+  const { channels, height, width } = images, shape = { channels, height, width };
+  const passes = corrupt &&
+    plan.params.map((p, i) =>
+      p.kind === "corruption" ? corruptionPasses(p, shape, viewRng(seed, split, indices[i], view)) : null
+    );
+  if (corrupt && passes?.every((p) => p !== null)) {
+    x = clip01(await corrupt.run(x, images, passes as CorruptPass[][]));
+  } else pixelStage(x, images, indices, plan, seed, split, view);
   return finish(x, images, indices, plan, seed, split, view);
 }

@@ -13,7 +13,9 @@
  */
 import { augmentationField, type AugmentationNumberField } from "../catalog/entries.ts";
 import type { CounterRng } from "../rng/philox.ts";
+import { type CorruptPass, runPassesCpu } from "./corrupt_passes.ts";
 import { defineAugmentation, type ImageShape } from "./kind.ts";
+import type { ViewParams } from "./params.ts";
 
 /** The severity field every corruption has. */
 export const SEVERITY: AugmentationNumberField = {
@@ -34,16 +36,24 @@ export function clip01(x: Float32Array): Float32Array {
   return x;
 }
 
-interface CorruptionDefinition<T> {
+interface CorruptionBase<T> {
   kind: string;
   summary: string;
   /** The reference's constant per severity. */
   table: Table<T>;
   /** Whether a view draws random numbers (noise, elastic fields); the others are fixed per image. */
   random: boolean;
-  /** The corruption of one image at the table's value; may work in place; clipped afterwards. */
-  apply(image: Float32Array, shape: ImageShape, c: T, rng: CounterRng): Float32Array;
 }
+
+/** A corruption defined by its effect on one image (CPU only), or by passes both backends run. */
+type CorruptionDefinition<T> =
+  & CorruptionBase<T>
+  & (
+    /** The corruption of one image at the table's value; may work in place; clipped afterwards. */
+    | { apply(image: Float32Array, shape: ImageShape, c: T, rng: CounterRng): Float32Array }
+    /** The corruption as passes (./corrupt_passes.ts) at the table's value; clipped afterwards. */
+    | { passes(shape: ImageShape, c: T, rng: CounterRng): CorruptPass[] }
+  );
 
 /** A corruption kind: `severity` 1–5 and the kind's apply at table[severity − 1]. */
 export function defineCorruption<T>(d: CorruptionDefinition<T>) {
@@ -61,8 +71,16 @@ export function defineCorruption<T>(d: CorruptionDefinition<T>) {
     sample: (spec) => ({ kind: "corruption", of: d.kind, severity: spec.severity }),
     bins: () => ({ count: 1, identity: null, describe: "one bin", binOf: () => 0 }),
     corrupt(p, image, shape, rng) {
-      if (p.kind !== "corruption") throw new Error(`${d.kind}: got parameters of kind ${p.kind}`);
-      return clip01(d.apply(image, shape, d.table[p.severity - 1], rng));
+      const c = valueOf(p);
+      return clip01(
+        "apply" in d ? d.apply(image, shape, c, rng) : runPassesCpu(image, shape, d.passes(shape, c, rng)),
+      );
     },
+    passes: "passes" in d ? (p, shape, rng) => d.passes(shape, valueOf(p), rng) : undefined,
   });
+
+  function valueOf(p: ViewParams): T {
+    if (p.kind !== "corruption") throw new Error(`${d.kind}: got parameters of kind ${p.kind}`);
+    return d.table[p.severity - 1];
+  }
 }

@@ -8,6 +8,7 @@ import type { AugmentationEntry } from "../catalog/entries.ts";
 import type { TransformBins } from "./bins.ts";
 import type { ViewParams } from "./params.ts";
 import type { CounterRng } from "../rng/philox.ts";
+import type { CorruptPass } from "./corrupt_passes.ts";
 
 /** An augmentation as declared (a matrix entry, or a library caller's object); `id` is ignored. */
 export interface AugmentSpec {
@@ -47,6 +48,11 @@ export interface AugmentationKind<R extends ResolvedSpec = ResolvedSpec> extends
    * work in place; returns the corrupted image, clipped to [0, 1].
    */
   corrupt?(p: ViewParams, image: Float32Array, shape: ImageShape, rng: CounterRng): Float32Array;
+  /**
+   * The same corruption as passes both backends run (./corrupt_passes.ts), for the kinds that
+   * have them (the blurs, elastic_transform); `corrupt` runs them on the CPU and clips.
+   */
+  passes?(p: ViewParams, shape: ImageShape, rng: CounterRng): CorruptPass[];
 }
 
 /** The shape of one CHW image. */

@@ -9,6 +9,7 @@ import { catalog } from "../catalog/entries.ts";
 import { ConfigError } from "../errors.ts";
 import type { CounterRng } from "../rng/philox.ts";
 import type { TransformBins } from "./bins.ts";
+import type { CorruptPass } from "./corrupt_passes.ts";
 import type { AugmentationKind, AugmentSpec, ImageShape, ResolvedSpec } from "./kind.ts";
 import * as registered from "./kinds/registered.ts";
 import { setKindLookup } from "./nested.ts";
@@ -79,6 +80,15 @@ export function corruptImage(
   const k = kindOf({ kind: p.of });
   if (!k.corrupt) throw new Error(`augmentation ${p.of} drew corruption parameters but has no corrupt()`);
   return k.corrupt(p, image, shape, rng);
+}
+
+/** Corruption `p` as passes both backends run, or null when its kind is CPU only. */
+export function corruptionPasses(
+  p: ViewParams & { kind: "corruption" },
+  shape: ImageShape,
+  rng: CounterRng,
+): CorruptPass[] | null {
+  return kindOf({ kind: p.of }).passes?.(p, shape, rng) ?? null;
 }
 
 /** The steering bins of `augmentation` with `bins` requested (src/augment/bins.ts). */

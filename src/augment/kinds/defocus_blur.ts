@@ -4,7 +4,7 @@
  * normalised, then anti-aliased by a 3×3 Gaussian of σ = alias_blur (OpenCV GaussianBlur).
  */
 import { defineCorruption } from "../corruption.ts";
-import { correlate2d, cvGaussianWeights, separable } from "../filters.ts";
+import { cvGaussianWeights, separable } from "../filters.ts";
 
 const kernels = new Map<string, { kernel: Float64Array; size: number }>();
 
@@ -44,8 +44,8 @@ export const augmentation = defineCorruption({
   summary: "ImageNet-C defocus blur: an anti-aliased disk of (radius, alias σ) by severity",
   table: [[0.3, 0.4], [0.4, 0.5], [0.5, 0.6], [1, 0.2], [1.5, 0.1]],
   random: false,
-  apply(image, shape, [radius, alias]) {
+  passes(_shape, [radius, alias]) {
     const { kernel, size } = defocusKernel(radius, alias);
-    return correlate2d(image, shape, kernel, size, size, "reflect101");
+    return [{ op: "correlate", kernel, kh: size, kw: size, border: "reflect101" }];
   },
 });

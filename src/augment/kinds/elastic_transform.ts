@@ -11,7 +11,8 @@
  * Coordinates are float64 (OpenCV quantises warpAffine's to 1/32 pixel).
  */
 import { defineCorruption, type Table } from "../corruption.ts";
-import { gaussianWeights, sampleBilinear, separable } from "../filters.ts";
+import type { CorruptPass } from "../corrupt_passes.ts";
+import { gaussianWeights, separable } from "../filters.ts";
 import type { ImageShape } from "../kind.ts";
 import { DRAW } from "../params.ts";
 import type { CounterRng } from "../../rng/philox.ts";
@@ -59,8 +60,8 @@ export const augmentation = defineCorruption({
   summary: "CIFAR-C elastic transform: a jittered affine map, then a smoothed random displacement field",
   table: ELASTIC_TABLE,
   random: true,
-  apply(image, shape, c, rng) {
-    const { channels, height: H, width: W } = shape, S = Math.min(H, W), n = H * W;
+  passes(shape, c, rng) {
+    const { height: H, width: W } = shape, S = Math.min(H, W), n = H * W;
     const [alpha, sigma, jitter] = c.map((v) => v * S);
     const cy = Math.floor(H / 2), cx = Math.floor(W / 2), r = Math.floor(S / 3);
     // The reference's points, (x, y) with its centre_square = (H//2, W//2) read as (x, y).
@@ -70,31 +71,22 @@ export const augmentation = defineCorruption({
     );
     // warpAffine samples dst(x, y) at M⁻¹(x, y): the map from `to` back to `from`.
     const [a, b, c0, d, e, f] = affineFrom3(to, from);
-    const warped = new Float32Array(image.length);
-    for (let ch = 0; ch < channels; ch++) {
-      for (let y = 0; y < H; y++) {
-        for (let x = 0; x < W; x++) {
-          warped[ch * n + y * W + x] = sampleBilinear(
-            image,
-            shape,
-            ch,
-            a * x + b * y + c0,
-            d * x + e * y + f,
-            "reflect101",
-          );
-        }
-      }
-    }
-    if (alpha === 0) return warped;
-    const dx = displacementField(shape, alpha, sigma, rng, DRAW.pixels),
-      dy = displacementField(shape, alpha, sigma, rng, DRAW.pixels + n);
-    const out = new Float32Array(image.length);
-    for (let ch = 0; ch < channels; ch++) {
-      for (let k = 0; k < n; k++) {
-        const y = Math.floor(k / W), x = k % W;
-        out[ch * n + k] = sampleBilinear(warped, shape, ch, x + dx[k], y + dy[k], "reflect");
-      }
-    }
-    return out;
+    const grid = (fn: (x: number, y: number, k: number) => number) =>
+      Float64Array.from({ length: n }, (_, k) => fn(k % W, Math.floor(k / W), k));
+    const warp: CorruptPass = {
+      op: "remap",
+      x: grid((x, y) => a * x + b * y + c0),
+      y: grid((x, y) => d * x + e * y + f),
+      border: "reflect101",
+    };
+    if (alpha === 0) return [warp];
+    const dx = displacementField(shape, alpha, sigma, rng, DRAW.pixels);
+    const dy = displacementField(shape, alpha, sigma, rng, DRAW.pixels + n);
+    return [warp, {
+      op: "remap",
+      x: grid((x, _y, k) => x + dx[k]),
+      y: grid((_x, y, k) => y + dy[k]),
+      border: "reflect",
+    }];
   },
 });
