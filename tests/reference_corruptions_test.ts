@@ -8,12 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { AUGMENTATIONS } from "../src/augment/spec.ts";
-import { compareResults, formatComparison } from "../src/results/compare.ts";
 import { readResult } from "../src/results/schema.ts";
 import { readJwks, verifyDocument } from "../src/results/signing.ts";
-import { runMatrix } from "../src/run/runner.ts";
 import { sha256Hex } from "../src/util/hash.ts";
 import { ROOT, tempDir } from "./fixtures/harness.ts";
+import { assertRerunsExactly } from "./fixtures/rerun.ts";
 
 const matrix = `${ROOT}/benchmarks/mnist_corruptions.yaml`;
 const version = /^version:\s*(\S+)/m.exec(await Deno.readTextFile(matrix))![1];
@@ -53,21 +52,5 @@ Deno.test("reference corruptions: three cells re-run on the cpu backend to exact
   const pick = (augmentation: string, method: string) =>
     reference.rows.find((r) => r.augmentation === augmentation && r.method === method)!.cell;
   const cells = [pick("mix", "ec"), pick("elastic", "ec"), pick("mix", "simclr")];
-  const rerun = await runMatrix({
-    matrix,
-    out: `${tmp.dir}/run`,
-    backend: "cpu",
-    cellIds: new Set(cells),
-    progress: () => {},
-  });
-  const c = compareResults(reference, rerun.document, { absolute: 0, seedSd: 0 }, new Set(cells));
-  assert.equal(c.compared, cells.length);
-  assert.ok(c.agree, formatComparison(c));
-  for (const id of cells) {
-    const [a, b] = [reference, rerun.document].map((d) => d.rows.find((r) => r.cell === id)!);
-    const untimed = (m: Record<string, number | null>) =>
-      Object.fromEntries(Object.entries(m).filter(([k]) => !k.endsWith("_seconds")));
-    assert.deepEqual(untimed(b.metrics), untimed(a.metrics), id);
-    assert.deepEqual(b.structure_sample, a.structure_sample, id);
-  }
+  await assertRerunsExactly(reference, matrix, cells, `${tmp.dir}/run`);
 });

@@ -1,15 +1,13 @@
 /**
  * The corruption passes (./corrupt_passes.ts) on a GPUDevice, with kernels/corrupt_passes.wgsl:
- * one dispatch per pass for a whole batch, one invocation per output value, a 2-D dispatch past
- * 65,535 workgroups, batches split by images under the storage-binding limit. Values agree with
+ * one dispatch per pass for a whole batch (./webgpu_kernel.ts), batches split by images under the
+ * storage-binding limit. Values agree with
  * runPassesCpu within float32 rounding (tests/augment_corrupt_webgpu_test.ts states the tolerance).
  */
-import { requestWebGpuAdapter } from "../tensor/request_adapter.ts";
 import { BORDER_CODE, type CorruptPass } from "./corrupt_passes.ts";
 import type { WarpShape } from "./warp_cpu.ts";
+import { compileKernel, dispatchOnce, dispatchShape } from "./webgpu_kernel.ts";
 
-const WORKGROUP = 64;
-const MAX_GROUPS_X = 65535;
 const KERNEL_URL = new URL("../../kernels/corrupt_passes.wgsl", import.meta.url);
 
 /** The two compiled pipelines (correlate, remap) on one device. */
@@ -30,18 +28,8 @@ export class WebGpuCorrupt {
 
   /** Compiles the kernels on `device`, or on a device of the default adapter; null without an adapter. */
   static async create(device?: GPUDevice): Promise<WebGpuCorrupt | null> {
-    let owns = false;
-    if (!device) {
-      const adapter = await requestWebGpuAdapter();
-      if (!adapter) return null;
-      device = await adapter.requestDevice();
-      owns = true;
-    }
-    const module = device.createShaderModule({ code: await Deno.readTextFile(KERNEL_URL) });
-    const compile = (entryPoint: string) =>
-      device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint } });
-    const [correlate, remap] = await Promise.all([compile("correlate"), compile("remap")]);
-    return new WebGpuCorrupt(device, { correlate, remap }, owns);
+    const k = await compileKernel(KERNEL_URL, ["correlate", "remap"], device);
+    return k && new WebGpuCorrupt(k.device, { correlate: k.pipelines[0], remap: k.pipelines[1] }, k.owns);
   }
 
   /**
@@ -102,56 +90,16 @@ export class WebGpuCorrupt {
     return x;
   }
 
-  async #dispatch(
+  #dispatch(
     op: CorruptPass["op"],
     src: Float32Array,
     aux: Float32Array,
     dims: number[],
   ): Promise<Float32Array> {
-    const d = this.device, total = src.length;
-    if (total === 0) return new Float32Array(0);
-    const groups = Math.ceil(total / WORKGROUP);
-    const gx = Math.min(groups, MAX_GROUPS_X), gy = Math.ceil(groups / gx);
-    const params = new Uint32Array([...dims, total, gx * WORKGROUP, 0, 0, 0]);
-    const buffer = (data: ArrayBufferView & { byteLength: number }, usage: number) => {
-      const b = d.createBuffer({
-        size: Math.max(16, data.byteLength),
-        usage: usage | GPUBufferUsage.COPY_DST,
-      });
-      d.queue.writeBuffer(b, 0, data as Float32Array);
-      return b;
-    };
-    const uniform = buffer(params, GPUBufferUsage.UNIFORM);
-    const bSrc = buffer(src, GPUBufferUsage.STORAGE), bAux = buffer(aux, GPUBufferUsage.STORAGE);
-    const bDst = d.createBuffer({
-      size: src.byteLength,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
-    });
-    const bRead = d.createBuffer({
-      size: src.byteLength,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    try {
-      const pipeline = this.#pipelines[op];
-      const bind = d.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [uniform, bSrc, bAux, bDst].map((b, binding) => ({ binding, resource: { buffer: b } })),
-      });
-      const enc = d.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bind);
-      pass.dispatchWorkgroups(gx, gy);
-      pass.end();
-      enc.copyBufferToBuffer(bDst, 0, bRead, 0, src.byteLength);
-      d.queue.submit([enc.finish()]);
-      await bRead.mapAsync(GPUMapMode.READ);
-      const out = new Float32Array(bRead.getMappedRange().slice(0));
-      bRead.unmap();
-      return out;
-    } finally {
-      for (const b of [uniform, bSrc, bAux, bDst, bRead]) b.destroy();
-    }
+    const total = src.length;
+    if (total === 0) return Promise.resolve(new Float32Array(0));
+    const params = new Uint32Array([...dims, total, dispatchShape(total).rowStride, 0, 0, 0]);
+    return dispatchOnce(this.device, this.#pipelines[op], params, [src, aux], total);
   }
 
   /** Releases the device if this object created it. */
