@@ -125,6 +125,33 @@ Deno.test("corruptions: the reference's formulas where they can be checked exact
   );
   const flat = new Float32Array(PER).fill(128 / 255);
   assert.deepEqual(jpegRoundTrip(flat, shape, 10), flat);
+  // RGB goes through YCbCr: a grey image in three channels has no chroma and comes back as the grey
+  // path's, in every channel; colours survive quality 100 within a few levels.
+  const rgb = { channels: 3, height: 28, width: 28 };
+  const grey3 = new Float32Array(3 * PER);
+  for (let c = 0; c < 3; c++) grey3.set(img, c * PER);
+  const grey40 = jpegRoundTrip(img, shape, 40), rgb40 = jpegRoundTrip(grey3, rgb, 40);
+  for (let c = 0; c < 3; c++) {
+    assert.deepEqual(rgb40.subarray(c * PER, (c + 1) * PER), grey40, `channel ${c}`);
+  }
+  const colour = new CounterRng(2, "jpeg-colour").uniforms(3 * PER);
+  const back = jpegRoundTrip(colour, rgb, 100);
+  assert.ok(back.every((v, k) => Math.abs(v - colour[k]) <= 4 / 255), "quality 100 within 4 levels");
+  // brightness on RGB keeps hue and saturation: channel ratios unchanged where nothing clips.
+  const b3 = AUGMENTATIONS.get("brightness").corrupt!(
+    { kind: "corruption", of: "brightness", severity: 1 },
+    Float32Array.from(colour, (v) => v * 0.5),
+    rgb,
+    new CounterRng(0, "unused"),
+  );
+  for (const k of [0, 100, 500]) {
+    const before = [0, 1, 2].map((c) => colour[c * PER + k]), after = [0, 1, 2].map((c) => b3[c * PER + k]);
+    const v = Math.max(...before) * 0.5;
+    assert.ok(Math.abs(Math.max(...after) - (v + 0.05)) < 1e-6, `value + 0.05 at ${k}`);
+    for (let c = 0; c < 3; c++) {
+      assert.ok(Math.abs(after[c] / Math.max(...after) - before[c] / Math.max(...before)) < 1e-5);
+    }
+  }
 });
 
 Deno.test("corruptions: shot and impulse noise have the reference's distributions", () => {
