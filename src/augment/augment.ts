@@ -66,6 +66,9 @@ export type WarpFn = (
 
 /** Rows `indices` of a dataset as an ImageBatch (values copied), with the matching augmentation ids. */
 export function batchOf(ds: Dataset, rows: ArrayLike<number>): { images: ImageBatch; indices: Int32Array } {
+  if (ds.decode) {
+    throw new RangeError(`batchOf: dataset ${ds.id} decodes its images on demand; use readBatch`);
+  }
   const per = ds.channels * ds.height * ds.width;
   const data = ds.dtype === "uint8" ? new Uint8Array(rows.length * per) : new Float32Array(rows.length * per);
   for (let i = 0; i < rows.length; i++) {
@@ -74,6 +77,25 @@ export function batchOf(ds: Dataset, rows: ArrayLike<number>): { images: ImageBa
   return {
     images: { data, n: rows.length, channels: ds.channels, height: ds.height, width: ds.width },
     indices: Int32Array.from(rows, (r) => ds.sourceIndex[r]),
+  };
+}
+
+/** `batchOf` for any dataset: rows of a dataset that decodes its images (image-folder, parquet) are decoded now. */
+export async function readBatch(
+  ds: Dataset,
+  rows: ArrayLike<number>,
+): Promise<{ images: ImageBatch; indices: Int32Array }> {
+  if (!ds.decode) return batchOf(ds, rows);
+  const positions = Int32Array.from(rows);
+  return {
+    images: {
+      data: await ds.decode(positions),
+      n: positions.length,
+      channels: ds.channels,
+      height: ds.height,
+      width: ds.width,
+    },
+    indices: Int32Array.from(positions, (r) => ds.sourceIndex[r]),
   };
 }
 

@@ -19,7 +19,7 @@
  * augmented; augmented extractions run in chunks of CHUNK_ROWS images so memory stays bounded.
  */
 import { BackboneError } from "../errors.ts";
-import { augmentBatch, batchOf } from "../augment/augment.ts";
+import { augmentBatch, readBatch } from "../augment/augment.ts";
 import { type AugmentSpec, resolveSpec } from "../augment/spec.ts";
 import { describeIndices, type FeatureCache, type FeatureKeyFields } from "../cache/feature_cache.ts";
 import type { Dataset } from "../data/dataset.ts";
@@ -150,7 +150,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractedFeatu
     }
   }
   const shape = [dataset.n, dataset.channels, dataset.height, dataset.width] as const;
-  if (dataset.images.length !== shape[0] * shape[1] * shape[2] * shape[3]) {
+  if (!dataset.decode && dataset.images.length !== shape[0] * shape[1] * shape[2] * shape[3]) {
     throw new BackboneError(
       `${where}: dataset has ${dataset.images.length} pixel values, expected [${shape.join(", ")}]`,
     );
@@ -181,7 +181,24 @@ async function computeFeatures(
   }`;
   // The caller's callback over the whole extraction (the library draws nothing itself).
   const bar = o.progress;
-  if (!aug) {
+  if (!aug && dataset.decode) {
+    // Decoded per chunk, like the augmented views: one chunk of images in memory at a time.
+    for (let start = 0; start < n; start += CHUNK_ROWS) {
+      const chunk = Int32Array.from({ length: Math.min(CHUNK_ROWS, n - start) }, (_, i) => rows[start + i]);
+      const { images } = await readBatch(dataset, chunk);
+      const f = await backbone.run(
+        { data: images.data, shape: [chunk.length, shape[1], shape[2], shape[3]] },
+        undefined,
+        {
+          batchSize: o.batchSize,
+          imageIndex: Array.from(chunk, (r) => dataset.sourceIndex[r]),
+          label,
+          progress: bar && ((done) => bar(start + done, n)),
+        },
+      );
+      out.set(f, start * d);
+    }
+  } else if (!aug) {
     const f = await backbone.run({ data: dataset.images, shape }, rows, {
       batchSize: o.batchSize,
       imageIndex: Array.from(rows, (r) => dataset.sourceIndex[r]),
@@ -192,7 +209,7 @@ async function computeFeatures(
   } else {
     for (let start = 0; start < n; start += CHUNK_ROWS) {
       const chunk = Int32Array.from({ length: Math.min(CHUNK_ROWS, n - start) }, (_, i) => rows[start + i]);
-      const views = augmentedViews(o, aug, chunk);
+      const views = await augmentedViews(o, aug, chunk);
       const f = await backbone.run(views, undefined, {
         batchSize: o.batchSize,
         imageIndex: Array.from(chunk, (r) => dataset.sourceIndex[r]),
@@ -207,11 +224,15 @@ async function computeFeatures(
 }
 
 /** Normalised views of dataset rows `chunk` at the model's channels and size (NCHW float32). */
-function augmentedViews(o: ExtractOptions, aug: FeatureAugmentation, chunk: Int32Array): ImageBatch {
+async function augmentedViews(
+  o: ExtractOptions,
+  aug: FeatureAugmentation,
+  chunk: Int32Array,
+): Promise<ImageBatch> {
   const { backbone, dataset } = o;
   const spec: ResolvedInputSpec = backbone.spec;
   const [h, w] = spec.size, c = spec.channels;
-  const { images, indices } = batchOf(dataset, chunk);
+  const { images, indices } = await readBatch(dataset, chunk);
   let pixels: {
     data: Uint8Array | Float32Array;
     n: number;

@@ -60,7 +60,13 @@ export interface DataSourceEntry {
   readonly summary: string;
   /** "images" run through a backbone; "features" are precomputed and cannot run in a matrix. */
   readonly yields: "images" | "features";
+  /** Matrix fields this source reads besides id, source, path, classes, train and test (`DATASET_FIELDS`). */
+  readonly fields?: readonly DatasetField[];
 }
+
+/** The dataset fields only some sources read; a matrix naming one for another source is refused. */
+export const DATASET_FIELDS = ["holdout", "channels", "image_column", "label_column", "splits"] as const;
+export type DatasetField = typeof DATASET_FIELDS[number];
 
 /** One field of an augmentation: a number, or a range [lo, hi] whose ends share the bounds. */
 export interface AugmentationNumberField {

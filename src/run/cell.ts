@@ -78,14 +78,11 @@ function memo<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<
 }
 
 export function datasetSplits(ctx: RunContext, spec: DatasetSpec): Promise<Record<Split, Dataset>> {
-  return memo(ctx.datasets, JSON.stringify(spec), () => {
-    const splits = loadDatasetSplits({
-      id: spec.id,
-      source: spec.source,
-      path: spec.path === undefined ? undefined : resolve(ctx.baseDir, spec.path),
-      classes: spec.classes,
-      train: spec.train,
-      test: spec.test,
+  return memo(ctx.datasets, JSON.stringify(spec), async () => {
+    const { path, ...rest } = spec;
+    const splits = await loadDatasetSplits({
+      ...rest,
+      path: path === undefined ? undefined : resolve(ctx.baseDir, path),
     });
     for (const split of ["train", "test"] as const) {
       if (splits[split].kind !== "images") {
@@ -95,7 +92,7 @@ export function datasetSplits(ctx: RunContext, spec: DatasetSpec): Promise<Recor
         );
       }
     }
-    return Promise.resolve(splits as Record<Split, Dataset>);
+    return splits as Record<Split, Dataset>;
   });
 }
 
