@@ -171,7 +171,7 @@ Deno.test("architecture docs: the example dataset source registers, is accepted 
     encodeIdx("uint8", [50, 28, 28], mnist.images as Uint8Array),
   );
   await Deno.writeFile(`${tmp.dir}/test-labels.idx`, encodeIdx("uint8", [50], mnist.labels));
-  const ds = source.load({ source: source.source, path: tmp.dir, train: {}, test: {} }, "test");
+  const ds = await source.load({ source: source.source, path: tmp.dir, train: {}, test: {} }, "test");
   assert.equal(ds.kind, "images");
   if (ds.kind !== "images") return;
   assert.deepEqual([ds.n, ds.channels, ds.height, ds.width], [50, 1, 28, 28]);

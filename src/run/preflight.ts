@@ -15,7 +15,7 @@ import type { RunInputs } from "./run_dir.ts";
 
 const GiB = 2 ** 30;
 /** Sources whose class count defaults to the largest label + 1. */
-const DERIVED_CLASSES = new Set(["idx", "npy", "safetensors"]);
+const DERIVED_CLASSES = new Set(["idx", "npy", "safetensors", "parquet"]);
 
 /**
  * Bytes an adapter cell holds at least: the cached features (clean + view pool, train and test)
