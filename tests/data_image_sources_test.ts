@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as arrow from "apache-arrow";
 import { Table as WasmTable, writeParquet, WriterPropertiesBuilder } from "parquet-wasm";
+import sharp from "sharp";
 import { readBatch } from "../src/augment/augment.ts";
 import { extractFeatures } from "../src/backbone/extract.ts";
 import { OnnxBackbone } from "../src/backbone/onnx_backbone.ts";
@@ -16,9 +17,10 @@ import type { Dataset, Split } from "../src/data/dataset.ts";
 import { encodeIdx } from "../src/data/idx.ts";
 import { IDX_FILES, loadMnist } from "../src/data/mnist.ts";
 import { encodePng } from "../src/data/png.ts";
-import { loadDatasetSplits } from "../src/data/registry.ts";
+import { type DataSpec, loadDatasetSplits } from "../src/data/registry.ts";
 import { readResult } from "../src/results/schema.ts";
 import { cli, ROOT } from "./fixtures/harness.ts";
+import { hfParquet } from "./fixtures/hf_parquet.ts";
 
 const TMP = await Deno.makeTempDir({ prefix: "invbench-image-sources-" });
 const COUNT: Record<Split, number> = { train: 300, test: 100 };
@@ -65,20 +67,6 @@ async function writeFolder(dir: string) {
   }
 }
 
-/** A parquet file as Hugging Face `datasets` writes an image dataset: image {bytes, path}, label int64. */
-export function hfParquet(images: Uint8Array[], labels: number[], rowGroup = 64): Uint8Array {
-  const imageType = new arrow.Struct([
-    new arrow.Field("bytes", new arrow.Binary(), true),
-    new arrow.Field("path", new arrow.Utf8(), true),
-  ]);
-  const table = new arrow.Table({
-    image: arrow.vectorFromArray(images.map((bytes, i) => ({ bytes, path: `${i}.png` })), imageType),
-    label: arrow.vectorFromArray(labels.map(BigInt), new arrow.Int64()),
-  });
-  const wasm = WasmTable.fromIPCStream(arrow.tableToIPC(table, "stream"));
-  return writeParquet(wasm, new WriterPropertiesBuilder().setMaxRowGroupSize(rowGroup).build());
-}
-
 async function writeParquetDir(dir: string) {
   await Deno.mkdir(dir, { recursive: true });
   for (const split of ["train", "test"] as const) {
@@ -96,8 +84,7 @@ const SPECS = {
   folder: { id: "f", source: "image-folder", path: join(TMP, "folder") },
   parquet: { id: "p", source: "parquet", path: join(TMP, "parquet") },
 };
-const load = async (spec: { id: string; source: string; path: string }) =>
-  (await loadDatasetSplits(spec)) as Record<Split, Dataset>;
+const load = async (spec: DataSpec) => (await loadDatasetSplits(spec)) as Record<Split, Dataset>;
 
 Deno.test("image-folder and parquet: the same pixels, labels and order as the IDX files", async () => {
   const ref = await load(SPECS.mnist);
@@ -167,7 +154,7 @@ augmentations:
 methods:
   - { id: ec, kind: none }
 classifiers:
-  - { id: linear, kind: linear, epochs: 10 }
+  - { id: linear, kind: linear, epochs: 20, batch: 32 }
 seeds: [0]
 evaluation: { aug_draws: 2, structure_points: 50, collision_points: 50 }
 `,
@@ -196,6 +183,59 @@ evaluation: { aug_draws: 2, structure_points: 50, collision_points: 50 }
   // Every file read is in the result's inputs: 400 PNGs, 2 parquet files.
   assert.equal(doc.inputs.datasets.folder.files.length, COUNT.train + COUNT.test);
   assert.equal(doc.inputs.datasets.parquet.files.length, 2);
+});
+
+Deno.test("image-folder: a seeded holdout splits each class, the same way every time", async () => {
+  // One folder of classes (the train split's PNGs), no train/ and test/.
+  const dir = join(TMP, "flat");
+  const { images, labels } = SUBSETS.train;
+  for (const [i, im] of images.entries()) {
+    await Deno.mkdir(join(dir, `digit${labels[i]}`), { recursive: true });
+    await Deno.writeFile(join(dir, `digit${labels[i]}`, `${String(i).padStart(4, "0")}.png`), png(im));
+  }
+  const spec = { id: "h", source: "image-folder", path: dir, holdout: { fraction: 0.25, seed: 3 } };
+  const a = await load(spec), b = await load(spec);
+  assert.deepEqual(a.test.files.map((f) => f.path), b.test.files.map((f) => f.path));
+  assert.equal(a.train.n + a.test.n, images.length);
+  const trainFiles = new Set(a.train.files.map((f) => f.path));
+  assert.ok(a.test.files.every((f) => !trainFiles.has(f.path)), "the splits are disjoint");
+  for (let c = 0; c < 10; c++) {
+    const all = labels.filter((y) => y === c).length;
+    assert.equal(a.test.labels.filter((y) => y === c).length, Math.round(0.25 * all), `class ${c}`);
+  }
+  const other = await load({ ...spec, holdout: { fraction: 0.25, seed: 4 } });
+  assert.notDeepEqual(other.test.files.map((f) => f.path), a.test.files.map((f) => f.path));
+  assert.notEqual(other.test.contentHash, a.test.contentHash);
+  await assert.rejects(() => load({ id: "x", source: "image-folder", path: dir }), /holdout/);
+});
+
+Deno.test("image-folder: colour JPEGs decode to 3 channels, or to grey with channels: 1", async () => {
+  const dir = join(TMP, "colour");
+  for (const split of ["train", "test"]) {
+    for (const cls of ["cat", "dog"]) {
+      await Deno.mkdir(join(dir, split, cls), { recursive: true });
+      for (let i = 0; i < 3; i++) {
+        const rgb = Uint8Array.from(
+          { length: 8 * 6 * 3 },
+          (_, k) => (k * 13 + i * 50 + (cls === "dog" ? 99 : 0)) % 256,
+        );
+        const jpeg = await sharp(rgb, { raw: { width: 6, height: 8, channels: 3 } }).jpeg({ quality: 95 })
+          .toBuffer();
+        await Deno.writeFile(join(dir, split, cls, `${i}.jpg`), jpeg);
+      }
+    }
+  }
+  const rgb = (await load({ id: "c", source: "image-folder", path: dir })).train;
+  assert.deepEqual([rgb.channels, rgb.height, rgb.width, rgb.n, rgb.classes], [3, 8, 6, 6, 2]);
+  assert.deepEqual(rgb.classNames, ["cat", "dog"]);
+  const grey = (await load({ id: "g", source: "image-folder", path: dir, channels: 1 })).train;
+  assert.equal(grey.channels, 1);
+  const px = (await readBatch(rgb, [0])).images.data, g = (await readBatch(grey, [0])).images.data;
+  // Luminance lies between the darkest and brightest channel of each pixel.
+  for (let i = 0; i < 48; i++) {
+    const c = [px[i], px[48 + i], px[96 + i]];
+    assert.ok(g[i] >= Math.min(...c) - 1 && g[i] <= Math.max(...c) + 1, `pixel ${i}: ${g[i]} vs ${c}`);
+  }
 });
 
 Deno.test("image-source tests: remove the temp tree", async () => {

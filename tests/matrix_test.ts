@@ -548,7 +548,10 @@ Deno.test("matrix: a source of precomputed features (npy, safetensors) is refuse
       rest,
       new RegExp(`"${source}" holds precomputed features, which cannot run through a backbone`),
     );
-    assert.match(rest, /expected an image source: cifar10, cifar100, fashion-mnist, idx, image-folder, mnist, parquet, stl10$/);
+    assert.match(
+      rest,
+      /expected an image source: cifar10, cifar100, fashion-mnist, idx, image-folder, mnist, parquet, stl10$/,
+    );
   }
   const unknown = edit(TINY, "source: mnist", "source: imagenet");
   assert.match(
