@@ -7,8 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import * as arrow from "apache-arrow";
-import { Table as WasmTable, writeParquet, WriterPropertiesBuilder } from "parquet-wasm";
 import sharp from "sharp";
 import { readBatch } from "../src/augment/augment.ts";
 import { extractFeatures } from "../src/backbone/extract.ts";
