@@ -157,7 +157,7 @@ async function fingerprint(m: FittedMethod, f: CellFeatures): Promise<unknown> {
       status: m.status,
       cost: m.cost,
       metrics: m.metrics ?? {},
-      train: Array.from(m.trainSet.x),
+      train: Array.from(m.trainSet.x as Float32Array),
       clean: Array.from(await m.represent("clean")),
       view: Array.from(await m.represent(1)),
       embed: m.embed ? Array.from(await m.embed(await f.clean("test"))) : null,

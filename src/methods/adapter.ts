@@ -9,7 +9,8 @@ import { Mlp } from "../nn/mlp.ts";
 import { trainStep } from "../nn/train_step.ts";
 import { CounterRng } from "../rng/philox.ts";
 import type { Backend } from "../tensor/backend.ts";
-import { add, gatherRows, indexTensor, mul, tensor } from "../tensor/ops.ts";
+import { add, mul, tensor } from "../tensor/ops.ts";
+import { type FeatureRows, memoryRows } from "../cache/feature_rows.ts";
 import { AdamW, cosineLr } from "../tensor/optim.ts";
 import { noGrad, type Tensor, tidy } from "../tensor/tensor.ts";
 import { resolveParams } from "../catalog/entries.ts";
@@ -71,26 +72,29 @@ export class Adapter {
   private constructor(readonly network: Mlp, readonly training: AdapterTraining, readonly backend: Backend) {}
 
   /**
-   * Trains E on clean features `clean` [n, d] and the view pool `pool` (V arrays [n, d], view v of
-   * image i in row i of pool[v]).
+   * Trains E on clean features `clean` [n, d] and the view pool `pool` (V matrices [n, d], view v
+   * of image i in row i of pool[v]), arrays or rows read on demand: a step reads its own rows, so
+   * memory holds one batch of them (docs/data.md, "Memory").
    */
   static async train(
-    clean: Float32Array,
-    pool: readonly Float32Array[],
+    cleanFeatures: Float32Array | FeatureRows,
+    poolFeatures: readonly (Float32Array | FeatureRows)[],
     d: number,
     o: AdapterOptions,
   ): Promise<Adapter> {
-    const n = clean.length / d;
+    const asRows = (x: Float32Array | FeatureRows) => (x instanceof Float32Array ? memoryRows(x, d) : x);
+    const clean = asRows(cleanFeatures), pool = poolFeatures.map(asRows);
+    const n = clean.rows;
     const V = pool.length, s = o.views, backend = o.backend;
-    if (!Number.isInteger(n) || n < 1) {
-      throw new RangeError(`adapter: ${clean.length} values is not [n, ${d}]`);
+    if (!Number.isInteger(n) || n < 1 || clean.cols !== d) {
+      throw new RangeError(`adapter: clean features [${n}, ${clean.cols}] are not [n, ${d}]`);
     }
     if (s < 1 || s > V) {
       throw new RangeError(`adapter: ${s} views per step from a pool of ${V}; expected 1 ≤ s ≤ V`);
     }
     for (const [v, p] of pool.entries()) {
-      if (p.length !== clean.length) {
-        throw new RangeError(`adapter: pool view ${v} has ${p.length} values; expected ${clean.length}`);
+      if (p.rows !== n || p.cols !== d) {
+        throw new RangeError(`adapter: pool view ${v} is [${p.rows}, ${p.cols}]; expected [${n}, ${d}]`);
       }
     }
     const loss = typeof o.loss === "string" ? LOSSES.get(o.loss) : o.loss;
@@ -107,11 +111,6 @@ export class Adapter {
     const started = performance.now();
     const network = new Mlp([d, o.hidden, o.outDim], o.seed, "adapter", backend);
     const opt = new AdamW(network.parameters, { lr: o.lr, weightDecay: o.weightDecay });
-    // All features live on the device once: clean rows first, then pool view v at rows (v+1)·n.
-    const stacked = new Float32Array((V + 1) * n * d);
-    stacked.set(clean, 0);
-    pool.forEach((p, v) => stacked.set(p, (v + 1) * n * d));
-    const all = tensor(stacked, [(V + 1) * n, d], { backend });
     const steps = Math.ceil(n / o.batch), totalSteps = o.epochs * steps;
     const epochLoss: number[] = [];
     let step = 0;
@@ -123,9 +122,10 @@ export class Adapter {
         for (let b0 = 0; b0 < n; b0 += o.batch) {
           const rows = perm.subarray(b0, Math.min(n, b0 + o.batch)), N = rows.length;
           // Row layout of every loss: clean rows, then view k of every input (k = 1..s).
-          const inputs = new Int32Array((s + 1) * N), anchors = new Int32Array((s + 1) * N);
           const draw = new CounterRng(o.seed, "adapter", "views", step);
           const choice = new Int32Array(V);
+          // Per pool view, the inputs that use it: (row of x, image).
+          const byView = Array.from({ length: V }, () => ({ at: [] as number[], images: [] as number[] }));
           for (let j = 0; j < N; j++) {
             // s distinct pool views for input j: a partial Fisher–Yates over 0..V−1.
             for (let v = 0; v < V; v++) choice[v] = v;
@@ -133,14 +133,25 @@ export class Adapter {
               const r = k + Math.floor(draw.uniform(j * V + k) * (V - k));
               [choice[k], choice[r]] = [choice[r], choice[k]];
             }
-            inputs[j] = rows[j];
-            for (let k = 0; k <= s; k++) anchors[k * N + j] = rows[j];
-            for (let k = 1; k <= s; k++) inputs[k * N + j] = (choice[k - 1] + 1) * n + rows[j];
+            for (let k = 1; k <= s; k++) {
+              byView[choice[k - 1]].at.push(k * N + j);
+              byView[choice[k - 1]].images.push(rows[j]);
+            }
           }
+          // The step's rows, read from the pool (in memory or on disk): x = [clean; views], anchors = clean × (s + 1).
+          const cleanRows = clean.read(rows);
+          const xRows = new Float32Array((s + 1) * N * d), anchorRows = new Float32Array((s + 1) * N * d);
+          xRows.set(cleanRows, 0);
+          for (let k = 0; k <= s; k++) anchorRows.set(cleanRows, k * N * d);
+          byView.forEach(({ at, images }, v) => {
+            if (at.length === 0) return;
+            const got = pool[v].read(images);
+            at.forEach((row, i) => xRows.set(got.subarray(i * d, (i + 1) * d), row * d));
+          });
           const stepIndex = step;
           const value = trainStep(opt, () => {
-            const x = gatherRows(all, indexTensor(inputs, undefined, backend));
-            const a = gatherRows(all, indexTensor(anchors, undefined, backend));
+            const x = tensor(xRows, [(s + 1) * N, d], { backend });
+            const a = tensor(anchorRows, [(s + 1) * N, d], { backend });
             return loss.compute({
               y: network.forward(x),
               anchors: a,
@@ -168,7 +179,6 @@ export class Adapter {
       network.dispose();
       throw e;
     } finally {
-      all.dispose();
       opt.dispose();
     }
     const adapter = new Adapter(network, {
@@ -182,8 +192,9 @@ export class Adapter {
     if (status === "ok") {
       // Collapse: E maps distinct inputs to (nearly) one point, relative to F's own spread.
       const sample = Math.min(n, 2048);
-      const out = await adapter.embed(clean.subarray(0, sample * d), d);
-      const spreadF = meanColumnStd(clean.subarray(0, sample * d), sample, d);
+      const first = clean.read(Int32Array.from({ length: sample }, (_, i) => i));
+      const out = await adapter.embed(first, d);
+      const spreadF = meanColumnStd(first, sample, d);
       const spreadE = meanColumnStd(out, sample, o.outDim);
       if (!(spreadE >= COLLAPSE_RATIO * spreadF)) {
         adapter.training.status = "collapsed";
@@ -196,18 +207,20 @@ export class Adapter {
     return adapter;
   }
 
-  /** E(features) for row-major `features` [n, d], in batches; returns [n, d'] row-major. */
-  async embed(features: Float32Array, d: number, batch = 4096): Promise<Float32Array> {
-    const n = features.length / d, outDim = this.network.sizes[this.network.sizes.length - 1];
+  /** E(features) for row-major `features` [n, d] (an array or rows on demand), in batches; returns [n, d'] row-major. */
+  async embed(features: Float32Array | FeatureRows, d: number, batch = 4096): Promise<Float32Array> {
+    const n = features instanceof Float32Array ? features.length / d : features.rows;
+    const outDim = this.network.sizes[this.network.sizes.length - 1];
+    const rowsOf = (b0: number, b1: number) =>
+      features instanceof Float32Array
+        ? features.subarray(b0 * d, b1 * d)
+        : features.read(Int32Array.from({ length: b1 - b0 }, (_, i) => b0 + i));
     const out = new Float32Array(n * outDim);
     for (let b0 = 0; b0 < n; b0 += batch) {
       const b1 = Math.min(n, b0 + batch);
+      const x = rowsOf(b0, b1);
       const y = noGrad(() =>
-        tidy(() =>
-          this.network.forward(
-            tensor(features.subarray(b0 * d, b1 * d), [b1 - b0, d], { backend: this.backend }),
-          )
-        )
+        tidy(() => this.network.forward(tensor(x, [b1 - b0, d], { backend: this.backend })))
       );
       out.set(await y.toArray(), b0 * outDim);
       y.dispose();

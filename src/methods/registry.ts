@@ -8,6 +8,7 @@ import type { ResolvedAdapter, ResolvedMethod } from "../matrix/expand.ts";
 import { isAdapter } from "../matrix/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { Adapter } from "./adapter.ts";
+import type { FeatureRows } from "../cache/feature_rows.ts";
 import type { AdapterLoss } from "./losses/spec.ts";
 import { USER_LOSS_PREFIX } from "./user/user_loss.ts";
 import * as registered from "./baselines/registered.ts";
@@ -33,9 +34,28 @@ async function trainAdapter(
       `view_pool ${t.view_pool} exceeds the ${f.poolViews} cached views`,
     );
   }
-  const clean = await f.clean("train");
-  const pool: Float32Array[] = [];
-  for (let v = 0; v < t.view_pool; v++) pool.push(await f.augmented("train", v));
+  // Rows read on demand where the cell offers them: memory holds a step's rows, not the pool.
+  const clean = f.cleanRows ? await f.cleanRows("train") : await f.clean("train");
+  const pool: (Float32Array | FeatureRows)[] = [];
+  const close = () => [clean, ...pool].forEach((x) => x instanceof Float32Array || x.close());
+  try {
+    for (let v = 0; v < t.view_pool; v++) {
+      pool.push(f.augmentedRows ? await f.augmentedRows("train", v) : await f.augmented("train", v));
+    }
+    return await fitAdapter(method, f, files, clean, pool);
+  } finally {
+    close();
+  }
+}
+
+async function fitAdapter(
+  method: ResolvedAdapter,
+  f: CellFeatures,
+  files: ReadonlyMap<string, AdapterLoss>,
+  clean: Float32Array | FeatureRows,
+  pool: readonly (Float32Array | FeatureRows)[],
+): Promise<FittedMethod> {
+  const t = method.training;
   const e = await Adapter.train(clean, pool, f.d, {
     loss: method.loss.startsWith(USER_LOSS_PREFIX) ? methodFile(method.loss, files) : method.loss,
     params: method.params,

@@ -8,7 +8,7 @@ import { ConfigError } from "../errors.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { viewRng } from "../augment/params.ts";
 import { resolveSpec, sampleParams } from "../augment/spec.ts";
-import { extractFeatures, type FeatureAugmentation } from "../backbone/extract.ts";
+import { extractFeatureRows, extractFeatures, type FeatureAugmentation } from "../backbone/extract.ts";
 import { OnnxBackbone } from "../backbone/onnx_backbone.ts";
 import type { FeatureCache } from "../cache/feature_cache.ts";
 import type { Dataset, Split } from "../data/dataset.ts";
@@ -134,6 +134,16 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
         progress: ctx.progress &&
           ((done, total) => ctx.progress!(done, total, `images ${split} ${tag} v${view}`)),
       })).data);
+  // The same extractions as rows read on demand from the cache entry (bounded memory in training).
+  const rows = (split: Split, augmentation: typeof aug | undefined, view: number) =>
+    extractFeatureRows({
+      backbone: model,
+      dataset: data[split],
+      augmentation,
+      seed: spec.seed,
+      view,
+      cache: ctx.cache,
+    });
   const f: CellFeatures = {
     backend: ctx.backend,
     progress: ctx.progress,
@@ -147,6 +157,8 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
     clean: (split) => extract(split, undefined, 0, "clean"),
     augmented: (split, view) => extract(split, aug, view, `aug:${aug.id}`),
     transformed: (split, a, view) => extract(split, a, view, `custom:${JSON.stringify(a.key)}`),
+    cleanRows: (split) => rows(split, undefined, 0),
+    augmentedRows: (split, view) => rows(split, aug, view),
     // The draws augmentBatch makes for these rows: same stream, at the model's size (extract.ts).
     viewParams: (split, view) => {
       const resolved = resolveSpec(aug), [h, w] = model.spec.size;

@@ -1,0 +1,113 @@
+/**
+ * Rows of a feature matrix read on demand, so that training over a large split holds one batch of
+ * rows instead of the whole matrix (docs/data.md, "Memory"): from a verified feature cache entry on
+ * disk (positioned reads of its float32 payload), or from an array already in memory (no cache).
+ * A run of consecutive rows is one read.
+ */
+
+/** A row-major float32 matrix [rows, cols] whose rows are read on demand. */
+export interface FeatureRows {
+  readonly rows: number;
+  readonly cols: number;
+  /** Rows `indices`, in that order, as a new array [indices.length, cols]. */
+  read(indices: ArrayLike<number>): Float32Array;
+  /** Releases the file behind the rows (idempotent). */
+  close(): void;
+}
+
+/** A feature matrix produced in chunks of whole rows, in row order (an extraction). */
+export interface FeatureStream {
+  rows: number;
+  cols: number;
+  chunks(): AsyncIterable<Float32Array>;
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function checkIndex(i: number, rows: number): void {
+  if (!Number.isInteger(i) || i < 0 || i >= rows) throw new RangeError(`row ${i} outside [0, ${rows})`);
+}
+
+/** Rows of an array in memory. */
+export function memoryRows(data: Float32Array, cols: number): FeatureRows {
+  const rows = data.length / cols;
+  if (!Number.isInteger(rows)) throw new RangeError(`${data.length} values are not rows of ${cols}`);
+  return {
+    rows,
+    cols,
+    read(indices) {
+      const out = new Float32Array(indices.length * cols);
+      for (let k = 0; k < indices.length; k++) {
+        checkIndex(indices[k], rows);
+        out.set(data.subarray(indices[k] * cols, (indices[k] + 1) * cols), k * cols);
+      }
+      return out;
+    },
+    close() {},
+  };
+}
+
+/** Rows `0..rows.rows−1` of `rows`, as one array (for the callers that need all of them). */
+export function readAll(rows: FeatureRows): Float32Array {
+  return rows.read(Int32Array.from({ length: rows.rows }, (_, i) => i));
+}
+
+/** Collects a stream into one array. */
+export async function collect(stream: FeatureStream): Promise<Float32Array> {
+  const out = new Float32Array(stream.rows * stream.cols);
+  let at = 0;
+  for await (const chunk of stream.chunks()) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  if (at !== out.length) throw new RangeError(`feature stream gave ${at} values, expected ${out.length}`);
+  return out;
+}
+
+/**
+ * Rows of the little-endian float32 payload at `payloadOffset` of the file `path` (a verified cache
+ * entry: the caller checked its header and payload hash).
+ */
+export function fileRows(path: string, payloadOffset: number, rows: number, cols: number): FeatureRows {
+  let file: Deno.FsFile | null = Deno.openSync(path, { read: true });
+  const rowBytes = cols * 4;
+  const readAt = (bytes: Uint8Array, position: number) => {
+    file!.seekSync(position, Deno.SeekMode.Start);
+    for (let got = 0; got < bytes.length;) {
+      const r = file!.readSync(bytes.subarray(got));
+      if (r === null) throw new RangeError(`${path}: ends before byte ${position + bytes.length}`);
+      got += r;
+    }
+  };
+  return {
+    rows,
+    cols,
+    read(indices) {
+      if (!file) throw new RangeError(`${path}: read after close`);
+      const out = new Float32Array(indices.length * cols);
+      const bytes = new Uint8Array(out.buffer);
+      for (let k = 0; k < indices.length;) {
+        checkIndex(indices[k], rows);
+        let run = 1;
+        while (k + run < indices.length && indices[k + run] === indices[k] + run) run++;
+        readAt(bytes.subarray(k * rowBytes, (k + run) * rowBytes), payloadOffset + indices[k] * rowBytes);
+        k += run;
+      }
+      if (!littleEndian) {
+        for (let i = 0; i < bytes.length; i += 4) {
+          [bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]] = [
+            bytes[i + 3],
+            bytes[i + 2],
+            bytes[i + 1],
+            bytes[i],
+          ];
+        }
+      }
+      return out;
+    },
+    close() {
+      file?.close();
+      file = null;
+    },
+  };
+}
