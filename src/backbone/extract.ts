@@ -22,7 +22,7 @@ import { BackboneError } from "../errors.ts";
 import { augmentBatch, readBatch } from "../augment/augment.ts";
 import { type AugmentSpec, resolveSpec } from "../augment/spec.ts";
 import { describeIndices, type FeatureCache, type FeatureKeyFields } from "../cache/feature_cache.ts";
-import { collect, type FeatureRows, type FeatureStream, memoryRows } from "../cache/feature_rows.ts";
+import { collect, type FeatureRows, type FeatureStream, spillRows } from "../cache/feature_rows.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { DEFAULT_EXECUTION_PROVIDER } from "./execution_provider.ts";
 import { preprocess, type ResolvedInputSpec, specForKey } from "./input_spec.ts";
@@ -191,14 +191,14 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractedFeatu
 
 /**
  * `extractFeatures` as rows read on demand: computed in chunks streamed into the cache entry and
- * read back by row, so a large split's features are never all in memory (without a cache they
- * are). The caller closes the rows.
+ * read back by row, so a large split's features are never all in memory (without a cache, through a
+ * private temp file). The caller closes the rows.
  */
 export async function extractFeatureRows(o: ExtractOptions): Promise<FeatureRows> {
   const p = prepare(o);
   const rows = o.cache
     ? await o.cache.openRows(p.key, () => featureStream(o, p))
-    : memoryRows(await collect(featureStream(o, p)), o.backbone.featureDim);
+    : await spillRows(featureStream(o, p));
   checkShape(p, o, rows);
   return rows;
 }

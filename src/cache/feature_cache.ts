@@ -28,7 +28,14 @@
  */
 import { createHash } from "node:crypto";
 import { atomicWrite, atomicWriteWith, TEMP_HOST_TAG, writeAll } from "../util/atomic_write.ts";
-import { collect, type FeatureRows, type FeatureStream, fileRows, memoryRows } from "./feature_rows.ts";
+import {
+  collect,
+  type FeatureRows,
+  type FeatureStream,
+  fileRows,
+  memoryRows,
+  spillRows,
+} from "./feature_rows.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
 import { sha256Bytes, sha256Hex } from "../util/hash.ts";
 
@@ -377,16 +384,15 @@ export class FeatureCache {
   /**
    * The features for `fields` as rows read on demand from the verified cache entry, computed by
    * `compute` and streamed into the entry when absent or corrupt: memory holds a chunk of the
-   * extraction, never the whole matrix. Without a cache (or when the entry cannot be written) the
-   * rows are held in memory.
+   * extraction, never the whole matrix. Without a cache the rows go to a private temp file
+   * (`spillRows`); when the entry cannot be written they are held in memory.
    */
   async openRows(fields: FeatureKeyFields, compute: () => FeatureStream): Promise<FeatureRows> {
     const keyJson = featureKeyJson(fields);
     const key = sha256Hex(keyJson);
     if (!this.enabled) {
       this.stats.misses++;
-      const stream = compute();
-      return memoryRows(await collect(stream), stream.cols);
+      return await spillRows(compute());
     }
     let state = this.#inflightRows.get(key);
     if (state) this.stats.hits++;

@@ -111,3 +111,53 @@ export function fileRows(path: string, payloadOffset: number, rows: number, cols
     },
   };
 }
+
+/**
+ * A stream written to a private temp file and read back by row: features that no cache holds (a run
+ * without one, an adapter's outputs) without holding them in memory. The file is unlinked as soon
+ * as it is open (where the system allows; else when the rows are closed), so nothing is left behind.
+ */
+export async function spillRows(stream: FeatureStream): Promise<FeatureRows> {
+  const path = await Deno.makeTempFile({ prefix: "invbench-spill-", suffix: ".f32" });
+  try {
+    using file = await Deno.open(path, { write: true });
+    let values = 0;
+    for await (const chunk of stream.chunks()) {
+      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const le = littleEndian ? bytes : swapped(bytes);
+      for (let at = 0; at < le.length;) at += await file.write(le.subarray(at));
+      values += chunk.length;
+    }
+    if (values !== stream.rows * stream.cols) {
+      throw new RangeError(`feature stream gave ${values} values, expected ${stream.rows}×${stream.cols}`);
+    }
+  } catch (e) {
+    await Deno.remove(path).catch(() => {});
+    throw e;
+  }
+  const rows = fileRows(path, 0, stream.rows, stream.cols);
+  let removed = true;
+  try {
+    Deno.removeSync(path);
+  } catch {
+    removed = false; // e.g. Windows: an open file cannot be unlinked
+  }
+  return {
+    ...rows,
+    close() {
+      rows.close();
+      if (!removed) Deno.remove(path).catch(() => {});
+    },
+  };
+}
+
+function swapped(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i += 4) {
+    out[i] = bytes[i + 3];
+    out[i + 1] = bytes[i + 2];
+    out[i + 2] = bytes[i + 1];
+    out[i + 3] = bytes[i];
+  }
+  return out;
+}

@@ -10,7 +10,13 @@ import { trainStep } from "../nn/train_step.ts";
 import { CounterRng } from "../rng/philox.ts";
 import type { Backend } from "../tensor/backend.ts";
 import { add, mul, tensor } from "../tensor/ops.ts";
-import { type FeatureRows, memoryRows } from "../cache/feature_rows.ts";
+import {
+  collect,
+  type FeatureRows,
+  type FeatureStream,
+  memoryRows,
+  spillRows,
+} from "../cache/feature_rows.ts";
 import { AdamW, cosineLr } from "../tensor/optim.ts";
 import { noGrad, type Tensor, tidy } from "../tensor/tensor.ts";
 import { resolveParams } from "../catalog/entries.ts";
@@ -208,24 +214,39 @@ export class Adapter {
   }
 
   /** E(features) for row-major `features` [n, d] (an array or rows on demand), in batches; returns [n, d'] row-major. */
-  async embed(features: Float32Array | FeatureRows, d: number, batch = 4096): Promise<Float32Array> {
+  embed(features: Float32Array | FeatureRows, d: number, batch = 4096): Promise<Float32Array> {
+    return collect(this.#embedStream(features, d, batch));
+  }
+
+  /** `embed` into a private temp file, read back by row: E of a large split without holding it. */
+  embedRows(features: Float32Array | FeatureRows, d: number, batch = 4096): Promise<FeatureRows> {
+    return spillRows(this.#embedStream(features, d, batch));
+  }
+
+  #embedStream(features: Float32Array | FeatureRows, d: number, batch: number): FeatureStream {
     const n = features instanceof Float32Array ? features.length / d : features.rows;
     const outDim = this.network.sizes[this.network.sizes.length - 1];
     const rowsOf = (b0: number, b1: number) =>
       features instanceof Float32Array
         ? features.subarray(b0 * d, b1 * d)
         : features.read(Int32Array.from({ length: b1 - b0 }, (_, i) => b0 + i));
-    const out = new Float32Array(n * outDim);
-    for (let b0 = 0; b0 < n; b0 += batch) {
-      const b1 = Math.min(n, b0 + batch);
-      const x = rowsOf(b0, b1);
-      const y = noGrad(() =>
-        tidy(() => this.network.forward(tensor(x, [b1 - b0, d], { backend: this.backend })))
-      );
-      out.set(await y.toArray(), b0 * outDim);
-      y.dispose();
-    }
-    return out;
+    const network = this.network, backend = this.backend;
+    return {
+      rows: n,
+      cols: outDim,
+      chunks: async function* () {
+        for (let b0 = 0; b0 < n; b0 += batch) {
+          const b1 = Math.min(n, b0 + batch);
+          const x = rowsOf(b0, b1);
+          const y = noGrad(() => tidy(() => network.forward(tensor(x, [b1 - b0, d], { backend }))));
+          try {
+            yield await y.toArray();
+          } finally {
+            y.dispose();
+          }
+        }
+      },
+    };
   }
 
   dispose(): void {

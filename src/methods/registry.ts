@@ -72,11 +72,13 @@ async function fitAdapter(
     onEpoch: (epoch, loss) => f.progress?.(epoch + 1, t.epochs, `${method.id} loss ${loss.toPrecision(4)}`),
   });
   const outDim = e.network.sizes[e.network.sizes.length - 1];
+  // E(clean train), what the classifier trains on: spilled to a temp file when the features are rows.
+  const x = clean instanceof Float32Array ? await e.embed(clean, f.d) : await e.embedRows(clean, f.d);
   return {
     status: e.training.status,
     reason: e.training.reason,
     flags: [],
-    trainSet: { x: await e.embed(clean, f.d), labels: f.labels.train, dim: outDim },
+    trainSet: { x, labels: f.labels.train, dim: outDim },
     represent: async (view) =>
       e.embed(view === "clean" ? await f.clean("test") : await f.augmented("test", view), f.d),
     embed: (features) => e.embed(features, f.d),
@@ -87,7 +89,10 @@ async function fitAdapter(
       trainable_parameters: e.training.trainableParameters,
     },
     fitSeconds: e.training.trainSeconds,
-    dispose: () => e.dispose(),
+    dispose() {
+      e.dispose();
+      if (!(x instanceof Float32Array)) x.close();
+    },
   };
 }
 
