@@ -33,6 +33,7 @@ import {
   type FeatureRows,
   type FeatureStream,
   fileRows,
+  littleEndianBytes,
   memoryRows,
   spillRows,
 } from "./feature_rows.ts";
@@ -154,7 +155,7 @@ export function describeIndices(indices: ArrayLike<number>): IndexSelection {
   if (contiguous) return { start: n > 0 ? indices[0] : 0, count: n };
   const list = new Uint32Array(n);
   for (let i = 0; i < n; i++) list[i] = indices[i];
-  return { count: n, sha256: sha256Hex(toLittleEndianBytes(list)) };
+  return { count: n, sha256: sha256Hex(littleEndianBytes(list)) };
 }
 
 /** The canonical key JSON (format version included) of the given fields. */
@@ -178,19 +179,6 @@ export function featureKeyJson(fields: FeatureKeyFields): string {
 /** The cache key: sha256 (hex) of {@link featureKeyJson}. */
 export function featureKey(fields: FeatureKeyFields): string {
   return sha256Hex(featureKeyJson(fields));
-}
-
-function toLittleEndianBytes(a: Float32Array | Uint32Array): Uint8Array {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  if (littleEndian) return bytes;
-  const out = new Uint8Array(bytes.length);
-  for (let i = 0; i < out.length; i += 4) {
-    out[i] = bytes[i + 3];
-    out[i + 1] = bytes[i + 2];
-    out[i + 2] = bytes[i + 1];
-    out[i + 3] = bytes[i];
-  }
-  return out;
 }
 
 function fromLittleEndianBytes(bytes: Uint8Array, offset: number, count: number): Float32Array {
@@ -223,7 +211,7 @@ function encodeHeader(keyJson: string, rows: number, cols: number, payloadSha256
 
 /** Serialises an entry (header + payload). */
 export function encodeEntry(keyJson: string, m: FeatureMatrix): Uint8Array {
-  const payload = toLittleEndianBytes(m.data.subarray(0, m.rows * m.cols));
+  const payload = littleEndianBytes(m.data.subarray(0, m.rows * m.cols));
   const header = encodeHeader(keyJson, m.rows, m.cols, sha256Bytes(payload));
   const out = new Uint8Array(header.length + payload.length);
   out.set(header, 0);
@@ -367,7 +355,7 @@ export class FeatureCache {
       const hash = createHash("sha256");
       let values = 0;
       for await (const chunk of stream.chunks()) {
-        const bytes = toLittleEndianBytes(chunk);
+        const bytes = littleEndianBytes(chunk);
         hash.update(bytes);
         await writeAll(file, bytes);
         values += chunk.length;

@@ -123,8 +123,7 @@ export async function spillRows(stream: FeatureStream): Promise<FeatureRows> {
     using file = await Deno.open(path, { write: true });
     let values = 0;
     for await (const chunk of stream.chunks()) {
-      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const le = littleEndian ? bytes : swapped(bytes);
+      const le = littleEndianBytes(chunk);
       for (let at = 0; at < le.length;) at += await file.write(le.subarray(at));
       values += chunk.length;
     }
@@ -149,6 +148,12 @@ export async function spillRows(stream: FeatureStream): Promise<FeatureRows> {
       if (!removed) Deno.remove(path).catch(() => {});
     },
   };
+}
+
+/** The bytes of `a` as little-endian 32-bit values (a view when the platform is little-endian). */
+export function littleEndianBytes(a: Float32Array | Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  return littleEndian ? bytes : swapped(bytes);
 }
 
 function swapped(bytes: Uint8Array): Uint8Array {

@@ -206,17 +206,10 @@ export function finishImages(
   const keep = selectIndices(raw.labels, raw.classes, meta.split, options);
   const all = keep.length === raw.labels.length;
   return {
-    kind: "images",
-    ...meta,
+    ...imageSplit(raw, shape, meta, options, keep),
     images: all ? raw.values : gatherRows(raw.values, raw.perExample, keep),
     dtype: raw.values instanceof Uint8Array ? "uint8" : "float32",
     labels: all ? raw.labels : Int32Array.from(keep, (i) => raw.labels[i]),
-    sourceIndex: keep,
-    n: keep.length,
-    ...shape,
-    classes: raw.classes,
-    files: raw.files,
-    contentHash: contentHash(meta.source, meta.split, raw, options),
   };
 }
 
@@ -234,12 +227,25 @@ export function finishDecodedImages(
 ): Dataset {
   const keep = selectIndices(raw.labels, raw.classes, meta.split, options);
   return {
-    kind: "images",
-    ...meta,
+    ...imageSplit(raw, shape, meta, options, keep),
     images: new Uint8Array(0),
     decode: (rows) => decodeSource(Int32Array.from(rows, (r) => keep[r])),
     dtype: "uint8",
     labels: Int32Array.from(keep, (i) => raw.labels[i]),
+  };
+}
+
+/** What every image split records besides its pixels and labels. */
+function imageSplit(
+  raw: RawSplit,
+  shape: { channels: number; height: number; width: number },
+  meta: { id: string; source: string; split: Split; classNames?: readonly string[] },
+  options: SplitOptions,
+  keep: Int32Array,
+) {
+  return {
+    kind: "images" as const,
+    ...meta,
     sourceIndex: keep,
     n: keep.length,
     ...shape,

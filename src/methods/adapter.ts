@@ -55,6 +55,16 @@ export interface AdapterTraining {
   trainSeconds: number;
 }
 
+/**
+ * One view of the pool as a step reads it: rows [rows, cols] by image index, from the cache
+ * (FeatureRows) or produced when asked.
+ */
+export interface ViewRows {
+  readonly rows: number;
+  readonly cols: number;
+  read(images: Int32Array): Float32Array | Promise<Float32Array>;
+}
+
 /** Relative per-dimension spread below which the adapter's outputs count as collapsed. */
 export const COLLAPSE_RATIO = 1e-3;
 
@@ -80,16 +90,17 @@ export class Adapter {
   /**
    * Trains E on clean features `clean` [n, d] and the view pool `pool` (V matrices [n, d], view v
    * of image i in row i of pool[v]), arrays or rows read on demand: a step reads its own rows, so
-   * memory holds one batch of them (docs/data.md, "Memory").
+   * memory holds one batch of them (docs/data.md, "Memory"). A view's rows may also be produced
+   * per step (`ViewRows.read` may be async, e.g. rendering fresh views instead of reading a cache).
    */
   static async train(
     cleanFeatures: Float32Array | FeatureRows,
-    poolFeatures: readonly (Float32Array | FeatureRows)[],
+    poolFeatures: readonly (Float32Array | ViewRows)[],
     d: number,
     o: AdapterOptions,
   ): Promise<Adapter> {
-    const asRows = (x: Float32Array | FeatureRows) => (x instanceof Float32Array ? memoryRows(x, d) : x);
-    const clean = asRows(cleanFeatures), pool = poolFeatures.map(asRows);
+    const clean = cleanFeatures instanceof Float32Array ? memoryRows(cleanFeatures, d) : cleanFeatures;
+    const pool: ViewRows[] = poolFeatures.map((x) => (x instanceof Float32Array ? memoryRows(x, d) : x));
     const n = clean.rows;
     const V = pool.length, s = o.views, backend = o.backend;
     if (!Number.isInteger(n) || n < 1 || clean.cols !== d) {
@@ -149,11 +160,11 @@ export class Adapter {
           const xRows = new Float32Array((s + 1) * N * d), anchorRows = new Float32Array((s + 1) * N * d);
           xRows.set(cleanRows, 0);
           for (let k = 0; k <= s; k++) anchorRows.set(cleanRows, k * N * d);
-          byView.forEach(({ at, images }, v) => {
-            if (at.length === 0) return;
-            const got = pool[v].read(images);
+          for (const [v, { at, images }] of byView.entries()) {
+            if (at.length === 0) continue;
+            const got = await pool[v].read(Int32Array.from(images));
             at.forEach((row, i) => xRows.set(got.subarray(i * d, (i + 1) * d), row * d));
-          });
+          }
           const stepIndex = step;
           const value = trainStep(opt, () => {
             const x = tensor(xRows, [(s + 1) * N, d], { backend });

@@ -117,33 +117,33 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
   const aug = spec.augmentation;
   const poolViews = isAdapter(spec.method) ? spec.method.training.view_pool : 0;
   const features = new Map<string, Promise<Float32Array>>();
+  // What an extraction of (split, augmentation, view) is given, as arrays (memoised) or as rows.
+  const extraction = (
+    split: Split,
+    augmentation: typeof aug | FeatureAugmentation | undefined,
+    view: number,
+    tag: string,
+  ) => ({
+    backbone: model,
+    dataset: data[split],
+    augmentation,
+    seed: spec.seed,
+    view,
+    cache: ctx.cache,
+    progress: ctx.progress &&
+      ((done: number, total: number) => ctx.progress!(done, total, `images ${split} ${tag} v${view}`)),
+  });
   const extract = (
     split: Split,
     augmentation: typeof aug | FeatureAugmentation | undefined,
     view: number,
     tag: string,
   ) =>
-    memo(features, `${split}/${tag}/${view}`, async () =>
-      (await extractFeatures({
-        backbone: model,
-        dataset: data[split],
-        augmentation,
-        seed: spec.seed,
-        view,
-        cache: ctx.cache,
-        progress: ctx.progress &&
-          ((done, total) => ctx.progress!(done, total, `images ${split} ${tag} v${view}`)),
-      })).data);
-  // The same extractions as rows read on demand from the cache entry (bounded memory in training).
-  const rows = (split: Split, augmentation: typeof aug | undefined, view: number) =>
-    extractFeatureRows({
-      backbone: model,
-      dataset: data[split],
-      augmentation,
-      seed: spec.seed,
-      view,
-      cache: ctx.cache,
-    });
+    memo(
+      features,
+      `${split}/${tag}/${view}`,
+      async () => (await extractFeatures(extraction(split, augmentation, view, tag))).data,
+    );
   const f: CellFeatures = {
     backend: ctx.backend,
     progress: ctx.progress,
@@ -157,8 +157,9 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
     clean: (split) => extract(split, undefined, 0, "clean"),
     augmented: (split, view) => extract(split, aug, view, `aug:${aug.id}`),
     transformed: (split, a, view) => extract(split, a, view, `custom:${JSON.stringify(a.key)}`),
-    cleanRows: (split) => rows(split, undefined, 0),
-    augmentedRows: (split, view) => rows(split, aug, view),
+    // The same extractions as rows read on demand from the cache entry (bounded memory in training).
+    cleanRows: (split) => extractFeatureRows(extraction(split, undefined, 0, "clean")),
+    augmentedRows: (split, view) => extractFeatureRows(extraction(split, aug, view, `aug:${aug.id}`)),
     // The draws augmentBatch makes for these rows: same stream, at the model's size (extract.ts).
     viewParams: (split, view) => {
       const resolved = resolveSpec(aug), [h, w] = model.spec.size;
