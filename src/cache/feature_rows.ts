@@ -9,8 +9,12 @@
 export interface FeatureRows {
   readonly rows: number;
   readonly cols: number;
-  /** Rows `indices`, in that order, as a new array [indices.length, cols]. */
-  read(indices: ArrayLike<number>): Float32Array;
+  /**
+   * Rows `indices`, in that order, as an array [indices.length, cols]: written into `out` when
+   * given (a buffer reused step after step: a training loop that never yields to the event loop
+   * would otherwise pile up arrays that are freed only when it does), else a new array.
+   */
+  read(indices: ArrayLike<number>, out?: Float32Array): Float32Array;
   /** Releases the file behind the rows (idempotent). */
   close(): void;
 }
@@ -28,6 +32,13 @@ function checkIndex(i: number, rows: number): void {
   if (!Number.isInteger(i) || i < 0 || i >= rows) throw new RangeError(`row ${i} outside [0, ${rows})`);
 }
 
+/** `out`'s first `length` values when given (it must be long enough), else a new array. */
+function target(out: Float32Array | undefined, length: number): Float32Array {
+  if (!out) return new Float32Array(length);
+  if (out.length < length) throw new RangeError(`read: ${out.length} values of room for ${length}`);
+  return out.subarray(0, length);
+}
+
 /** Rows of an array in memory. */
 export function memoryRows(data: Float32Array, cols: number): FeatureRows {
   const rows = data.length / cols;
@@ -35,8 +46,8 @@ export function memoryRows(data: Float32Array, cols: number): FeatureRows {
   return {
     rows,
     cols,
-    read(indices) {
-      const out = new Float32Array(indices.length * cols);
+    read(indices, into) {
+      const out = target(into, indices.length * cols);
       for (let k = 0; k < indices.length; k++) {
         checkIndex(indices[k], rows);
         out.set(data.subarray(indices[k] * cols, (indices[k] + 1) * cols), k * cols);
@@ -82,10 +93,10 @@ export function fileRows(path: string, payloadOffset: number, rows: number, cols
   return {
     rows,
     cols,
-    read(indices) {
+    read(indices, into) {
       if (!file) throw new RangeError(`${path}: read after close`);
-      const out = new Float32Array(indices.length * cols);
-      const bytes = new Uint8Array(out.buffer);
+      const out = target(into, indices.length * cols);
+      const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
       for (let k = 0; k < indices.length;) {
         checkIndex(indices[k], rows);
         let run = 1;

@@ -62,7 +62,7 @@ export interface AdapterTraining {
 export interface ViewRows {
   readonly rows: number;
   readonly cols: number;
-  read(images: Int32Array): Float32Array | Promise<Float32Array>;
+  read(images: Int32Array, out?: Float32Array): Float32Array | Promise<Float32Array>;
 }
 
 /** Relative per-dimension spread below which the adapter's outputs count as collapsed. */
@@ -128,6 +128,7 @@ export class Adapter {
     const started = performance.now();
     const network = new Mlp([d, o.hidden, o.outDim], o.seed, "adapter", backend);
     const opt = new AdamW(network.parameters, { lr: o.lr, weightDecay: o.weightDecay });
+    const buffers = new Map<number, { x: Float32Array; anchors: Float32Array; view: Float32Array }>();
     const steps = Math.ceil(n / o.batch), totalSteps = o.epochs * steps;
     const epochLoss: number[] = [];
     let step = 0;
@@ -155,14 +156,21 @@ export class Adapter {
               byView[choice[k - 1]].images.push(rows[j]);
             }
           }
-          // The step's rows, read from the pool (in memory or on disk): x = [clean; views], anchors = clean × (s + 1).
-          const cleanRows = clean.read(rows);
-          const xRows = new Float32Array((s + 1) * N * d), anchorRows = new Float32Array((s + 1) * N * d);
+          // The step's rows, read from the pool (in memory or on disk) into buffers reused step after
+          // step: x = [clean; views], anchors = clean × (s + 1).
+          const buf = buffers.get(N) ?? {
+            x: new Float32Array((s + 1) * N * d),
+            anchors: new Float32Array((s + 1) * N * d),
+            view: new Float32Array(N * d),
+          };
+          buffers.set(N, buf);
+          const { x: xRows, anchors: anchorRows } = buf;
+          const cleanRows = clean.read(rows, buf.view);
           xRows.set(cleanRows, 0);
           for (let k = 0; k <= s; k++) anchorRows.set(cleanRows, k * N * d);
           for (const [v, { at, images }] of byView.entries()) {
             if (at.length === 0) continue;
-            const got = await pool[v].read(Int32Array.from(images));
+            const got = await pool[v].read(Int32Array.from(images), buf.view);
             at.forEach((row, i) => xRows.set(got.subarray(i * d, (i + 1) * d), row * d));
           }
           const stepIndex = step;

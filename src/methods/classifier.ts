@@ -174,6 +174,8 @@ export class Classifier {
     const sizes = classifierSizes(kind, inputDim, classes, options.hidden);
     const network = new Mlp(sizes, seed, options.name ?? "classifier", backend);
     const opt = new AdamW(network.parameters, { lr, weightDecay: 0 });
+    // One batch's rows, reused step after step (FeatureRows.read).
+    const xBuffer = new Float32Array(Math.min(batch, n) * inputDim);
     const stepsPerEpoch = Math.ceil(n / batch), totalSteps = epochs * stepsPerEpoch;
     const epochLoss: number[] = [];
     let step = 0, diverged = false;
@@ -186,7 +188,7 @@ export class Classifier {
         for (let b0 = 0; b0 < n; b0 += batch) {
           const batchRows = perm.subarray(b0, Math.min(n, b0 + batch));
           const y = Int32Array.from(batchRows, (r) => labels[r]);
-          const xb = rows.read(batchRows);
+          const xb = rows.read(batchRows, xBuffer);
           const loss = trainStep(
             opt,
             () =>
