@@ -5,11 +5,29 @@
  * PIL's `convert("RGB")` does. Any libvips warning (a truncated JPEG, a bad CRC) is an error: a
  * half-decoded image must not become features.
  */
-import sharp, { type Metadata, type OutputInfo } from "sharp";
+import type { Metadata, OutputInfo } from "sharp";
 import { DataError } from "../errors.ts";
 
+// Loaded on first use: only datasets that decode files pay for libvips (and a platform without its
+// prebuilt binary fails there, naming it, not in every command).
+let loaded: Promise<typeof import("sharp").default> | undefined;
+function sharpModule(): Promise<typeof import("sharp").default> {
+  return loaded ??= import("sharp").then((m) => m.default).catch((e) => {
+    loaded = undefined;
+    throw new DataError(
+      "sharp",
+      {},
+      "the sharp package (npm install) to decode PNG and JPEG files",
+      (e as Error).message,
+    );
+  });
+}
+
 /** The decoder and its version: part of a decoded dataset's content hash (pixels depend on it). */
-export const IMAGE_DECODER = `sharp ${sharp.versions.sharp} libvips ${sharp.versions.vips}`;
+export async function imageDecoder(): Promise<string> {
+  const sharp = await sharpModule();
+  return `sharp ${sharp.versions.sharp} libvips ${sharp.versions.vips}`;
+}
 
 /** What a file holds, from its header. */
 export interface ImageHeader {
@@ -28,6 +46,7 @@ function failure(e: unknown): string {
 
 /** The header of a PNG or JPEG held in `bytes`; `file` (and `field`) name it in errors. */
 export async function imageHeader(bytes: Uint8Array, file: string, field?: string): Promise<ImageHeader> {
+  const sharp = await sharpModule();
   let m: Metadata;
   try {
     m = await sharp(bytes).metadata();
@@ -54,6 +73,7 @@ export async function decodeImageInto(
   field?: string,
 ): Promise<void> {
   const { channels, height, width } = shape;
+  const sharp = await sharpModule();
   let data: Uint8Array, info: OutputInfo;
   try {
     let img = sharp(bytes, { failOn: "warning" }).removeAlpha();

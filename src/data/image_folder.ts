@@ -17,7 +17,7 @@ import { DataError } from "../errors.ts";
 import { CounterRng } from "../rng/philox.ts";
 import { sha256Hex } from "../util/hash.ts";
 import type { RawSplit, Split } from "./dataset.ts";
-import { decodeImageInto, IMAGE_DECODER, imageHeader } from "./image_decode.ts";
+import { decodeImageInto, imageDecoder, imageHeader } from "./image_decode.ts";
 import type { FileRecord } from "./source_file.ts";
 
 const IMAGE_EXTENSION = /\.(png|jpe?g)$/i;
@@ -216,7 +216,7 @@ export async function readImageFolder(
     files: records,
     convention: JSON.stringify({
       format: "image-folder/v1",
-      decoder: IMAGE_DECODER,
+      decoder: await imageDecoder(),
       channels: shape.channels,
       classes: classNames,
       holdout: options.holdout ?? null,

@@ -14,7 +14,7 @@ import { parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparqu
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
 import { DataError } from "../errors.ts";
 import { checkLabels, type RawSplit } from "./dataset.ts";
-import { decodeImageInto, IMAGE_DECODER } from "./image_decode.ts";
+import { decodeImageInto, imageDecoder } from "./image_decode.ts";
 import { checkImages, type DecodedShape, type Holdout, holdoutTest } from "./image_folder.ts";
 import type { FileRecord } from "./source_file.ts";
 
@@ -252,7 +252,7 @@ export async function readParquetSplit(
     files: records,
     convention: JSON.stringify({
       format: "parquet-images/v1",
-      decoder: IMAGE_DECODER,
+      decoder: await imageDecoder(),
       channels: decoded.channels,
       columns,
       holdout: options.holdout ?? null,
