@@ -6,7 +6,6 @@
  * step), so the draw is the same on every backend and whatever the order of cells.
  */
 import { Mlp } from "../nn/mlp.ts";
-import { nextTask, STEPS_PER_TURN } from "../util/next_task.ts";
 import { trainStep } from "../nn/train_step.ts";
 import { CounterRng } from "../rng/philox.ts";
 import type { Backend } from "../tensor/backend.ts";
@@ -187,7 +186,6 @@ export class Adapter {
             }, params);
           }, cosineLr(step, totalSteps, o.lr, o.lrMin));
           step++;
-          if (step % STEPS_PER_TURN === 0) await nextTask();
           const prev: Tensor | null = lossSum;
           lossSum = tidy(() => (prev ? add(prev, mul(value, N)) : mul(value, N)));
           prev?.dispose();

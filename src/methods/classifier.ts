@@ -8,7 +8,6 @@
  */
 import { catalog, type ClassifierEntry } from "../catalog/entries.ts";
 import { Mlp } from "../nn/mlp.ts";
-import { nextTask, STEPS_PER_TURN } from "../util/next_task.ts";
 import { trainStep } from "../nn/train_step.ts";
 import { CounterRng } from "../rng/philox.ts";
 import type { Backend } from "../tensor/backend.ts";
@@ -199,7 +198,6 @@ export class Classifier {
               ),
             cosineLr(step++, totalSteps, lr, lrMin),
           );
-          if (step % STEPS_PER_TURN === 0) await nextTask();
           const prev: Tensor | null = lossSum;
           lossSum = tidy(() => (prev ? add(prev, mul(loss, batchRows.length)) : mul(loss, batchRows.length)));
           prev?.dispose();
