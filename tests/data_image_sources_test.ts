@@ -17,6 +17,7 @@ import { IDX_FILES, loadMnist } from "../src/data/mnist.ts";
 import { encodePng } from "../src/data/png.ts";
 import { type DataSpec, loadDatasetSplits } from "../src/data/registry.ts";
 import { readResult } from "../src/results/schema.ts";
+import { generateKeys, writePrivateKey } from "../src/results/signing.ts";
 import { cli, ROOT } from "./fixtures/harness.ts";
 import { hfParquet } from "./fixtures/hf_parquet.ts";
 
@@ -157,7 +158,8 @@ seeds: [0]
 evaluation: { aug_draws: 2, structure_points: 50, collision_points: 50 }
 `,
   );
-  const out = join(TMP, "run");
+  const out = join(TMP, "run"), key = join(TMP, "key.jwk");
+  await writePrivateKey(key, await generateKeys());
   const r = await cli([
     "run",
     matrix,
@@ -167,7 +169,8 @@ evaluation: { aug_draws: 2, structure_points: 50, collision_points: 50 }
     join(TMP, "cache"),
     "--backend",
     "cpu",
-    "--local-key",
+    "--key",
+    key,
   ]);
   assert.equal(r.code, 0, r.stderr);
   const doc = readResult(JSON.parse(await Deno.readTextFile(join(out, "result.json"))), "result.json");
