@@ -556,7 +556,7 @@ Deno.test("matrix: a source of precomputed features (npy, safetensors) is refuse
   const unknown = edit(TINY, "source: mnist", "source: imagenet");
   assert.match(
     problemOf(unknown).problem,
-    /datasets\[0\]\.source: Invalid option: expected one of "cifar10"\|.*"mnist"\|"stl10"$/,
+    /datasets\[0\]\.source: Invalid option: expected one of "cifar10"\|.*"mnist"\|"parquet"\|"stl10"$/,
   );
 });
 
@@ -570,7 +570,16 @@ function everyObject(): Record<string, unknown> {
     schema: "invbench.matrix/v1",
     name: "every-object",
     version: "1.0.0",
-    datasets: [{ id: "mnist", source: "mnist", train: { limit: 100 }, test: { limit: 50 } }],
+    datasets: [
+      { id: "mnist", source: "mnist", train: { limit: 100 }, test: { limit: 50 } },
+      {
+        id: "pq",
+        source: "parquet",
+        path: "pq",
+        holdout: { fraction: 0.2, seed: 0 },
+        splits: { train: ["a.parquet"] },
+      },
+    ],
     backbones: [{
       id: "fixture",
       onnx: "fixture.onnx",
@@ -675,6 +684,8 @@ Deno.test("matrix: an unknown key inside every strict object is rejected at its 
     ["datasets", 0],
     ["datasets", 0, "train"],
     ["datasets", 0, "test"],
+    ["datasets", 1, "holdout"],
+    ["datasets", 1, "splits"],
     ["backbones", 0],
     ["backbones", 0, "input"],
     ...(base.augmentations as unknown[]).map((_, i) => ["augmentations", i]),
