@@ -48,7 +48,13 @@ export {
   loadDatasetSplits,
 } from "./src/data/registry.ts";
 export type { Dataset, FeatureDataset, Split, SplitOptions } from "./src/data/dataset.ts";
-export { augmentBatch, augmentBatchWith, batchOf, type ImageBatch } from "./src/augment/augment.ts";
+export {
+  augmentBatch,
+  augmentBatchWith,
+  batchOf,
+  type ImageBatch,
+  readBatch,
+} from "./src/augment/augment.ts";
 export {
   AUGMENTATIONS,
   type AugmentSpec,
@@ -63,8 +69,14 @@ export { writePreview } from "./src/augment/preview.ts";
 export { type BackboneInfo, type ExternalDataFile, OnnxBackbone } from "./src/backbone/onnx_backbone.ts";
 export { type BackboneCheck, checkBackbone } from "./src/backbone/check_backbone.ts";
 export { describeExecutionProviders } from "./src/backbone/execution_provider.ts";
-export { extractFeatures, type FeatureAugmentation, featureAugmentation } from "./src/backbone/extract.ts";
+export {
+  extractFeatureRows,
+  extractFeatures,
+  type FeatureAugmentation,
+  featureAugmentation,
+} from "./src/backbone/extract.ts";
 export { clearCache, defaultCacheDir, FeatureCache, listCache } from "./src/cache/feature_cache.ts";
+export { type FeatureRows, type FeatureStream, memoryRows, spillRows } from "./src/cache/feature_rows.ts";
 export { conv2d, maxPool2d } from "./src/nn/conv2d.ts";
 export { FixtureCnn } from "./src/backbone/fixture_cnn.ts";
 
@@ -133,6 +145,9 @@ export {
   type TableFormat,
 } from "./src/results/table_formats.ts";
 export { summarize } from "./src/results/stats.ts";
+export { type Deviation, deviationsOf } from "./src/results/deviations.ts";
+export { PAPER_SETTINGS } from "./src/results/paper_protocol.ts";
+export { methodLabel } from "./src/results/method_label.ts";
 export {
   generateKeys,
   readJwks,

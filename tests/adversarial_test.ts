@@ -7,11 +7,14 @@
  * allowed (not root).
  */
 import assert from "node:assert/strict";
+import sharp from "sharp";
 import { encodeIdx } from "../src/data/idx.ts";
 import { IDX_FILES } from "../src/data/mnist.ts";
+import { encodePng } from "../src/data/png.ts";
 import { buildLeaderboard } from "../src/leaderboard/build.ts";
 import { generateKeys, writePrivateKey } from "../src/results/signing.ts";
 import { cli, fixture, ROOT, snapshot } from "./fixtures/harness.ts";
+import { hfParquet } from "./fixtures/hf_parquet.ts";
 import { buildArgs, SUBMISSIONS, TRACKS, TRUSTED_KEYS } from "./fixtures/leaderboard/helpers.ts";
 
 interface Case {
@@ -59,6 +62,29 @@ async function idxData(dir: string, size: number, label: (i: number) => number):
 const IDX_DATASET = (extra = "") =>
   `  - id: mnist\n    source: idx\n    path: data\n${extra}    train: { limit: 1000, stratified_seed: 0 }\n`;
 const TINY_DATASET = "  - id: mnist\n    source: mnist\n    train: { limit: 1000, stratified_seed: 0 }\n";
+
+/** A 28×28 grey PNG whose pixels depend on `i`. */
+const PNG = (i: number) =>
+  encodePng({
+    width: 28,
+    height: 28,
+    channels: 1,
+    data: Uint8Array.from({ length: 784 }, (_, k) => (k * 7 + i * 31) % 256),
+  });
+
+/** An image folder in DIR/images: train/ and test/ with classes a and b, four PNGs each. */
+async function folderData(dir: string): Promise<void> {
+  for (const split of ["train", "test"]) {
+    for (const cls of ["a", "b"]) {
+      await Deno.mkdir(`${dir}/images/${split}/${cls}`, { recursive: true });
+      for (let i = 0; i < 4; i++) await Deno.writeFile(`${dir}/images/${split}/${cls}/${i}.png`, PNG(i));
+    }
+  }
+}
+
+/** tiny.yaml's MNIST replaced by an image-folder or parquet dataset at DIR/images. */
+const IMAGE_DATASET = (source: string, extra = "") =>
+  `  - id: mnist\n    source: ${source}\n    path: images\n${extra}    train: { limit: 1000, stratified_seed: 0 }\n`;
 
 const run = (dir: string, ...extra: string[]) => [
   "run",
@@ -369,6 +395,74 @@ const CASES: Case[] = [
     code: 2,
     message: /line 2, column \d+: key "schema" appears twice/,
     unchanged: ["result.json"],
+  },
+  {
+    name: "byo data: an image folder that does not exist",
+    setup: (d) => matrix(d, TINY_DATASET, IMAGE_DATASET("image-folder")),
+    args: (d) => run(d),
+    code: 2,
+    message: /images \(image folder\): expected a readable directory/,
+    unchanged: ["matrix.yaml"],
+  },
+  {
+    name: "byo data: a file that is not an image in a class folder",
+    setup: async (d) => {
+      await matrix(d, TINY_DATASET, IMAGE_DATASET("image-folder"));
+      await folderData(d);
+      await Deno.writeTextFile(`${d}/images/train/b/notes.txt`, "not an image");
+    },
+    args: (d) => run(d),
+    code: 2,
+    message: /images\/train\/b\/notes\.txt: expected a \.png, \.jpg or \.jpeg image file/,
+    unchanged: ["matrix.yaml", "images/train/b/notes.txt"],
+  },
+  {
+    name: "byo data: a text file named .png",
+    setup: async (d) => {
+      await matrix(d, TINY_DATASET, IMAGE_DATASET("image-folder"));
+      await folderData(d);
+      await Deno.writeTextFile(`${d}/images/test/a/9.png`, "not an image");
+    },
+    args: (d) => run(d),
+    code: 2,
+    message: /images\/test\/a\/9\.png: expected a PNG or JPEG image/,
+    unchanged: ["matrix.yaml", "images/test/a/9.png"],
+  },
+  {
+    name: "byo data: a truncated JPEG",
+    setup: async (d) => {
+      await matrix(d, TINY_DATASET, IMAGE_DATASET("image-folder"));
+      await folderData(d);
+      const jpeg = await sharp(PNG(5)).jpeg().toBuffer();
+      await Deno.writeFile(`${d}/images/train/a/5.jpg`, jpeg.subarray(0, jpeg.length >> 1));
+    },
+    args: (d) => run(d),
+    code: 2,
+    message: /images\/train\/a\/5\.jpg: expected a decodable PNG or JPEG image/,
+    unchanged: ["matrix.yaml", "images/train/a/5.jpg"],
+  },
+  {
+    name: "byo data: a parquet file without the label column",
+    setup: async (d) => {
+      await matrix(d, TINY_DATASET, IMAGE_DATASET("parquet", "    label_column: digit\n"));
+      await Deno.mkdir(`${d}/images`);
+      for (const split of ["train", "test"]) {
+        await Deno.writeFile(`${d}/images/${split}.parquet`, hfParquet([0, 1, 2, 3].map(PNG), [0, 1, 0, 1]));
+      }
+    },
+    args: (d) => run(d),
+    code: 2,
+    message:
+      /images\/train\.parquet \(label_column\): expected a column "digit" \(the file has image, label\)/,
+    unchanged: ["matrix.yaml", "images/train.parquet"],
+  },
+  {
+    name: "byo data: holdout on a source that does not read it",
+    setup: (d) => matrix(d, TINY_DATASET, TINY_DATASET + "    holdout: { fraction: 0.2, seed: 0 }\n"),
+    args: (d) => run(d),
+    code: 2,
+    message: /line \d+, column \d+: .*source "mnist" does not read holdout \(only image-folder, parquet\)/,
+    unchanged: ["matrix.yaml"],
   },
 ];
 

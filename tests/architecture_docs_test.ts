@@ -143,10 +143,10 @@ Deno.test("architecture docs: the example baseline registers, is checked by the 
     a,
     j,
   ) => (col(x, j).reduce((s, v) => s + v) > col(x, a).reduce((s, v) => s + v) ? j : a));
-  const centred = col(fitted.trainSet.x, busiest);
+  const centred = col(fitted.trainSet.x as Float32Array, busiest);
   assert.ok(Math.abs(centred.reduce((s, v) => s + v) / 200) < 1e-5, "train features centred");
   assert.ok(centred.some((v) => Math.abs(v) > 0.5), "and scaled, not zeroed");
-  assert.deepEqual(await fitted.embed!(x), fitted.trainSet.x);
+  assert.deepEqual(await fitted.embed!(x), fitted.trainSet.x as Float32Array);
 });
 
 Deno.test("architecture docs: the example dataset source registers, is accepted by the matrix and loads", async () => {
@@ -171,7 +171,7 @@ Deno.test("architecture docs: the example dataset source registers, is accepted 
     encodeIdx("uint8", [50, 28, 28], mnist.images as Uint8Array),
   );
   await Deno.writeFile(`${tmp.dir}/test-labels.idx`, encodeIdx("uint8", [50], mnist.labels));
-  const ds = source.load({ source: source.source, path: tmp.dir, train: {}, test: {} }, "test");
+  const ds = await source.load({ source: source.source, path: tmp.dir, train: {}, test: {} }, "test");
   assert.equal(ds.kind, "images");
   if (ds.kind !== "images") return;
   assert.deepEqual([ds.n, ds.channels, ds.height, ds.width], [50, 1, 28, 28]);

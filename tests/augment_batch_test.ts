@@ -13,6 +13,15 @@ const SPECS: AugmentSpec[] = [
   { kind: "affine" },
   { kind: "resized_crop" },
   { kind: "gaussian_noise", std: 1 },
+  { kind: "shot_noise", severity: 2 },
+  { kind: "impulse_noise", severity: 4 },
+  { kind: "elastic_transform", severity: 5 },
+  { kind: "compose", steps: [{ kind: "rotation" }, { kind: "gaussian_noise_c" }, { kind: "defocus_blur" }] },
+  {
+    kind: "random_choice",
+    ops: [{ kind: "affine" }, { kind: "impulse_noise" }, { kind: "shot_noise" }],
+    n: 3,
+  },
 ];
 const PER = 784;
 const bits = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

@@ -185,7 +185,10 @@ Deno.test("steer recovers known linear maps exactly on synthetic data (oracle bi
     trainable_parameters: 4 * (d * d + d), // c4: one map per element, `bins` ignored
   });
   const scale = 1e-4;
-  assert(maxAbsDiff(fitted.trainSet.x, clean.train) < scale, "clean train through the identity-bin map");
+  assert(
+    maxAbsDiff(fitted.trainSet.x as Float32Array, clean.train) < scale,
+    "clean train through the identity-bin map",
+  );
   assert(maxAbsDiff(await fitted.represent("clean"), clean.test) < scale, "clean test");
   for (const k of [0, 1]) {
     const err = maxAbsDiff(await fitted.represent(k), clean.test);

@@ -15,7 +15,7 @@ addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 const f32Bytes = (a: number[]) => new Uint8Array(Float32Array.from(a).buffer);
 
 /** Writes `files` into a fresh sub-directory and expects loading `spec` to fail naming `file` and `mentions`. */
-function expectFailure(
+async function expectFailure(
   name: string,
   files: Record<string, Uint8Array>,
   spec: Omit<DataSpec, "path">,
@@ -25,7 +25,7 @@ function expectFailure(
   const sub = join(dir, name);
   Deno.mkdirSync(sub);
   for (const [f, bytes] of Object.entries(files)) Deno.writeFileSync(join(sub, f), bytes);
-  assert.throws(
+  await assert.rejects(
     () => loadDataset({ ...spec, path: sub } as DataSpec, "train"),
     (e) => {
       assert.ok(e instanceof DataError, `expected DataError, got ${e}`);
@@ -39,8 +39,8 @@ function expectFailure(
 const goodLabels = encodeNpy("<i8", [2], new Uint8Array(BigInt64Array.from([0n, 1n]).buffer));
 const goodFeatures = encodeNpy("<f4", [2, 2], f32Bytes([1, 2, 3, 4]));
 
-Deno.test("npy: wrong dtype names header.descr", () => {
-  expectFailure(
+Deno.test("npy: wrong dtype names header.descr", async () => {
+  await expectFailure(
     "npy_dtype",
     {
       "train_features.npy": encodeNpy("<f8", [2, 2], new Uint8Array(32)),
@@ -53,7 +53,7 @@ Deno.test("npy: wrong dtype names header.descr", () => {
     "got '<f8'",
     "byte 10",
   );
-  expectFailure(
+  await expectFailure(
     "npy_be",
     {
       "train_features.npy": encodeNpy(">f4", [2, 2], new Uint8Array(16)),
@@ -64,7 +64,7 @@ Deno.test("npy: wrong dtype names header.descr", () => {
     "header.descr",
     "little-endian",
   );
-  expectFailure(
+  await expectFailure(
     "npy_label_dtype",
     {
       "train_features.npy": goodFeatures,
@@ -77,8 +77,8 @@ Deno.test("npy: wrong dtype names header.descr", () => {
   );
 });
 
-Deno.test("npy: fortran order names header.fortran_order", () => {
-  expectFailure(
+Deno.test("npy: fortran order names header.fortran_order", async () => {
+  await expectFailure(
     "npy_fortran",
     {
       "train_features.npy": encodeNpy("<f4", [2, 2], f32Bytes([1, 2, 3, 4]), true),
@@ -91,9 +91,9 @@ Deno.test("npy: fortran order names header.fortran_order", () => {
   );
 });
 
-Deno.test("npy: truncated data names the data offset and the size the shape implies", () => {
+Deno.test("npy: truncated data names the data offset and the size the shape implies", async () => {
   const full = goodFeatures;
-  expectFailure(
+  await expectFailure(
     "npy_truncated",
     {
       "train_features.npy": full.subarray(0, full.length - 3),
@@ -105,7 +105,7 @@ Deno.test("npy: truncated data names the data offset and the size the shape impl
     "got 13 (truncated)",
     "byte 141",
   );
-  expectFailure(
+  await expectFailure(
     "npy_header_cut",
     { "train_features.npy": full.subarray(0, 40), "train_labels.npy": goodLabels },
     { source: "npy" },
@@ -116,7 +116,7 @@ Deno.test("npy: truncated data names the data offset and the size the shape impl
   );
   const magic = full.slice();
   magic[1] = 0x50;
-  expectFailure(
+  await expectFailure(
     "npy_magic",
     { "train_features.npy": magic, "train_labels.npy": goodLabels },
     { source: "npy" },
@@ -126,8 +126,8 @@ Deno.test("npy: truncated data names the data offset and the size the shape impl
   );
 });
 
-Deno.test("npy: wrong rank, and feature/label count mismatch", () => {
-  expectFailure(
+Deno.test("npy: wrong rank, and feature/label count mismatch", async () => {
+  await expectFailure(
     "npy_rank",
     {
       "train_features.npy": encodeNpy("<f4", [4], f32Bytes([1, 2, 3, 4])),
@@ -138,7 +138,7 @@ Deno.test("npy: wrong rank, and feature/label count mismatch", () => {
     "header.shape",
     "2-D",
   );
-  expectFailure(
+  await expectFailure(
     "npy_count",
     {
       "train_features.npy": encodeNpy("<f4", [3, 1], f32Bytes([1, 2, 3])),
@@ -172,10 +172,10 @@ function safetensorsWith(
   return out;
 }
 
-Deno.test("safetensors: bad header length and bad JSON name byte 0 / byte 8", () => {
+Deno.test("safetensors: bad header length and bad JSON name byte 0 / byte 8", async () => {
   const big = safetensorsWith(() => {});
   new DataView(big.buffer).setBigUint64(0, 1n << 40n, true);
-  expectFailure(
+  await expectFailure(
     "st_len",
     { "train.safetensors": big },
     { source: "safetensors" },
@@ -187,7 +187,7 @@ Deno.test("safetensors: bad header length and bad JSON name byte 0 / byte 8", ()
   const junk = safetensorsWith(() => {});
   junk[8] = "[".charCodeAt(0);
   junk[9] = "}".charCodeAt(0);
-  expectFailure(
+  await expectFailure(
     "st_json",
     { "train.safetensors": junk },
     { source: "safetensors" },
@@ -195,7 +195,7 @@ Deno.test("safetensors: bad header length and bad JSON name byte 0 / byte 8", ()
     "byte 8",
     "header JSON",
   );
-  expectFailure(
+  await expectFailure(
     "st_short",
     { "train.safetensors": new Uint8Array(5) },
     { source: "safetensors" },
@@ -205,8 +205,8 @@ Deno.test("safetensors: bad header length and bad JSON name byte 0 / byte 8", ()
   );
 });
 
-Deno.test("safetensors: offsets out of range, of the wrong size, overlapping, and a truncated buffer", () => {
-  expectFailure(
+Deno.test("safetensors: offsets out of range, of the wrong size, overlapping, and a truncated buffer", async () => {
+  await expectFailure(
     "st_range",
     {
       "train.safetensors": safetensorsWith((h) => h.labels.data_offsets = [16, 99]),
@@ -217,7 +217,7 @@ Deno.test("safetensors: offsets out of range, of the wrong size, overlapping, an
     "end ≤ 18",
     "got 99",
   );
-  expectFailure(
+  await expectFailure(
     "st_size",
     {
       "train.safetensors": safetensorsWith((h) => h.features.shape = [2, 3]),
@@ -228,7 +228,7 @@ Deno.test("safetensors: offsets out of range, of the wrong size, overlapping, an
     "24 bytes for F32 shape [2, 3]",
     "got 16",
   );
-  expectFailure(
+  await expectFailure(
     "st_overlap",
     {
       "train.safetensors": safetensorsWith((h) => {
@@ -241,7 +241,7 @@ Deno.test("safetensors: offsets out of range, of the wrong size, overlapping, an
     "begin 16",
     "no holes or overlaps",
   );
-  expectFailure(
+  await expectFailure(
     "st_truncated",
     {
       "train.safetensors": safetensorsWith(() => {}, 1),
@@ -252,7 +252,7 @@ Deno.test("safetensors: offsets out of range, of the wrong size, overlapping, an
     "end ≤ 17",
     "truncated",
   );
-  expectFailure(
+  await expectFailure(
     "st_reversed",
     {
       "train.safetensors": safetensorsWith((h) => h.features.data_offsets = [16, 0]),
@@ -264,8 +264,8 @@ Deno.test("safetensors: offsets out of range, of the wrong size, overlapping, an
   );
 });
 
-Deno.test("safetensors: missing tensor and wrong dtype are named", () => {
-  expectFailure(
+Deno.test("safetensors: missing tensor and wrong dtype are named", async () => {
+  await expectFailure(
     "st_missing",
     { "train.safetensors": safetensorsWith(() => {}) },
     { source: "safetensors", tensors: { features: "feats" } },
@@ -273,7 +273,7 @@ Deno.test("safetensors: missing tensor and wrong dtype are named", () => {
     'tensor "feats"',
     '["features","labels"]',
   );
-  expectFailure(
+  await expectFailure(
     "st_dtype",
     {
       "train.safetensors": safetensorsWith((h) => {
@@ -286,7 +286,7 @@ Deno.test("safetensors: missing tensor and wrong dtype are named", () => {
     "F32",
     "got I32",
   );
-  expectFailure(
+  await expectFailure(
     "st_bad_dtype",
     {
       "train.safetensors": safetensorsWith((h) => {
@@ -300,11 +300,11 @@ Deno.test("safetensors: missing tensor and wrong dtype are named", () => {
   );
 });
 
-Deno.test("cifar: file size not a multiple of the record, and bad labels", () => {
+Deno.test("cifar: file size not a multiple of the record, and bad labels", async () => {
   const rec = (y: number[]) => new Uint8Array([...y, ...new Uint8Array(3072)]);
   const batches = (first: Uint8Array) =>
     Object.fromEntries([1, 2, 3, 4, 5].map((b) => [`data_batch_${b}.bin`, b === 3 ? first : rec([1])]));
-  expectFailure(
+  await expectFailure(
     "cifar_size",
     batches(new Uint8Array([...rec([1]), ...rec([2]).subarray(0, 1000)])),
     { source: "cifar10" },
@@ -314,7 +314,7 @@ Deno.test("cifar: file size not a multiple of the record, and bad labels", () =>
     "byte 3073",
     "1 records + 1000 bytes",
   );
-  expectFailure(
+  await expectFailure(
     "cifar_label",
     batches(new Uint8Array([...rec([1]), ...rec([10])])),
     { source: "cifar10" },
@@ -324,7 +324,7 @@ Deno.test("cifar: file size not a multiple of the record, and bad labels", () =>
     "0..9",
     "got 10",
   );
-  expectFailure(
+  await expectFailure(
     "cifar100_size",
     { "train.bin": rec([1, 2, 3]) },
     { source: "cifar100" },
@@ -333,7 +333,7 @@ Deno.test("cifar: file size not a multiple of the record, and bad labels", () =>
     "byte 3074",
     "1 records + 1 bytes",
   );
-  expectFailure(
+  await expectFailure(
     "cifar100_label",
     { "train.bin": rec([1, 100]) },
     { source: "cifar100" },
@@ -342,7 +342,7 @@ Deno.test("cifar: file size not a multiple of the record, and bad labels", () =>
     "0..99",
     "got 100",
   );
-  expectFailure(
+  await expectFailure(
     "cifar_empty",
     batches(new Uint8Array()),
     { source: "cifar10" },
@@ -351,9 +351,9 @@ Deno.test("cifar: file size not a multiple of the record, and bad labels", () =>
   );
 });
 
-Deno.test("stl10: sizes not a multiple of the image, label count and values", () => {
+Deno.test("stl10: sizes not a multiple of the image, label count and values", async () => {
   const img = 3 * 96 * 96;
-  expectFailure(
+  await expectFailure(
     "stl_size",
     { "train_X.bin": new Uint8Array(img + 5), "train_y.bin": new Uint8Array([1]) },
     { source: "stl10" },
@@ -362,7 +362,7 @@ Deno.test("stl10: sizes not a multiple of the image, label count and values", ()
     "byte 27648",
     "1 images + 5 bytes",
   );
-  expectFailure(
+  await expectFailure(
     "stl_count",
     { "train_X.bin": new Uint8Array(2 * img), "train_y.bin": new Uint8Array([1]) },
     { source: "stl10" },
@@ -371,7 +371,7 @@ Deno.test("stl10: sizes not a multiple of the image, label count and values", ()
     "label count",
     "got 1",
   );
-  expectFailure(
+  await expectFailure(
     "stl_label",
     { "train_X.bin": new Uint8Array(2 * img), "train_y.bin": new Uint8Array([1, 0]) },
     { source: "stl10" },

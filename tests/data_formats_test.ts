@@ -11,10 +11,10 @@ import { encodeSafetensors, parseSafetensors, tensorF32, tensorLabels } from "..
 const f32Bytes = (a: number[]) => new Uint8Array(Float32Array.from(a).buffer);
 const i64Bytes = (a: number[]) => new Uint8Array(BigInt64Array.from(a.map(BigInt)).buffer);
 
-function withTempDir(fn: (dir: string) => void): void {
+async function withTempDir(fn: (dir: string) => void | Promise<void>): Promise<void> {
   const dir = Deno.makeTempDirSync({ prefix: "invbench_fmt_" });
   try {
-    fn(dir);
+    await fn(dir);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -28,8 +28,8 @@ function cifarRecord(labels: number[], seed: number): Uint8Array {
   return r;
 }
 
-Deno.test("cifar10: batches concatenate in order, records are CHW as stored", () => {
-  withTempDir((dir) => {
+Deno.test("cifar10: batches concatenate in order, records are CHW as stored", async () => {
+  await withTempDir(async (dir) => {
     for (let b = 1; b <= 5; b++) {
       Deno.writeFileSync(
         join(dir, `data_batch_${b}.bin`),
@@ -37,7 +37,10 @@ Deno.test("cifar10: batches concatenate in order, records are CHW as stored", ()
       );
     }
     Deno.writeFileSync(join(dir, "test_batch.bin"), cifarRecord([3], 7));
-    const { train, test } = loadDatasetSplits({ source: "cifar10", path: dir }) as Record<string, Dataset>;
+    const { train, test } = await loadDatasetSplits({ source: "cifar10", path: dir }) as Record<
+      string,
+      Dataset
+    >;
     assert.equal(train.n, 10);
     assert.deepEqual(Array.from(train.labels), [1, 9, 2, 9, 3, 9, 4, 9, 5, 9]);
     assert.deepEqual([train.channels, train.height, train.width, train.classes], [3, 32, 32, 10]);
@@ -49,24 +52,24 @@ Deno.test("cifar10: batches concatenate in order, records are CHW as stored", ()
   });
 });
 
-Deno.test("cifar100: fine and coarse labels", () => {
-  withTempDir((dir) => {
+Deno.test("cifar100: fine and coarse labels", async () => {
+  await withTempDir(async (dir) => {
     Deno.writeFileSync(
       join(dir, "train.bin"),
       new Uint8Array([...cifarRecord([4, 99], 0), ...cifarRecord([19, 0], 1)]),
     );
     Deno.writeFileSync(join(dir, "test.bin"), cifarRecord([0, 50], 2));
-    const fine = loadDataset({ source: "cifar100", path: dir }, "train") as Dataset;
+    const fine = await loadDataset({ source: "cifar100", path: dir }, "train") as Dataset;
     assert.deepEqual([Array.from(fine.labels), fine.classes], [[99, 0], 100]);
-    const coarse = loadDataset({ source: "cifar100", path: dir, labels: "coarse" }, "train") as Dataset;
+    const coarse = await loadDataset({ source: "cifar100", path: dir, labels: "coarse" }, "train") as Dataset;
     assert.deepEqual([Array.from(coarse.labels), coarse.classes], [[4, 19], 20]);
     assert.notEqual(fine.contentHash, coarse.contentHash);
     assert.equal(fine.images[3072 + 5], 6);
   });
 });
 
-Deno.test("stl10: column-major planes become row-major CHW; labels 1..10 become 0..9", () => {
-  withTempDir((dir) => {
+Deno.test("stl10: column-major planes become row-major CHW; labels 1..10 become 0..9", async () => {
+  await withTempDir(async (dir) => {
     const n = 2, side = 96, plane = side * side;
     const x = new Uint8Array(n * 3 * plane);
     // Stored value at (image i, channel c, row r, col q) = (i·3 + c + r·7 + q·13) mod 256, column-major.
@@ -80,7 +83,7 @@ Deno.test("stl10: column-major planes become row-major CHW; labels 1..10 become 
     }
     Deno.writeFileSync(join(dir, "train_X.bin"), x);
     Deno.writeFileSync(join(dir, "train_y.bin"), new Uint8Array([1, 10]));
-    const ds = loadDataset({ source: "stl10", path: dir }, "train") as Dataset;
+    const ds = await loadDataset({ source: "stl10", path: dir }, "train") as Dataset;
     assert.deepEqual(Array.from(ds.labels), [0, 9]);
     assert.deepEqual([ds.n, ds.channels, ds.height, ds.width], [2, 3, 96, 96]);
     for (const [i, c, r, q] of [[0, 0, 0, 1], [0, 0, 1, 0], [1, 2, 95, 3], [1, 1, 40, 77]]) {
@@ -136,8 +139,8 @@ Deno.test("npy: v1, v2 and v3 float32 matrices and integer labels", () => {
   assert.deepEqual(Array.from(parseNpyMatrix(raw, "dq.npy").data), [4]);
 });
 
-Deno.test("npy via the registry: features, or images with a declared shape", () => {
-  withTempDir((dir) => {
+Deno.test("npy via the registry: features, or images with a declared shape", async () => {
+  await withTempDir(async (dir) => {
     for (const split of ["train", "test"]) {
       Deno.writeFileSync(
         join(dir, `${split}_features.npy`),
@@ -145,12 +148,12 @@ Deno.test("npy via the registry: features, or images with a declared shape", () 
       );
       Deno.writeFileSync(join(dir, `${split}_labels.npy`), encodeNpy("<i8", [4], i64Bytes([0, 1, 2, 1])));
     }
-    const f = loadDataset({ source: "npy", path: dir, train: { limit: 3 } }, "train") as FeatureDataset;
+    const f = await loadDataset({ source: "npy", path: dir, train: { limit: 3 } }, "train") as FeatureDataset;
     assert.equal(f.kind, "features");
     assert.deepEqual([f.n, f.dim, f.classes], [3, 2, 3]);
     assert.deepEqual(Array.from(f.features), [0, 1, 2, 3, 4, 5]);
     assert.equal(f.files.length, 2);
-    const img = loadDataset({
+    const img = await loadDataset({
       source: "npy",
       path: dir,
       image: { channels: 1, height: 1, width: 2 },
@@ -168,7 +171,7 @@ Deno.test("npy via the registry: features, or images with a declared shape", () 
   });
 });
 
-Deno.test("safetensors: tensors picked by name, F32 features and I64 labels", () => {
+Deno.test("safetensors: tensors picked by name, F32 features and I64 labels", async () => {
   const bytes = encodeSafetensors({
     features: { dtype: "F32", shape: [3, 2], bytes: f32Bytes([1, 2, 3, 4, 5, 6]) },
     labels: { dtype: "I64", shape: [3], bytes: i64Bytes([1, 0, 1]) },
@@ -178,16 +181,16 @@ Deno.test("safetensors: tensors picked by name, F32 features and I64 labels", ()
   assert.deepEqual(Object.keys(st.tensors).sort(), ["features", "labels", "other"]);
   assert.deepEqual(Array.from(tensorF32(st, "features").data), [1, 2, 3, 4, 5, 6]);
   assert.deepEqual(Array.from(tensorLabels(st, "labels")), [1, 0, 1]);
-  withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     Deno.writeFileSync(join(dir, "train.safetensors"), bytes);
-    const ds = loadDataset({ source: "safetensors", path: dir }, "train") as FeatureDataset;
+    const ds = await loadDataset({ source: "safetensors", path: dir }, "train") as FeatureDataset;
     assert.deepEqual([ds.kind, ds.n, ds.dim, ds.classes], ["features", 3, 2, 2]);
     const renamed = encodeSafetensors({
       x: { dtype: "F32", shape: [1, 1], bytes: f32Bytes([9]) },
       y: { dtype: "U8", shape: [1], bytes: new Uint8Array([0]) },
     });
     Deno.writeFileSync(join(dir, "test.safetensors"), renamed);
-    const t = loadDataset(
+    const t = await loadDataset(
       { source: "safetensors", path: dir, tensors: { features: "x", labels: "y" } },
       "test",
     ) as FeatureDataset;
@@ -195,14 +198,14 @@ Deno.test("safetensors: tensors picked by name, F32 features and I64 labels", ()
   });
 });
 
-Deno.test("idx via the registry: a 4-D float IDX pair is read as NCHW float32", () => {
-  withTempDir((dir) => {
+Deno.test("idx via the registry: a 4-D float IDX pair is read as NCHW float32", async () => {
+  await withTempDir(async (dir) => {
     Deno.writeFileSync(
       join(dir, "train-images-idx3-ubyte"),
       encodeIdx("float32", [2, 2, 1, 1], [0.5, 1, 1.5, 2]),
     );
     Deno.writeFileSync(join(dir, "train-labels-idx1-ubyte"), encodeIdx("uint8", [2], [0, 3]));
-    const ds = loadDataset({ source: "idx", path: dir }, "train") as Dataset;
+    const ds = await loadDataset({ source: "idx", path: dir }, "train") as Dataset;
     assert.deepEqual([ds.n, ds.channels, ds.height, ds.width, ds.classes, ds.dtype], [
       2,
       2,
@@ -215,12 +218,12 @@ Deno.test("idx via the registry: a 4-D float IDX pair is read as NCHW float32", 
   });
 });
 
-Deno.test("registry: unknown source and missing path are named", () => {
-  assert.throws(
+Deno.test("registry: unknown source and missing path are named", async () => {
+  await assert.rejects(
     () => loadDataset({ source: "imagenet" } as never, "train"),
-    /source.*expected one of cifar10, cifar100, fashion-mnist, idx, mnist, npy, safetensors, stl10/,
+    /source.*expected one of cifar10, cifar100, fashion-mnist, idx, image-folder, mnist, npy, parquet, safetensors, stl10/,
   );
-  assert.throws(
+  await assert.rejects(
     () => loadDataset({ id: "c", source: "cifar10" }, "train"),
     /dataset c \(path\): expected a directory/,
   );

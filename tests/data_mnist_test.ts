@@ -47,7 +47,7 @@ Deno.test("mnist: train and test load with the published counts, shapes and firs
   assert.equal(sum(first), 27525);
 });
 
-Deno.test("mnist: files and contentHash cover the bytes read", () => {
+Deno.test("mnist: files and contentHash cover the bytes read", async () => {
   const test = loadMnist("test");
   const dir = mnistDataDir();
   assert.deepEqual(test.files.map((f) => f.path), [
@@ -62,7 +62,7 @@ Deno.test("mnist: files and contentHash cover the bytes read", () => {
     test.contentHash,
     "the subset spec is hashed",
   );
-  const viaRegistry = loadDataset({ source: "mnist" }, "test");
+  const viaRegistry = await loadDataset({ source: "mnist" }, "test");
   assert.equal(viaRegistry.contentHash, test.contentHash);
 });
 

@@ -69,14 +69,15 @@ Deno.test("stratified subset: deterministic by seed, different across seeds and 
   assert.notDeepEqual(t, tr);
 });
 
-Deno.test("registry: per-split options reach the loader", () => {
+Deno.test("registry: per-split options reach the loader", async () => {
   const spec = {
     id: "mnist-small",
     source: "mnist" as const,
     train: { limit: 600, stratified_seed: 0 },
     test: { limit: 50 },
   };
-  const train = loadDataset(spec, "train") as Dataset, test = loadDataset(spec, "test") as Dataset;
+  const train = await loadDataset(spec, "train") as Dataset,
+    test = await loadDataset(spec, "test") as Dataset;
   assert.equal(train.kind, "images");
   assert.equal(train.id, "mnist-small");
   assert.equal(train.n, 600);

@@ -69,7 +69,7 @@ Deno.test({
   async fn() {
     await using tmp = await tempDir("export-backbone");
     const dir = tmp.dir;
-    const test = loadDatasetSplits(DATASET).test as Dataset;
+    const test = (await loadDatasetSplits(DATASET)).test as Dataset;
     const pixels = Float32Array.from(test.images, (v) => v / 255);
     await Deno.writeFile(
       `${dir}/mnist.npy`,

@@ -148,7 +148,7 @@ Deno.test("build: leaderboard.md lists each track's ranked table", async () => {
       rows[0],
       /^\| 1 \| mawa \| linear \| [0-9a-f]{12} \| 78\.10 ± 1\.79 \| 98\.40 ± 0\.72 \| −0\.30 \|/,
     );
-    assert.match(rows[3], /^\| 4 \| simclr .*\*\*alters F\*\* \(3\.60 points below EC\) \|$/);
+    assert.match(rows[3], /^\| 4 \| simclr .*\*\*alters F\*\* \(3\.60 points below no adapter\) \|$/);
     assert.match(
       md,
       /## Fixture: MNIST, fixture CNN, Gaussian noise \(fixture-noise\)\n\n.*\n\nNo submissions yet\./,

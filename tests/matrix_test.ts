@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { type Cell, filterCells, parseShard, shardCells } from "../src/matrix/expand.ts";
 import { expandMatrix, loadMatrix, parseMatrix } from "../src/catalogs.ts";
+import { AUGMENTATIONS } from "../src/augment/spec.ts";
 import { isAdapter, type MatrixSpec } from "../src/matrix/schema.ts";
 import { fixture, tempDir } from "./fixtures/harness.ts";
 
@@ -606,12 +607,15 @@ Deno.test("matrix: a source of precomputed features (npy, safetensors) is refuse
       rest,
       new RegExp(`"${source}" holds precomputed features, which cannot run through a backbone`),
     );
-    assert.match(rest, /expected an image source: cifar10, cifar100, fashion-mnist, idx, mnist, stl10$/);
+    assert.match(
+      rest,
+      /expected an image source: cifar10, cifar100, fashion-mnist, idx, image-folder, mnist, parquet, stl10$/,
+    );
   }
   const unknown = edit(TINY, "source: mnist", "source: imagenet");
   assert.match(
     problemOf(unknown).problem,
-    /datasets\[0\]\.source: Invalid option: expected one of "cifar10"\|.*"mnist"\|"stl10"$/,
+    /datasets\[0\]\.source: Invalid option: expected one of "cifar10"\|.*"mnist"\|"parquet"\|"stl10"$/,
   );
 });
 
@@ -625,7 +629,16 @@ function everyObject(): Record<string, unknown> {
     schema: "invbench.matrix/v1",
     name: "every-object",
     version: "1.0.0",
-    datasets: [{ id: "mnist", source: "mnist", train: { limit: 100 }, test: { limit: 50 } }],
+    datasets: [
+      { id: "mnist", source: "mnist", train: { limit: 100 }, test: { limit: 50 } },
+      {
+        id: "pq",
+        source: "parquet",
+        path: "pq",
+        holdout: { fraction: 0.2, seed: 0 },
+        splits: { train: ["a.parquet"] },
+      },
+    ],
     backbones: [{
       id: "fixture",
       onnx: "fixture.onnx",
@@ -639,6 +652,10 @@ function everyObject(): Record<string, unknown> {
       { id: "noise", kind: "gaussian_noise", std: 2 },
       { id: "crop", kind: "resized_crop" },
       { id: "ident", kind: "identity" },
+      // A step of every kind, so each nested variant of the schema is reached.
+      { id: "comp", kind: "compose", steps: AUGMENTATIONS.names.map((kind) => nestedExample(kind)) },
+      { id: "choice", kind: "random_choice", ops: [{ kind: "contrast" }], n: 1, magnitude: 2 },
+      ...CORRUPTIONS.map((kind) => ({ id: kind.replaceAll("_", "-"), kind, severity: 2 })),
     ],
     methods: [
       { id: "ec", kind: "none" },
@@ -655,6 +672,16 @@ function everyObject(): Record<string, unknown> {
     exclude: [{ method: "ec", augmentation: "c4" }],
     include: [{ dataset: "mnist" }],
   };
+}
+
+/** The corruption kinds (every kind with a severity field). */
+const CORRUPTIONS = AUGMENTATIONS.entries.filter((k) => "severity" in k.fields).map((k) => k.kind);
+
+/** A valid augmentation of `kind` without an id, for a compose step (list fields get one step). */
+function nestedExample(kind: string): Record<string, unknown> {
+  if (kind === "compose") return { kind, steps: [{ kind: "identity" }] };
+  if (kind === "random_choice") return { kind, ops: [{ kind: "identity" }] };
+  return { kind };
 }
 
 /** The object at `path` (keys and indices) inside `root`. */
@@ -676,6 +703,8 @@ function strictSchemaObjects(node: unknown, at = ""): string[] {
 function schemaPointer(schema: unknown, root: unknown, path: readonly (string | number)[]): string {
   let node = schema as Record<string, unknown>, at = "", data = root;
   const variant = () => {
+    const ref = node.$ref as string | undefined;
+    if (ref) [node, at] = [objectAt(schema, ref.slice(2).split("/")), ref.slice(1)];
     for (const union of ["oneOf", "anyOf"]) {
       const options = node[union] as Record<string, unknown>[] | undefined;
       if (!options) continue;
@@ -714,9 +743,12 @@ Deno.test("matrix: an unknown key inside every strict object is rejected at its 
     ["datasets", 0],
     ["datasets", 0, "train"],
     ["datasets", 0, "test"],
+    ["datasets", 1, "holdout"],
+    ["datasets", 1, "splits"],
     ["backbones", 0],
     ["backbones", 0, "input"],
-    ...[0, 1, 2, 3, 4, 5, 6].map((i) => ["augmentations", i]),
+    ...(base.augmentations as unknown[]).map((_, i) => ["augmentations", i]),
+    ...AUGMENTATIONS.names.map((_, k) => ["augmentations", 7, "steps", k]),
     ...[0, 1, 2, 3, 4, 5].map((i) => ["methods", i]),
     ["methods", 1, "training"],
     ["classifiers", 0],

@@ -135,8 +135,25 @@ Deno.test("runner: an uninterrupted run writes a complete, signed, verifiable re
   assert.ok(csv.slice(1).every((line, i) => line.startsWith(`${CELLS[i].id},mnist,fixture,rot,`)));
   const md = await Deno.readTextFile(`${OUT_A}/result.md`);
   assert.match(md, /^# tiny-test 0\.0\.1\n/);
-  assert.match(md, /\n\| mnist \| fixture \| rot \| ec \| linear \| 3 \| \d+\.\d\d ± \d+\.\d\d \|/);
+  // The no-adapter row is named for its classifier, its id beside it; ± is explained above the table.
+  assert.match(
+    md,
+    /\n\| mnist \| fixture \| rot \| no adapter \(linear C\) \(`ec`\) \| linear \| 3 \| \d+\.\d\d ± \d+\.\d\d \|/,
+  );
   assert.match(md, /\n\| mnist \| fixture \| rot \| mawa \| linear \| 3 \|/);
+  assert.match(
+    md,
+    /\n± is the half-width of the 95 % confidence interval of the mean over n seeds \(Student t, .*n = 3,/,
+  );
+  // F's collision rate once for the group; the deviations of tiny.yaml from the paper's protocol.
+  assert.match(
+    md,
+    /\n## Collision rates of \(F, t\): properties of F\n[^]*\n\| mnist \| fixture \| rot \| 3 \| \d/,
+  );
+  assert.match(md, /\n## Deviations from the paper's protocol\n/);
+  assert.match(md, /\n\| adapter epochs \| 3 \| 100 \| mawa \|\n/);
+  assert.match(md, /\n\| view regime \| a pool of 3 cached views per image \| fresh augmentation parameters/);
+  assert.match(md, /\n\| augmentation draws K of the test set \| 2 \| 5 \| evaluation \|\n/);
   assert.equal(r.stdout.split("\n").slice(0, md.split("\n").length - 1).join("\n") + "\n", md);
 
   // The signature verifies against the signer's key written beside the result.

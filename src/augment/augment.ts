@@ -7,18 +7,33 @@
  *      default 0 in [0, 1] units, i.e. black, the background of MNIST-like data and torchvision's
  *      default; after step 3 that is −mean/std, not 0 (pass fill "mean" to get 0 after
  *      normalisation instead);
- *   3. normalisation (x − mean_c) / std_c with the backbone's mean/std (default 0 and 1);
- *   4. gaussian_noise: + σ·N(0, 1) per value, σ in normalised units; no clamping afterwards.
+ *   3. pixel stage (./pixel_stage.ts): a corruption (severity 1–5, clipped to [0, 1]) or the steps
+ *      of compose / random_choice, each image in [0, 1] pixel units;
+ *   4. normalisation (x − mean_c) / std_c with the backbone's mean/std (default 0 and 1);
+ *   5. gaussian_noise: + σ·N(0, 1) per value, σ in normalised units; no clamping afterwards.
  * Output: float32 [n, c, h, w], normalised. Parameters and noise come from
  * CounterRng(seed, "augment", split, indices[i], view), so image indices[i]'s view is the same
  * whatever batch, order, shard or backend computed it; `indices` should be stable ids such as a
  * Dataset's `sourceIndex`.
  */
 import type { Dataset } from "../data/dataset.ts";
+import { CounterRng } from "../rng/philox.ts";
 import { addGaussianNoise } from "./noise.ts";
+import type { CorruptPass } from "./corrupt_passes.ts";
+import type { WebGpuCorrupt } from "./corrupt_webgpu.ts";
+import { clip01 } from "./corruption.ts";
+import { applyPixelView, isPixelStage } from "./pixel_stage.ts";
 import { paramsMatrix } from "./warp_matrix.ts";
 import { type ViewParams, viewRng } from "./params.ts";
-import { type AugmentSpec, borderOf, isGeometric, isRandom, resolveSpec, sampleParams } from "./spec.ts";
+import {
+  type AugmentSpec,
+  borderOf,
+  corruptionPasses,
+  isGeometric,
+  isRandom,
+  resolveSpec,
+  sampleParams,
+} from "./spec.ts";
 import { type BorderMode, warpCpu, type WarpShape } from "./warp_cpu.ts";
 
 /** A batch of CHW images: uint8 (0–255) or float32 (pixel units, see `inputScale`). */
@@ -51,6 +66,9 @@ export type WarpFn = (
 
 /** Rows `indices` of a dataset as an ImageBatch (values copied), with the matching augmentation ids. */
 export function batchOf(ds: Dataset, rows: ArrayLike<number>): { images: ImageBatch; indices: Int32Array } {
+  if (ds.decode) {
+    throw new RangeError(`batchOf: dataset ${ds.id} decodes its images on demand; use readBatch`);
+  }
   const per = ds.channels * ds.height * ds.width;
   const data = ds.dtype === "uint8" ? new Uint8Array(rows.length * per) : new Float32Array(rows.length * per);
   for (let i = 0; i < rows.length; i++) {
@@ -59,6 +77,25 @@ export function batchOf(ds: Dataset, rows: ArrayLike<number>): { images: ImageBa
   return {
     images: { data, n: rows.length, channels: ds.channels, height: ds.height, width: ds.width },
     indices: Int32Array.from(rows, (r) => ds.sourceIndex[r]),
+  };
+}
+
+/** `batchOf` for any dataset: rows of a dataset that decodes its images (image-folder, parquet) are decoded now. */
+export async function readBatch(
+  ds: Dataset,
+  rows: ArrayLike<number>,
+): Promise<{ images: ImageBatch; indices: Int32Array }> {
+  if (!ds.decode) return batchOf(ds, rows);
+  const positions = Int32Array.from(rows);
+  return {
+    images: {
+      data: await ds.decode(positions),
+      n: positions.length,
+      channels: ds.channels,
+      height: ds.height,
+      width: ds.width,
+    },
+    indices: Int32Array.from(positions, (r) => ds.sourceIndex[r]),
   };
 }
 
@@ -110,13 +147,16 @@ export function planBatch(
     }
   }
   const resolved = resolveSpec(spec);
-  // identity draws nothing: skip building its streams (≈ 20 µs per image).
+  // A kind that draws nothing (identity, a blur) skips building its streams (≈ 20 µs per image).
   const params = Array.from(
     indices,
     (index) =>
-      !isRandom(resolved)
-        ? { kind: "identity" as const }
-        : sampleParams(resolved, viewRng(seed, split, index, view), width, height),
+      sampleParams(
+        resolved,
+        isRandom(resolved) ? viewRng(seed, split, index, view) : NO_DRAWS,
+        width,
+        height,
+      ),
   );
   let mats: Float64Array | null = null;
   if (isGeometric(resolved)) {
@@ -141,6 +181,35 @@ export function planBatch(
   };
 }
 
+/** The stream handed to kinds that draw nothing (never read). */
+const NO_DRAWS = new CounterRng(0, "augment", "no draws");
+
+/** Step 3, in place: corruptions and sequences, one image at a time. */
+function pixelStage(
+  x: Float32Array,
+  images: ImageBatch,
+  indices: ArrayLike<number>,
+  plan: BatchPlan,
+  seed: number,
+  split: string,
+  view: number,
+): Float32Array {
+  const { channels, height, width } = images, per = channels * height * width;
+  plan.params.forEach((p, i) => {
+    if (!isPixelStage(p)) return;
+    const image = x.subarray(i * per, (i + 1) * per);
+    const out = applyPixelView(
+      p,
+      image,
+      { channels, height, width },
+      plan,
+      viewRng(seed, split, indices[i], view),
+    );
+    if (out !== image) image.set(out);
+  });
+  return x;
+}
+
 /** Step 1: the batch as float32 pixel units (a plain loop: TypedArray.from with a map is ~20× slower). */
 function toUnit(images: ImageBatch, scale: number): Float32Array {
   if (images.data instanceof Float32Array && scale === 1) return images.data.slice();
@@ -149,7 +218,7 @@ function toUnit(images: ImageBatch, scale: number): Float32Array {
   return out;
 }
 
-/** Steps 3 and 4, in place. */
+/** Steps 4 and 5, in place. */
 function finish(
   out: Float32Array,
   images: ImageBatch,
@@ -191,10 +260,15 @@ export function augmentBatch(
   const plan = planBatch(images, indices, spec, seed, split, view, options);
   let x = toUnit(images, plan.inputScale);
   if (plan.mats) x = warpCpu(x, images, plan.mats, plan.fill, plan.border);
+  pixelStage(x, images, indices, plan, seed, split, view);
   return finish(x, images, indices, plan, seed, split, view);
 }
 
-/** As `augmentBatch`, with the warp done by `warp` (e.g. a WebGpuWarp's). */
+/**
+ * As `augmentBatch`, with the warp done by `warp` (e.g. a WebGpuWarp's) and, when `corrupt` is
+ * given, the corruptions that have passes (the blurs, elastic_transform) run by it on the GPU; the
+ * other corruptions and sequences stay on the CPU.
+ */
 export async function augmentBatchWith(
   warp: WarpFn,
   images: ImageBatch,
@@ -204,9 +278,18 @@ export async function augmentBatchWith(
   split: string,
   view: number,
   options: AugmentOptions = {},
+  corrupt?: WebGpuCorrupt,
 ): Promise<Float32Array> {
   const plan = planBatch(images, indices, spec, seed, split, view, options);
   let x = toUnit(images, plan.inputScale);
   if (plan.mats) x = await warp(x, images, plan.mats, plan.fill, plan.border);
+  const { channels, height, width } = images, shape = { channels, height, width };
+  const passes = corrupt &&
+    plan.params.map((p, i) =>
+      p.kind === "corruption" ? corruptionPasses(p, shape, viewRng(seed, split, indices[i], view)) : null
+    );
+  if (corrupt && passes?.every((p) => p !== null)) {
+    x = clip01(await corrupt.run(x, images, passes as CorruptPass[][]));
+  } else pixelStage(x, images, indices, plan, seed, split, view);
   return finish(x, images, indices, plan, seed, split, view);
 }

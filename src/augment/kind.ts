@@ -8,6 +8,7 @@ import type { AugmentationEntry } from "../catalog/entries.ts";
 import type { TransformBins } from "./bins.ts";
 import type { ViewParams } from "./params.ts";
 import type { CounterRng } from "../rng/philox.ts";
+import type { CorruptPass } from "./corrupt_passes.ts";
 
 /** An augmentation as declared (a matrix entry, or a library caller's object); `id` is ignored. */
 export interface AugmentSpec {
@@ -29,6 +30,11 @@ export interface AugmentationKind<R extends ResolvedSpec = ResolvedSpec> extends
   readonly random: boolean;
   /** How the warp samples outside the image: `fill` (default) or `clamp` to the edge. */
   readonly border?: "fill" | "clamp";
+  /**
+   * Whether it changes [0, 1] pixel values before normalisation other than by a warp (a corruption,
+   * a sequence): tta then stacks its copies in pixel units, as for warps.
+   */
+  readonly pixels?: boolean;
   /** How `tta` enumerates it: fixed rotations 360°·j/K, or K independent draws. */
   readonly tta: "rotations" | "draws";
   /** Applies defaults and checks every field, naming the one that is wrong. */
@@ -37,6 +43,23 @@ export interface AugmentationKind<R extends ResolvedSpec = ResolvedSpec> extends
   sample(spec: R, rng: CounterRng, width: number, height: number): ViewParams;
   /** The steering bins of `steer` / `canon` with `bins` requested. */
   bins(spec: R, bins: number): TransformBins;
+  /**
+   * A corruption's effect on one CHW image in [0, 1] pixel units (`p` is what `sample` drew); may
+   * work in place; returns the corrupted image, clipped to [0, 1].
+   */
+  corrupt?(p: ViewParams, image: Float32Array, shape: ImageShape, rng: CounterRng): Float32Array;
+  /**
+   * The same corruption as passes both backends run (./corrupt_passes.ts), for the kinds that
+   * have them (the blurs, elastic_transform); `corrupt` runs them on the CPU and clips.
+   */
+  passes?(p: ViewParams, shape: ImageShape, rng: CounterRng): CorruptPass[];
+}
+
+/** The shape of one CHW image. */
+export interface ImageShape {
+  channels: number;
+  height: number;
+  width: number;
 }
 
 /** Declares an augmentation kind, typing `sample` and `bins` by what `resolve` returns. */

@@ -4,7 +4,8 @@
  * a view is a function of (seed, split, index, view) alone: batch size, batch order, sharding and
  * backend cannot change it (docs/architecture.md, "Rules that keep results trustworthy").
  */
-import { CounterRng } from "../rng/philox.ts";
+import { CounterRng, type StreamLabel } from "../rng/philox.ts";
+import type { ResolvedSpec } from "./kind.ts";
 
 /** The stream of one view of one image. */
 export function viewRng(seed: number, split: string, index: number, view: number): CounterRng {
@@ -28,7 +29,18 @@ export type ViewParams =
   | { kind: "affine"; degrees: number; translate: [number, number]; scale: number; shear: [number, number] }
   /** The per-value noise itself is drawn by noise.ts from the same stream. */
   | { kind: "gaussian_noise"; std: number }
-  | { kind: "resized_crop"; box: CropBox };
+  | { kind: "resized_crop"; box: CropBox }
+  /** A corruption (a kind with `corrupt`): its per-value draws come from the view's stream as it is applied. */
+  | { kind: "corruption"; of: string; severity: number }
+  /** `compose` / `random_choice`: steps applied in order, each on the pixels the previous step left. */
+  | { kind: "sequence"; steps: SequenceStep[] };
+
+/** One step of a sequence: its spec, its drawn parameters, and the labels deriving its stream from the view's. */
+export interface SequenceStep {
+  spec: ResolvedSpec;
+  params: ViewParams;
+  stream: StreamLabel[];
+}
 
 /** Draw numbers (`CounterRng.uniform(i)`) of each parameter; fixed so views never shift. */
 export const DRAW = {
@@ -41,8 +53,14 @@ export const DRAW = {
   /** Resized crop attempt k uses draws CROP + 4k .. CROP + 4k + 3 (area, ratio, x, y). */
   crop: 16,
   cropAttempts: 10,
+  /** Elastic transform's jitter of its three affine anchor points: six draws from ELASTIC_AFFINE. */
+  elasticAffine: 48,
+  /** random_choice's op j is draw CHOICE + j. */
+  choice: 64,
   /** Gaussian noise uses blocks NOISE + j (two normals per block). */
   noise: 1 << 20,
+  /** A corruption's per-value draws (impulse and shot noise, elastic fields) start at block PIXELS. */
+  pixels: 1 << 24,
 } as const;
 
 /** The point at fraction `u` of the range `r`. */

@@ -9,8 +9,10 @@ import { catalog } from "../catalog/entries.ts";
 import { ConfigError } from "../errors.ts";
 import type { CounterRng } from "../rng/philox.ts";
 import type { TransformBins } from "./bins.ts";
-import type { AugmentationKind, AugmentSpec, ResolvedSpec } from "./kind.ts";
+import type { CorruptPass } from "./corrupt_passes.ts";
+import type { AugmentationKind, AugmentSpec, ImageShape, ResolvedSpec } from "./kind.ts";
 import * as registered from "./kinds/registered.ts";
+import { setKindLookup } from "./nested.ts";
 import type { ViewParams } from "./params.ts";
 
 export type { AugmentSpec, ResolvedSpec } from "./kind.ts";
@@ -32,6 +34,7 @@ function kindOf(spec: { kind: unknown }): AugmentationKind {
   }
   return k;
 }
+setKindLookup((kind) => kindOf({ kind }));
 
 /** Applies defaults and checks ranges, naming the field that is wrong. */
 export function resolveSpec(spec: AugmentSpec): ResolvedSpec {
@@ -41,6 +44,15 @@ export function resolveSpec(spec: AugmentSpec): ResolvedSpec {
 /** Whether the spec moves pixels (needs a warp) rather than changing values in place. */
 export function isGeometric(spec: ResolvedSpec): boolean {
   return kindOf(spec).geometric;
+}
+
+/**
+ * Whether the spec works in [0, 1] pixel units before normalisation (a warp, a corruption, a
+ * sequence), rather than in normalised units (gaussian_noise) or not at all (identity).
+ */
+export function isPixelSpace(spec: ResolvedSpec): boolean {
+  const k = kindOf(spec);
+  return k.geometric || k.pixels === true;
 }
 
 /** Whether a view of the spec draws random parameters (identity does not). */
@@ -56,6 +68,27 @@ export function borderOf(spec: ResolvedSpec): "fill" | "clamp" {
 /** Draws one view's parameters for an image of width × height pixels. */
 export function sampleParams(spec: ResolvedSpec, rng: CounterRng, width: number, height: number): ViewParams {
   return kindOf(spec).sample(spec, rng, width, height);
+}
+
+/** Corruption `p` (drawn by its kind's `sample`) applied to one CHW image in [0, 1] pixel units. */
+export function corruptImage(
+  p: ViewParams & { kind: "corruption" },
+  image: Float32Array,
+  shape: ImageShape,
+  rng: CounterRng,
+): Float32Array {
+  const k = kindOf({ kind: p.of });
+  if (!k.corrupt) throw new Error(`augmentation ${p.of} drew corruption parameters but has no corrupt()`);
+  return k.corrupt(p, image, shape, rng);
+}
+
+/** Corruption `p` as passes both backends run, or null when its kind is CPU only. */
+export function corruptionPasses(
+  p: ViewParams & { kind: "corruption" },
+  shape: ImageShape,
+  rng: CounterRng,
+): CorruptPass[] | null {
+  return kindOf({ kind: p.of }).passes?.(p, shape, rng) ?? null;
 }
 
 /** The steering bins of `augmentation` with `bins` requested (src/augment/bins.ts). */

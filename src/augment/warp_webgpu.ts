@@ -1,15 +1,12 @@
 /**
  * The warp of warp_cpu.ts on a GPUDevice, with kernels/warp_bilinear.wgsl: one invocation per
- * output value (no loops: llvmpipe silently stops shader loops after 65,535 iterations), a 2-D
- * dispatch when the batch needs more than 65,535 workgroups in x, and batches split by images so no
- * buffer exceeds the device's storage-binding limit. Coordinates are float32 on the GPU (float64 on
+ * output value in a 2-D dispatch (./webgpu_kernel.ts), and batches split by images so no buffer
+ * exceeds the device's storage-binding limit. Coordinates are float32 on the GPU (float64 on
  * the CPU): results agree within the tolerance tests/augment_webgpu_test.ts states, not bit-for-bit.
  */
-import { requestWebGpuAdapter } from "../tensor/request_adapter.ts";
 import { type BorderMode, checkWarpArgs, type WarpShape } from "./warp_cpu.ts";
+import { compileKernel, dispatchOnce, dispatchShape } from "./webgpu_kernel.ts";
 
-const WORKGROUP = 64;
-const MAX_GROUPS_X = 65535;
 const KERNEL_URL = new URL("../../kernels/warp_bilinear.wgsl", import.meta.url);
 
 /** A compiled warp pipeline on one device. */
@@ -26,19 +23,8 @@ export class WebGpuWarp {
 
   /** Compiles the kernel on `device`, or on a device of the default adapter; null if WebGPU has no adapter. */
   static async create(device?: GPUDevice): Promise<WebGpuWarp | null> {
-    let owns = false;
-    if (!device) {
-      const adapter = await requestWebGpuAdapter();
-      if (!adapter) return null;
-      device = await adapter.requestDevice();
-      owns = true;
-    }
-    const module = device.createShaderModule({ code: await Deno.readTextFile(KERNEL_URL) });
-    const pipeline = await device.createComputePipelineAsync({
-      layout: "auto",
-      compute: { module, entryPoint: "main" },
-    });
-    return new WebGpuWarp(device, pipeline, owns);
+    const k = await compileKernel(KERNEL_URL, ["main"], device);
+    return k && new WebGpuWarp(k.device, k.pipelines[0], k.owns);
   }
 
   /** As warpCpu: warps each image by its inverse matrix; returns a new [n, c, h, w] array. */
@@ -69,18 +55,15 @@ export class WebGpuWarp {
     return out;
   };
 
-  async #run(
+  #run(
     src: Float32Array,
     shape: WarpShape,
     mats: Float32Array,
     fill: Float32Array,
     border: BorderMode,
   ): Promise<Float32Array> {
-    const d = this.device;
     const total = src.length;
-    if (total === 0) return new Float32Array(0);
-    const groups = Math.ceil(total / WORKGROUP);
-    const gx = Math.min(groups, MAX_GROUPS_X), gy = Math.ceil(groups / gx);
+    if (total === 0) return Promise.resolve(new Float32Array(0));
     const params = new Uint32Array([
       shape.n,
       shape.channels,
@@ -88,54 +71,10 @@ export class WebGpuWarp {
       shape.width,
       border === "clamp" ? 1 : 0,
       total,
-      gx * WORKGROUP,
+      dispatchShape(total).rowStride,
       0,
     ]);
-    const storage = (data: Float32Array) => {
-      const b = d.createBuffer({
-        size: Math.max(4, data.byteLength),
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-      });
-      d.queue.writeBuffer(b, 0, data);
-      return b;
-    };
-    const uniform = d.createBuffer({
-      size: params.byteLength,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    });
-    d.queue.writeBuffer(uniform, 0, params);
-    const bSrc = storage(src), bMats = storage(mats), bFill = storage(fill);
-    const bDst = d.createBuffer({
-      size: src.byteLength,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
-    });
-    const bRead = d.createBuffer({
-      size: src.byteLength,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    try {
-      const bind = d.createBindGroup({
-        layout: this.#pipeline.getBindGroupLayout(0),
-        entries: [uniform, bSrc, bMats, bFill, bDst].map((buffer, binding) => ({
-          binding,
-          resource: { buffer },
-        })),
-      });
-      const enc = d.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      pass.setPipeline(this.#pipeline);
-      pass.setBindGroup(0, bind);
-      pass.dispatchWorkgroups(gx, gy);
-      pass.end();
-      enc.copyBufferToBuffer(bDst, 0, bRead, 0, src.byteLength);
-      d.queue.submit([enc.finish()]);
-      await bRead.mapAsync(GPUMapMode.READ);
-      const out = new Float32Array(bRead.getMappedRange().slice(0));
-      bRead.unmap();
-      return out;
-    } finally {
-      for (const b of [uniform, bSrc, bMats, bFill, bDst, bRead]) b.destroy();
-    }
+    return dispatchOnce(this.device, this.#pipeline, params, [src, mats, fill], total);
   }
 
   /** Releases the device if this object created it. */

@@ -19,9 +19,10 @@
  * augmented; augmented extractions run in chunks of CHUNK_ROWS images so memory stays bounded.
  */
 import { BackboneError } from "../errors.ts";
-import { augmentBatch, batchOf } from "../augment/augment.ts";
+import { augmentBatch, readBatch } from "../augment/augment.ts";
 import { type AugmentSpec, resolveSpec } from "../augment/spec.ts";
 import { describeIndices, type FeatureCache, type FeatureKeyFields } from "../cache/feature_cache.ts";
+import { collect, type FeatureRows, type FeatureStream, spillRows } from "../cache/feature_rows.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { DEFAULT_EXECUTION_PROVIDER } from "./execution_provider.ts";
 import { preprocess, type ResolvedInputSpec, specForKey } from "./input_spec.ts";
@@ -126,8 +127,17 @@ export function extractionKey(o: ExtractOptions, rows: ArrayLike<number>): Featu
   };
 }
 
-/** Features of `dataset` rows through `backbone`, clean or augmented, via the cache. */
-export async function extractFeatures(o: ExtractOptions): Promise<ExtractedFeatures> {
+/** What an extraction checked before any work, and what it runs on. */
+interface Prepared {
+  where: string;
+  aug: FeatureAugmentation | null;
+  rows: ArrayLike<number>;
+  shape: readonly [number, number, number, number];
+  key: FeatureKeyFields;
+}
+
+/** Checks an extraction's options against the dataset and the backbone, before any cache lookup or work. */
+function prepare(o: ExtractOptions): Prepared {
   const { backbone, dataset } = o;
   const where = `${backbone.path} on dataset ${dataset.id} (${dataset.split})`;
   if (o.split !== undefined && o.split !== dataset.split) {
@@ -150,68 +160,107 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractedFeatu
     }
   }
   const shape = [dataset.n, dataset.channels, dataset.height, dataset.width] as const;
-  if (dataset.images.length !== shape[0] * shape[1] * shape[2] * shape[3]) {
+  if (!dataset.decode && dataset.images.length !== shape[0] * shape[1] * shape[2] * shape[3]) {
     throw new BackboneError(
       `${where}: dataset has ${dataset.images.length} pixel values, expected [${shape.join(", ")}]`,
     );
   }
-  backbone.checkImages(shape, where); // before any cache lookup or work
-  const key = extractionKey(o, rows);
-  const compute = () => computeFeatures(o, aug, rows, shape);
-  const m = o.cache ? await o.cache.getOrCompute(key, compute) : await compute();
-  if (m.rows !== rows.length || m.cols !== backbone.featureDim) {
-    throw new BackboneError(
-      `${where}: features are [${m.rows}, ${m.cols}], expected [${rows.length}, ${backbone.featureDim}]`,
-    );
-  }
-  return { ...m, key };
+  backbone.checkImages(shape, where);
+  return { where, aug, rows, shape, key: extractionKey(o, rows) };
 }
 
-async function computeFeatures(
-  o: ExtractOptions,
-  aug: FeatureAugmentation | null,
-  rows: ArrayLike<number>,
-  shape: readonly [number, number, number, number],
-): Promise<{ rows: number; cols: number; data: Float32Array }> {
+function checkShape(p: Prepared, o: ExtractOptions, got: { rows: number; cols: number }): void {
+  if (got.rows !== p.rows.length || got.cols !== o.backbone.featureDim) {
+    throw new BackboneError(
+      `${p.where}: features are [${got.rows}, ${got.cols}], expected [${p.rows.length}, ${o.backbone.featureDim}]`,
+    );
+  }
+}
+
+/** Features of `dataset` rows through `backbone`, clean or augmented, via the cache. */
+export async function extractFeatures(o: ExtractOptions): Promise<ExtractedFeatures> {
+  const p = prepare(o);
+  const compute = async () => {
+    const stream = featureStream(o, p);
+    return { rows: stream.rows, cols: stream.cols, data: await collect(stream) };
+  };
+  const m = o.cache ? await o.cache.getOrCompute(p.key, compute) : await compute();
+  checkShape(p, o, m);
+  return { ...m, key: p.key };
+}
+
+/**
+ * `extractFeatures` as rows read on demand: computed in chunks streamed into the cache entry and
+ * read back by row, so a large split's features are never all in memory (without a cache, through a
+ * private temp file). The caller closes the rows.
+ */
+export async function extractFeatureRows(o: ExtractOptions): Promise<FeatureRows> {
+  const p = prepare(o);
+  const rows = o.cache
+    ? await o.cache.openRows(p.key, () => featureStream(o, p))
+    : await spillRows(featureStream(o, p));
+  checkShape(p, o, rows);
+  return rows;
+}
+
+/**
+ * The extraction in chunks of whole rows: CHUNK_ROWS images augmented (or decoded) and run at a
+ * time. Clean images in memory go in chunks of a multiple of the inference batch, so every
+ * inference call sees the same images whatever the chunking.
+ */
+function featureStream(o: ExtractOptions, p: Prepared): FeatureStream {
   const { backbone, dataset } = o;
+  const { aug, rows, shape } = p;
   const n = rows.length, d = backbone.featureDim;
-  const out = new Float32Array(n * d);
   const label = `${backbone.id} ${dataset.id} ${dataset.split} ${
     aug ? `${String(aug.key.kind ?? "augmented")} seed ${o.seed ?? 0} view ${o.view ?? 0}` : "clean"
   }`;
   // The caller's callback over the whole extraction (the library draws nothing itself).
   const bar = o.progress;
-  if (!aug) {
-    const f = await backbone.run({ data: dataset.images, shape }, rows, {
-      batchSize: o.batchSize,
-      imageIndex: Array.from(rows, (r) => dataset.sourceIndex[r]),
-      label,
-      progress: bar,
-    });
-    out.set(f);
-  } else {
-    for (let start = 0; start < n; start += CHUNK_ROWS) {
-      const chunk = Int32Array.from({ length: Math.min(CHUNK_ROWS, n - start) }, (_, i) => rows[start + i]);
-      const views = augmentedViews(o, aug, chunk);
-      const f = await backbone.run(views, undefined, {
-        batchSize: o.batchSize,
-        imageIndex: Array.from(chunk, (r) => dataset.sourceIndex[r]),
-        label,
-        normalized: true,
-        progress: bar && ((done) => bar(start + done, n)),
-      });
-      out.set(f, start * d);
-    }
-  }
-  return { rows: n, cols: d, data: out };
+  const batch = backbone.fixedBatch ?? o.batchSize ?? backbone.batchSize;
+  const chunkRows = aug || dataset.decode ? CHUNK_ROWS : Math.max(1, Math.floor(CHUNK_ROWS / batch)) * batch;
+  return {
+    rows: n,
+    cols: d,
+    chunks: async function* () {
+      for (let start = 0; start < n; start += chunkRows) {
+        const chunk = Int32Array.from({ length: Math.min(chunkRows, n - start) }, (_, i) => rows[start + i]);
+        const options = {
+          batchSize: o.batchSize,
+          imageIndex: Array.from(chunk, (r) => dataset.sourceIndex[r]),
+          label,
+          progress: bar && ((done: number) => bar(start + done, n)),
+        };
+        if (aug) {
+          yield await backbone.run(await augmentedViews(o, aug, chunk), undefined, {
+            ...options,
+            normalized: true,
+          });
+        } else if (dataset.decode) {
+          const { images } = await readBatch(dataset, chunk);
+          yield await backbone.run(
+            { data: images.data, shape: [chunk.length, shape[1], shape[2], shape[3]] },
+            undefined,
+            options,
+          );
+        } else {
+          yield await backbone.run({ data: dataset.images, shape }, chunk, options);
+        }
+      }
+    },
+  };
 }
 
 /** Normalised views of dataset rows `chunk` at the model's channels and size (NCHW float32). */
-function augmentedViews(o: ExtractOptions, aug: FeatureAugmentation, chunk: Int32Array): ImageBatch {
+async function augmentedViews(
+  o: ExtractOptions,
+  aug: FeatureAugmentation,
+  chunk: Int32Array,
+): Promise<ImageBatch> {
   const { backbone, dataset } = o;
   const spec: ResolvedInputSpec = backbone.spec;
   const [h, w] = spec.size, c = spec.channels;
-  const { images, indices } = batchOf(dataset, chunk);
+  const { images, indices } = await readBatch(dataset, chunk);
   let pixels: {
     data: Uint8Array | Float32Array;
     n: number;

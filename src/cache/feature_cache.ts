@@ -26,7 +26,17 @@
  * entry. On every hit the whole entry is re-verified (magic, version, key hash, size, payload
  * sha256); a corrupt or truncated entry is deleted, reported through `onWarning`, and recomputed.
  */
-import { atomicWrite, TEMP_HOST_TAG } from "../util/atomic_write.ts";
+import { createHash } from "node:crypto";
+import { atomicWrite, atomicWriteWith, TEMP_HOST_TAG, writeAll } from "../util/atomic_write.ts";
+import {
+  collect,
+  type FeatureRows,
+  type FeatureStream,
+  fileRows,
+  littleEndianBytes,
+  memoryRows,
+  spillRows,
+} from "./feature_rows.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
 import { sha256Bytes, sha256Hex } from "../util/hash.ts";
 
@@ -145,7 +155,7 @@ export function describeIndices(indices: ArrayLike<number>): IndexSelection {
   if (contiguous) return { start: n > 0 ? indices[0] : 0, count: n };
   const list = new Uint32Array(n);
   for (let i = 0; i < n; i++) list[i] = indices[i];
-  return { count: n, sha256: sha256Hex(toLittleEndianBytes(list)) };
+  return { count: n, sha256: sha256Hex(littleEndianBytes(list)) };
 }
 
 /** The canonical key JSON (format version included) of the given fields. */
@@ -171,19 +181,6 @@ export function featureKey(fields: FeatureKeyFields): string {
   return sha256Hex(featureKeyJson(fields));
 }
 
-function toLittleEndianBytes(a: Float32Array | Uint32Array): Uint8Array {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  if (littleEndian) return bytes;
-  const out = new Uint8Array(bytes.length);
-  for (let i = 0; i < out.length; i += 4) {
-    out[i] = bytes[i + 3];
-    out[i + 1] = bytes[i + 2];
-    out[i + 2] = bytes[i + 1];
-    out[i + 3] = bytes[i];
-  }
-  return out;
-}
-
 function fromLittleEndianBytes(bytes: Uint8Array, offset: number, count: number): Float32Array {
   const out = new Float32Array(count);
   const dst = new Uint8Array(out.buffer);
@@ -195,22 +192,30 @@ function fromLittleEndianBytes(bytes: Uint8Array, offset: number, count: number)
   return out;
 }
 
-/** Serialises an entry (header + payload). */
-export function encodeEntry(keyJson: string, m: FeatureMatrix): Uint8Array {
+/** An entry's header up to its payload offset, with the payload's sha256 (zeros until it is known). */
+function encodeHeader(keyJson: string, rows: number, cols: number, payloadSha256: Uint8Array): Uint8Array {
   const keyBytes = new TextEncoder().encode(keyJson);
   const payloadOffset = Math.ceil((FIXED_HEADER + keyBytes.length) / 16) * 16;
-  const payload = toLittleEndianBytes(m.data.subarray(0, m.rows * m.cols));
-  const out = new Uint8Array(payloadOffset + payload.length);
+  const out = new Uint8Array(payloadOffset);
   const dv = new DataView(out.buffer);
   out.set(new TextEncoder().encode(MAGIC), 0);
   dv.setUint32(8, CACHE_FORMAT_VERSION, true);
   dv.setUint32(12, payloadOffset, true);
-  dv.setUint32(16, m.rows, true);
-  dv.setUint32(20, m.cols, true);
-  out.set(sha256Bytes(payload), 24);
+  dv.setUint32(16, rows, true);
+  dv.setUint32(20, cols, true);
+  out.set(payloadSha256, 24);
   dv.setUint32(56, keyBytes.length, true);
   out.set(keyBytes, FIXED_HEADER);
-  out.set(payload, payloadOffset);
+  return out;
+}
+
+/** Serialises an entry (header + payload). */
+export function encodeEntry(keyJson: string, m: FeatureMatrix): Uint8Array {
+  const payload = littleEndianBytes(m.data.subarray(0, m.rows * m.cols));
+  const header = encodeHeader(keyJson, m.rows, m.cols, sha256Bytes(payload));
+  const out = new Uint8Array(header.length + payload.length);
+  out.set(header, 0);
+  out.set(payload, header.length);
   return out;
 }
 
@@ -264,6 +269,7 @@ export class FeatureCache {
   readonly stats: CacheStats = { hits: 0, misses: 0, recomputedCorrupt: 0, writes: 0, writeErrors: 0 };
   readonly #warn: (message: string) => void;
   readonly #inflight = new Map<string, Promise<FeatureMatrix>>();
+  readonly #inflightRows = new Map<string, Promise<EntryState>>();
 
   constructor(options: FeatureCacheOptions = {}) {
     this.dir = options.dir ?? defaultCacheDir();
@@ -335,6 +341,101 @@ export class FeatureCache {
     this.stats.writes++;
   }
 
+  /** Writes an entry atomically from a stream of row chunks, hashing the payload as it goes. */
+  async writeStream(key: string, keyJson: string, stream: FeatureStream): Promise<void> {
+    const { rows, cols } = stream;
+    if (
+      !Number.isSafeInteger(rows) || !Number.isSafeInteger(cols) || rows < 0 || cols < 0 || rows > 0xffffffff
+    ) {
+      throw new RangeError(`feature matrix shape [${rows}, ${cols}] is not a valid shape`);
+    }
+    const header = encodeHeader(keyJson, rows, cols, new Uint8Array(32));
+    await atomicWriteWith(this.dir, `${key}${ENTRY_EXT}`, async (file) => {
+      await writeAll(file, header);
+      const hash = createHash("sha256");
+      let values = 0;
+      for await (const chunk of stream.chunks()) {
+        const bytes = littleEndianBytes(chunk);
+        hash.update(bytes);
+        await writeAll(file, bytes);
+        values += chunk.length;
+      }
+      if (values !== rows * cols) {
+        throw new RangeError(`feature stream gave ${values} values, expected ${rows}×${cols}`);
+      }
+      await file.seek(24, Deno.SeekMode.Start);
+      await writeAll(file, new Uint8Array(hash.digest()));
+    });
+    this.stats.writes++;
+  }
+
+  /**
+   * The features for `fields` as rows read on demand from the verified cache entry, computed by
+   * `compute` and streamed into the entry when absent or corrupt: memory holds a chunk of the
+   * extraction, never the whole matrix. Without a cache the rows go to a private temp file
+   * (`spillRows`); when the entry cannot be written they are held in memory.
+   */
+  async openRows(fields: FeatureKeyFields, compute: () => FeatureStream): Promise<FeatureRows> {
+    const keyJson = featureKeyJson(fields);
+    const key = sha256Hex(keyJson);
+    if (!this.enabled) {
+      this.stats.misses++;
+      return await spillRows(compute());
+    }
+    let state = this.#inflightRows.get(key);
+    if (state) this.stats.hits++;
+    else {
+      state = this.#ensureEntry(key, keyJson, compute).finally(() => this.#inflightRows.delete(key));
+      this.#inflightRows.set(key, state);
+    }
+    const s = await state;
+    if (s.kind === "memory") return memoryRows(s.data, s.cols);
+    return fileRows(this.entryPath(key), s.payloadOffset, s.rows, s.cols);
+  }
+
+  async #ensureEntry(key: string, keyJson: string, compute: () => FeatureStream): Promise<EntryState> {
+    const path = this.entryPath(key);
+    const found = await verifyEntryFile(path, key);
+    if (typeof found === "object") {
+      this.stats.hits++;
+      return { kind: "file", ...found };
+    }
+    if (found !== "absent") {
+      this.#warn(`feature cache entry ${path} is corrupt (${found}); deleting it and recomputing`);
+      await Deno.remove(path).catch(() => {});
+      this.stats.recomputedCorrupt++;
+    } else this.stats.misses++;
+    let computing = false;
+    const stream = compute();
+    const tracked: FeatureStream = {
+      rows: stream.rows,
+      cols: stream.cols,
+      chunks: async function* () {
+        computing = true;
+        for await (const chunk of stream.chunks()) {
+          computing = false;
+          yield chunk;
+          computing = true;
+        }
+        computing = false;
+      },
+    };
+    try {
+      await this.writeStream(key, keyJson, tracked);
+    } catch (e) {
+      if (computing) throw e; // the extraction failed, not the write
+      if (!this.stats.writeErrors++) {
+        this.#warn(
+          `could not write feature cache entry ${path}: ${(e as Error).message} ` +
+            `(further failed writes to this cache are counted, not repeated)`,
+        );
+      }
+      return { kind: "memory", data: await collect(compute()), cols: stream.cols };
+    }
+    const header = encodeHeader(keyJson, stream.rows, stream.cols, new Uint8Array(32));
+    return { kind: "file", payloadOffset: header.length, rows: stream.rows, cols: stream.cols };
+  }
+
   /**
    * The features for `fields`: from the cache when a verified entry exists, else from `compute`
    * (then written). Concurrent calls for the same key in this process share one computation.
@@ -381,6 +482,48 @@ export class FeatureCache {
       }
     }
     return m;
+  }
+}
+
+/** Where `openRows` finds an entry's rows. */
+type EntryState =
+  | { kind: "file"; payloadOffset: number; rows: number; cols: number }
+  | { kind: "memory"; data: Float32Array; cols: number };
+
+/**
+ * Verifies the entry file of `key` (header, size, payload sha256) reading it in 1 MiB pieces:
+ * its shape and payload offset, "absent", or why it is corrupt.
+ */
+async function verifyEntryFile(
+  path: string,
+  key: string,
+): Promise<{ payloadOffset: number; rows: number; cols: number } | string> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return "absent";
+    throw e;
+  }
+  try {
+    const size = (await file.stat()).size;
+    const buf = new Uint8Array(1 << 20);
+    let got = 0;
+    const head = new Uint8Array(Math.min(size, 64 * 1024));
+    while (got < head.length) {
+      const r = await file.read(head.subarray(got));
+      if (r === null) break;
+      got += r;
+    }
+    const h = parseHeader(head.subarray(0, got), size, key);
+    if (typeof h === "string") return h;
+    const hash = createHash("sha256");
+    await file.seek(h.payloadOffset, Deno.SeekMode.Start);
+    for (let r = await file.read(buf); r !== null; r = await file.read(buf)) hash.update(buf.subarray(0, r));
+    if (hash.digest("hex") !== h.payloadSha256) return "payload sha256 mismatch";
+    return { payloadOffset: h.payloadOffset, rows: h.rows, cols: h.cols };
+  } finally {
+    file.close();
   }
 }
 

@@ -71,12 +71,20 @@ export interface DataSourceEntry {
   readonly summary: string;
   /** "images" run through a backbone; "features" are precomputed and cannot run in a matrix. */
   readonly yields: "images" | "features";
+  /** Matrix fields this source reads besides id, source, path, classes, train and test (`DATASET_FIELDS`). */
+  readonly fields?: readonly DatasetField[];
 }
 
+/** The dataset fields only some sources read; a matrix naming one for another source is refused. */
+export const DATASET_FIELDS = ["holdout", "channels", "image_column", "label_column", "splits"] as const;
+export type DatasetField = typeof DATASET_FIELDS[number];
+
 /** One field of an augmentation: a number, or a range [lo, hi] whose ends share the bounds. */
-export interface AugmentationField {
+export interface AugmentationNumberField {
   readonly description: string;
   readonly type: "number" | "range";
+  /** Whole numbers only (e.g. a corruption's severity). */
+  readonly integer?: boolean;
   /** A `number` field that also takes an [x, y] pair (one value per axis). */
   readonly pair?: boolean;
   readonly default: number | readonly [number, number];
@@ -91,6 +99,14 @@ export interface AugmentationField {
    */
   readonly late?: boolean;
 }
+
+/** A field holding a list of augmentations (`compose`'s steps, `random_choice`'s ops), each without an id. */
+export interface AugmentationListField {
+  readonly description: string;
+  readonly type: "augmentations";
+}
+
+export type AugmentationField = AugmentationNumberField | AugmentationListField;
 
 /** An augmentation kind, as data: its fields with defaults and bounds. */
 export interface AugmentationEntry {
@@ -133,9 +149,13 @@ export function withLateDefaults<V extends Readonly<Record<string, number | unde
   return out as V;
 }
 
-/** The zod schema of one augmentation field (with its default unless the field is `late`). */
-export function augmentationFieldSchema(f: AugmentationField): z.ZodType {
-  let n = z.number();
+/**
+ * The zod schema of one augmentation field (with its default unless the field is `late`); a list
+ * field's items are `nested`, the schema of an augmentation without an id.
+ */
+export function augmentationFieldSchema(f: AugmentationField, nested: () => z.ZodType): z.ZodType {
+  if (f.type === "augmentations") return z.array(z.lazy(nested)).min(1).describe(f.description);
+  let n = f.integer ? z.number().int() : z.number();
   if (f.min !== undefined) n = f.exclusiveMin ? n.gt(f.min) : n.gte(f.min);
   if (f.max !== undefined) n = f.exclusiveMax ? n.lt(f.max) : n.lte(f.max);
   const range = z.tuple([n, n]).refine(([lo, hi]) => lo <= hi, "expected [lo, hi] with lo ≤ hi");
@@ -148,12 +168,14 @@ export function augmentationFieldSchema(f: AugmentationField): z.ZodType {
 
 /** What values an augmentation field takes, in words. */
 export function describeField(f: AugmentationField): string {
+  if (f.type === "augmentations") return "a non-empty list of augmentations";
   const bounds = [
     f.min === undefined ? "" : `${f.exclusiveMin ? ">" : "≥"} ${f.min}`,
     f.max === undefined ? "" : `${f.exclusiveMax ? "<" : "≤"} ${f.max}`,
   ].filter(Boolean).join(" and ");
   const each = bounds ? `each ${bounds}` : "finite";
   if (f.type === "range") return `[lo, hi] with lo ≤ hi, ${each}`;
+  if (f.integer) return `an integer ${bounds || "(any)"}`;
   return `${f.pair ? "a number or an [x, y] pair, " : "a number "}${
     bounds ? `${f.pair ? "each " : ""}${bounds}` : "finite"
   }`;
@@ -169,9 +191,12 @@ export function augmentationField(
   name: string,
 ): number | readonly [number, number] {
   const f = entry.fields[name];
+  if (f.type === "augmentations") {
+    throw new Error(`${entry.kind}.${name} is a list: read it with augmentationList`);
+  }
   const v = spec[name] ?? f.default;
   const ok = (x: unknown) =>
-    typeof x === "number" && Number.isFinite(x) &&
+    typeof x === "number" && Number.isFinite(x) && (!f.integer || Number.isInteger(x)) &&
     (f.min === undefined || (f.exclusiveMin ? x > f.min : x >= f.min)) &&
     (f.max === undefined || (f.exclusiveMax ? x < f.max : x <= f.max));
   const pairOk = Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1]);

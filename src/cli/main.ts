@@ -10,7 +10,7 @@ import packageJson from "../../package.json" with { type: "json" };
 import { humanOutput, jsonOption, jsonPrinted, printJson, wantsJson } from "./json_output.ts";
 import { cliProgress } from "./progress.ts";
 import { EXIT, exitCodeOf, InputError, ResultsDifferError, SubmissionsOmittedError } from "../errors.ts";
-import { batchOf } from "../augment/augment.ts";
+import { readBatch } from "../augment/augment.ts";
 import { writePreview } from "../augment/preview.ts";
 import { clearCache, listCache } from "../cache/feature_cache.ts";
 import { loadDatasetSplits } from "../data/registry.ts";
@@ -581,16 +581,16 @@ export function buildCli(): Command {
     .option("--views <n>", "views per image", "4")
     .option("--seed <n>", "seed", "0")
     .option("--out <file>", "PNG file", "preview.png")
-    .action((opts) => {
+    .action(async (opts) => {
       const ds = flagSpec("--dataset", opts.dataset, DatasetSpec);
       const aug = flagSpec("--augmentation", opts.augmentation, AugmentationSpec);
       const images = intFlag("--images", opts.images, 1, PREVIEW_MAX);
       const views = intFlag("--views", opts.views, 1, PREVIEW_MAX);
       const seed = intFlag("--seed", opts.seed, 0, Number.MAX_SAFE_INTEGER);
-      const test = loadDatasetSplits({ ...ds, id: ds.id }).test;
+      const test = (await loadDatasetSplits({ ...ds, id: ds.id })).test;
       if (test.kind !== "images") throw new InputError("preview needs an image dataset");
       const rows = Array.from({ length: Math.min(images, test.n) }, (_, i) => i);
-      const batch = batchOf(test, rows);
+      const batch = await readBatch(test, rows);
       const size = writePreview(opts.out, batch.images, batch.indices, aug, seed, "test", { views });
       console.log(`wrote ${opts.out} (${size.width}×${size.height})`);
     });

@@ -35,8 +35,19 @@ export interface Dataset {
   id: string;
   source: string;
   split: Split;
-  /** [n, channels, height, width], row-major: uint8 0–255 or float32 as stored (see module doc). */
+  /**
+   * [n, channels, height, width], row-major: uint8 0–255 or float32 as stored (see module doc).
+   * Empty when the images are decoded on demand (`decode`).
+   */
   images: Uint8Array | Float32Array;
+  /**
+   * Sources that decode image files (image-folder, parquet) keep no pixels in memory: this decodes
+   * rows (positions 0..n−1) into uint8 [rows.length, channels, height, width], so extraction holds
+   * one batch of images at a time. Absent when `images` holds every pixel.
+   */
+  decode?: (rows: Int32Array) => Promise<Uint8Array>;
+  /** Class names by label index, for sources whose classes are named (image-folder). */
+  classNames?: readonly string[];
   dtype: "uint8" | "float32";
   /** Class index 0..classes−1 per image. */
   labels: Int32Array;
@@ -195,11 +206,46 @@ export function finishImages(
   const keep = selectIndices(raw.labels, raw.classes, meta.split, options);
   const all = keep.length === raw.labels.length;
   return {
-    kind: "images",
-    ...meta,
+    ...imageSplit(raw, shape, meta, options, keep),
     images: all ? raw.values : gatherRows(raw.values, raw.perExample, keep),
     dtype: raw.values instanceof Uint8Array ? "uint8" : "float32",
     labels: all ? raw.labels : Int32Array.from(keep, (i) => raw.labels[i]),
+  };
+}
+
+/**
+ * Applies the split options to a split whose images are decoded on demand: `raw.values` is empty
+ * and `decodeSource` decodes images by their index in the whole split (the dataset's `decode`
+ * maps its rows to those).
+ */
+export function finishDecodedImages(
+  raw: RawSplit,
+  shape: { channels: number; height: number; width: number },
+  meta: { id: string; source: string; split: Split; classNames?: readonly string[] },
+  options: SplitOptions,
+  decodeSource: (sourceRows: Int32Array) => Promise<Uint8Array>,
+): Dataset {
+  const keep = selectIndices(raw.labels, raw.classes, meta.split, options);
+  return {
+    ...imageSplit(raw, shape, meta, options, keep),
+    images: new Uint8Array(0),
+    decode: (rows) => decodeSource(Int32Array.from(rows, (r) => keep[r])),
+    dtype: "uint8",
+    labels: Int32Array.from(keep, (i) => raw.labels[i]),
+  };
+}
+
+/** What every image split records besides its pixels and labels. */
+function imageSplit(
+  raw: RawSplit,
+  shape: { channels: number; height: number; width: number },
+  meta: { id: string; source: string; split: Split; classNames?: readonly string[] },
+  options: SplitOptions,
+  keep: Int32Array,
+) {
+  return {
+    kind: "images" as const,
+    ...meta,
     sourceIndex: keep,
     n: keep.length,
     ...shape,

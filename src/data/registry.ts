@@ -31,14 +31,15 @@ function sourceOf(spec: DataSpec): DataSource {
 }
 
 /** Loads split `split` of the dataset `spec` describes. */
-export function loadDataset(spec: DataSpec, split: Split): Dataset | FeatureDataset {
-  return sourceOf(spec).load(spec, split);
+export async function loadDataset(spec: DataSpec, split: Split): Promise<Dataset | FeatureDataset> {
+  return await sourceOf(spec).load(spec, split);
 }
 
 /** Both splits (a source may read shared files once for the two). */
-export function loadDatasetSplits(spec: DataSpec): Record<Split, Dataset | FeatureDataset> {
+export async function loadDatasetSplits(spec: DataSpec): Promise<Record<Split, Dataset | FeatureDataset>> {
   const source = sourceOf(spec);
-  return source.loadSplits?.(spec) ?? { train: source.load(spec, "train"), test: source.load(spec, "test") };
+  if (source.loadSplits) return source.loadSplits(spec);
+  return { train: await source.load(spec, "train"), test: await source.load(spec, "test") };
 }
 
 export type { DataSource, DataSpec, SplitFiles } from "./source.ts";

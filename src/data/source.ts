@@ -7,8 +7,8 @@ import type { DataSourceEntry } from "../catalog/entries.ts";
 import type { Dataset, FeatureDataset, Split, SplitOptions } from "./dataset.ts";
 
 export interface DataSource extends DataSourceEntry {
-  /** Reads split `split` of the dataset `spec` describes. */
-  load(spec: DataSpec, split: Split): Dataset | FeatureDataset;
+  /** Reads split `split` of the dataset `spec` describes (sources that decode files read asynchronously). */
+  load(spec: DataSpec, split: Split): Dataset | FeatureDataset | Promise<Dataset | FeatureDataset>;
   /** Both splits at once, for sources that share work between them (default: `load` twice). */
   loadSplits?(spec: DataSpec): Record<Split, Dataset | FeatureDataset>;
 }
@@ -50,4 +50,13 @@ export interface DataSpec {
   image?: { channels: number; height: number; width: number };
   /** safetensors tensor names (default `features`, `labels`). */
   tensors?: { features?: string; labels?: string };
+  /** image-folder, parquet: a seeded holdout of each class as the test split (one folder, or train files only). */
+  holdout?: { fraction: number; seed: number };
+  /** image-folder, parquet: decode to 1 (greyscale) or 3 (RGB) channels (default 1 when every image is grey). */
+  channels?: 1 | 3;
+  /** parquet: the column holding the images (HF `Image`: struct {bytes, path}) and the label column. */
+  image_column?: string;
+  label_column?: string;
+  /** parquet: each split's files, relative to `path` (default `[data/]{split}[-*].parquet` in `path`). */
+  splits?: Partial<Record<Split, readonly string[]>>;
 }

@@ -27,19 +27,25 @@ function numCell(value: number | undefined, text: string, title = ""): Markup {
 
 function methodCell(e: Entry, tolerance: number): Markup {
   const badges: Markup[] = [];
-  if (e.baseline) badges.push(markup` <span class="badge info" title="no adapter: C on F itself">EC</span>`);
+  if (e.baseline) {
+    badges.push(markup` <span class="badge info" title="no adapter: C on F itself">baseline</span>`);
+  }
   if (e.altersF) {
-    const why = `clean accuracy ${e.cleanDropPoints!.toFixed(2)} points below EC (tolerance ${
+    const why = `clean accuracy ${e.cleanDropPoints!.toFixed(2)} points below no adapter (tolerance ${
       tolerance.toFixed(2)
     })`;
     badges.push(markup` <span class="badge warn" title="${why}">alters F</span>`);
   }
   for (const f of e.flags) badges.push(markup` <span class="badge info">${f}</span>`);
   if (e.failed) badges.push(markup` <span class="badge warn">${e.failed} failed</span>`);
-  return markup`<td class="method"><span class="method-name">${e.method}</span>${badges}</td>`;
+  // The id as the matrix wrote it, beside a label that differs from it (method_label.ts).
+  const id = e.label === e.method
+    ? ""
+    : markup` <code class="method-id" title="method id">${e.method}</code>`;
+  return markup`<td class="method" data-method="${e.method}"><span class="method-name">${e.label}</span>${id}${badges}</td>`;
 }
 
-function row(e: Entry, o: BoardOptions): Markup {
+function row(e: Entry, o: BoardOptions, eCollision: boolean): Markup {
   const ok = e.seeds.length - e.failed;
   const standing = e.submission.standing;
   const badge = standing
@@ -61,7 +67,11 @@ ${numCell(e.accClean?.mean, percentCi(e.accClean), ciRange(e.accClean))}
 ${numCell(e.cleanDropPoints === undefined ? undefined : -e.cleanDropPoints, signedPoints(e.cleanDropPoints))}
 ${numCell(e.r2?.mean, mean(e.r2))}
 ${numCell(e.nrmsd?.mean, mean(e.nrmsd))}
-${numCell(e.collisionRaw?.mean, `${percent(e.collisionRaw, 1)} / ${percent(e.collisionAligned, 1)}`)}
+${
+    eCollision
+      ? numCell(e.eCollisionRaw?.mean, `${percent(e.eCollisionRaw, 1)} / ${percent(e.eCollisionAligned, 1)}`)
+      : ""
+  }
 ${numCell(cost ? cost.backbone_passes_train + cost.backbone_passes_test : undefined, passes(cost))}
 ${numCell(cost?.trainable_parameters, integer(cost?.trainable_parameters))}
 ${numCell(e.trainSeconds?.mean, e.trainSeconds ? e.trainSeconds.mean.toFixed(1) : "–")}
@@ -71,9 +81,15 @@ ${numCell(ok, `${ok} / ${e.seeds.length}`)}
 }
 
 export function boardTable(entries: readonly Entry[], o: BoardOptions): Markup {
+  const eCollision = entries.some((e) => e.eCollisionRaw);
   const head = [
     th("Rank", "number", "ascending", "rank by augmented accuracy (mean over seeds)"),
-    th("Method", "text", "ascending", "method id in the matrix"),
+    th(
+      "Method",
+      "text",
+      "ascending",
+      "method; a row without adapter is named for its classifier, its id beside",
+    ),
     th("Classifier", "text", "ascending", "classifier id"),
     o.submissionsHref === undefined
       ? ""
@@ -85,10 +101,22 @@ export function boardTable(entries: readonly Entry[], o: BoardOptions): Markup {
       "augmented test accuracy, mean ± 95 % CI half-width over seeds",
     ),
     th("Clean acc. %", "number", "descending", "clean test accuracy, mean ± 95 % CI half-width over seeds"),
-    th("Δ clean", "number", "descending", "clean accuracy minus the submission's EC clean accuracy, points"),
+    th(
+      "Δ clean",
+      "number",
+      "descending",
+      "clean accuracy minus the submission's no-adapter clean accuracy, points",
+    ),
     th("R²", "number", "descending", "structure: R² of ‖EFx − EFy‖ against ‖Fx − Fy‖ (1 = isometry)"),
     th("NRMSD", "number", "ascending", "structure: RMSD(e − d) / (d_max − d_min) (0 = isometry)"),
-    th("Collision %", "number", "ascending", "collision rate of (F, t) in %, raw / after rigid alignment"),
+    eCollision
+      ? th(
+        "E collision %",
+        "number",
+        "ascending",
+        "collision rate in the space of E∘F in %, raw / after rigid alignment (F's own rate is above the table)",
+      )
+      : "",
     th("Passes", "number", "ascending", "backbone passes per training input / per test input"),
     th("Params", "number", "ascending", "trainable parameters (adapter + classifier)"),
     th("Train s", "number", "ascending", "training wall time, seconds (mean over seeds; machine-dependent)"),
@@ -97,6 +125,6 @@ export function boardTable(entries: readonly Entry[], o: BoardOptions): Markup {
   return markup`<div class="table-wrap"><table class="board sortable">
 <thead><tr>${head}</tr></thead>
 <tbody>
-${entries.map((e) => row(e, o))}</tbody>
+${entries.map((e) => row(e, o, eCollision))}</tbody>
 </table></div>`;
 }

@@ -13,6 +13,9 @@ import { page } from "./page.ts";
 import { accuracyPlot, structurePlot } from "./plots.ts";
 import { rankTrack } from "./ranking.ts";
 import type { Track } from "./tracks.ts";
+import { fCollisionParagraph } from "./collision_note.ts";
+import { DEVIATIONS_INTRO, deviationsOf } from "../results/deviations.ts";
+import { plusMinusText } from "../results/stats.ts";
 
 /** Flattens a nested value into (dotted path, text) pairs for the environment table. */
 export function flatten(value: unknown, prefix = "", depth = 0): [string, string][] {
@@ -69,16 +72,36 @@ function groupSection(s: CheckedSubmission, g: Group, index: number): Markup {
   const about = track
     ? markup`track <a href="../index.html#track-${track.id}">${track.title}</a>, clean tolerance ${
       track.clean_tolerance.toFixed(2)
-    } points below EC`
+    } points below the no-adapter row`
     : "not part of any track";
+  const note = fCollisionParagraph([doc], g);
   return markup`<section class="group" data-group="${index}">
 <h2>${label}</h2>
 <p class="track-meta">${about}</p>
-${boardTable(entries, { cleanTolerance: pseudo.clean_tolerance })}
+${note}${boardTable(entries, { cleanTolerance: pseudo.clean_tolerance })}
 <div class="plots">
-${accuracyPlot(entries, `Augmented vs clean accuracy: ${label}`)}
+${accuracyPlot(entries, label)}
 ${structurePlot(doc, entries, `Structure ‖EFx − EFy‖ vs ‖Fx − Fy‖: ${label}`)}
 </div>
+</section>
+`;
+}
+
+/** The settings of the result's matrix that differ from the paper's (deviations.ts). */
+function deviationsSection(s: CheckedSubmission): Markup {
+  const list = deviationsOf(s.doc.matrix.spec);
+  const rows = list.map((d) =>
+    markup`<tr><td>${d.what}</td><td>${d.value}</td><td>${d.paper}</td><td>${d.where.join(", ")}</td></tr>
+`
+  );
+  const body = list.length
+    ? markup`<table class="deviations"><thead><tr><th scope="col">setting</th><th scope="col">this matrix</th><th scope="col">paper</th><th scope="col">applies to</th></tr></thead><tbody>
+${rows}</tbody></table>`
+    : markup`<p class="deviations-none">None: every compared setting is the paper's.</p>`;
+  return markup`<section id="deviations">
+<h2>Deviations from the paper's protocol</h2>
+<p>${DEVIATIONS_INTRO}</p>
+${body}
 </section>
 `;
 }
@@ -189,6 +212,9 @@ keys</a>, then run in an invbench checkout${noCommit}:</p>
 </dl>
 ${factsTable(inputs, "env inputs")}
 </section>
+${deviationsSection(s)}<p class="plus-minus">${
+    plusMinusText(doc.summary.map((r) => r.metrics.acc_clean?.n).filter((n) => n !== undefined))
+  }</p>
 ${groupsOf(s).map((g, i) => groupSection(s, g, i))}${methodFiles(s)}<section id="environment">
 <h2>Environment fingerprint</h2>
 ${factsTable(flatten(doc.environment), "env environment")}

@@ -4,6 +4,8 @@ import { boardTable } from "./board_table.ts";
 import { type Markup, markup } from "./markup.ts";
 import { page } from "./page.ts";
 import type { TrackTable } from "./ranking.ts";
+import { fCollisionParagraph } from "./collision_note.ts";
+import { plusMinusText } from "../results/stats.ts";
 
 export interface Omission {
   file: string;
@@ -15,6 +17,7 @@ export interface Omission {
 
 function trackSection(t: TrackTable): Markup {
   const m = t.track.matrix;
+  const note = fCollisionParagraph([...new Set(t.entries.map((e) => e.submission.doc))], t.track);
   const table = t.entries.length
     ? boardTable(t.entries, { cleanTolerance: t.track.clean_tolerance, submissionsHref: "submissions/" })
     : markup`<p class="empty muted">No submissions yet.</p>`;
@@ -22,9 +25,11 @@ function trackSection(t: TrackTable): Markup {
 <h2>${t.track.title}</h2>
 <p class="track-meta">track <code>${t.track.id}</code> · matrix <code>${m.name}</code> ${m.version}
 (sha256 <code title="${m.sha256}">${m.sha256.slice(0, 12)}…</code>) · ${t.track.dataset} / ${t.track.backbone}
-/ ${t.track.augmentation} · clean tolerance ${t.track.clean_tolerance.toFixed(2)} points below EC ·
+/ ${t.track.augmentation} · clean tolerance ${
+    t.track.clean_tolerance.toFixed(2)
+  } points below the no-adapter row ·
 ${t.submissions} submission(s)</p>
-${table}
+${note}${table}
 </section>
 `;
 }
@@ -50,7 +55,11 @@ ${items}</ul>
 <p>Post-training augmentation invariance: a frozen backbone F, a small adapter E, a classifier trained on
 clean data only. Methods are ranked per track by <strong>augmented accuracy</strong> (mean over seeds ± 95 %
 CI half-width). <span class="badge warn">alters F</span> marks a method whose clean accuracy lies more than
-the track's tolerance below the same submission's EC (no adapter). Click a column header to sort.</p>
+the track's tolerance below the same submission's no-adapter row (C on F itself). Click a column header to
+sort.</p>
+<p class="plus-minus">${
+    plusMinusText(tables.flatMap((t) => t.entries.map((e) => e.accClean?.n).filter((n) => n !== undefined)))
+  }</p>
 <p class="standings">Each submission's standing: ${
     STANDING_STATES.map((st, i) =>
       markup`${i ? " · " : ""}<span class="badge standing ${st}" title="${STANDING_TEXT[st]}">${st}</span> ${

@@ -1,12 +1,13 @@
 /**
  * One track's table: every (submission, method, classifier) on the track's dataset, backbone and
  * augmentation, ranked by augmented accuracy (mean over seeds; ties share a rank, "1224"), with
- * clean accuracy, structure, collision and cost beside it. A method whose clean accuracy lies
+ * clean accuracy, structure, collision in E's space (when the result has it) and cost beside it. A method whose clean accuracy lies
  * more than the track's `clean_tolerance` points below the no-adapter baseline (EC, method kind
  * `none`) of the same submission is marked as altering F.
  */
 import type { CostProfile, ResultDocument, SummaryRow } from "../results/schema.ts";
 import type { Summary } from "../results/stats.ts";
+import { methodKind, methodLabel } from "../results/method_label.ts";
 import type { Track } from "./tracks.ts";
 import type { StandingState } from "./attestations.ts";
 
@@ -26,6 +27,8 @@ export interface Entry {
   augmentation: string;
   method: string;
   classifier: string;
+  /** What the reader sees for the method (method_label.ts): "no adapter (linear C)" for kind none. */
+  label: string;
   /** The method's kind from the matrix (none, adapter, ...), when the matrix names it. */
   kind?: string;
   baseline: boolean;
@@ -34,9 +37,11 @@ export interface Entry {
   accAug?: Summary;
   accClean?: Summary;
   r2?: Summary;
+  slope?: Summary;
   nrmsd?: Summary;
-  collisionRaw?: Summary;
-  collisionAligned?: Summary;
+  /** Collision rates in E∘F's space (absent in results before the metric existed). */
+  eCollisionRaw?: Summary;
+  eCollisionAligned?: Summary;
   trainSeconds?: Summary;
   cost?: CostProfile;
   flags: string[];
@@ -64,13 +69,6 @@ export function baselineMethods(doc: ResultDocument): Set<string> {
     )
     : [];
   return new Set(ids.length ? ids : ["none", "ec"]);
-}
-
-function methodKind(doc: ResultDocument, method: string): string | undefined {
-  const methods = doc.matrix.spec.methods;
-  if (!Array.isArray(methods)) return undefined;
-  const m = methods.find((x) => (x as { id?: unknown })?.id === method) as { kind?: unknown } | undefined;
-  return typeof m?.kind === "string" ? m.kind : undefined;
 }
 
 /** Points are rounded to 1e-9 so that 98.7 − 96.7 = 2 is not 2.0000000000000018. */
@@ -106,16 +104,18 @@ function entriesOf(track: Track, source: RankedSource): Entry[] {
       augmentation: s.augmentation,
       method: s.method,
       classifier: s.classifier,
-      kind: methodKind(doc, s.method),
+      label: methodLabel(doc.matrix.spec, s.method, s.classifier),
+      kind: methodKind(doc.matrix.spec, s.method),
       baseline,
       seeds: s.seeds,
       failed: s.failed,
       accAug: s.metrics.acc_aug,
       accClean: clean,
       r2: s.metrics.r2,
+      slope: s.metrics.slope,
       nrmsd: s.metrics.nrmsd,
-      collisionRaw: s.metrics.collision_raw,
-      collisionAligned: s.metrics.collision_aligned,
+      eCollisionRaw: s.metrics.e_collision_raw,
+      eCollisionAligned: s.metrics.e_collision_aligned,
       trainSeconds: s.metrics.train_seconds,
       cost: (ok[0] ?? cells[0])?.cost,
       flags: [...new Set(cells.flatMap((r) => r.flags))].sort(),

@@ -28,6 +28,7 @@ interface SchemaDef {
   in?: z.ZodType;
   options?: z.ZodType[];
   values?: unknown[];
+  getter?: () => z.ZodType;
 }
 
 const defOf = (schema: z.ZodType): SchemaDef => (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
@@ -48,6 +49,8 @@ function knownFields(schema: z.ZodType, path: readonly PropertyKey[], value: unk
       return knownFields(def.innerType!, path, value);
     case "pipe":
       return knownFields(def.in!, path, value);
+    case "lazy":
+      return knownFields(def.getter!(), path, value);
     case "array":
       return path.length ? knownFields(def.element!, path.slice(1), child(value, path[0])) : [];
     case "object":

@@ -11,6 +11,7 @@ import {
   type AugmentationEntry,
   augmentationFieldSchema,
   type Catalogs,
+  DATASET_FIELDS,
   type DataSourceEntry,
   type LossEntry,
   paramsSchema,
@@ -41,7 +42,18 @@ export interface DatasetSpec {
   classes?: number;
   train: z.infer<typeof splitOptions>;
   test: z.infer<typeof splitOptions>;
+  /** image-folder, parquet: `fraction` of each class held out as the test split, drawn with `seed`. */
+  holdout?: { fraction: number; seed: number };
+  /** image-folder, parquet: decode to 1 (greyscale) or 3 (RGB) channels; default 1 when every image is grey. */
+  channels?: 1 | 3;
+  /** parquet: the image column (HF `Image`, struct {bytes, path}) and the integer label column. */
+  image_column?: string;
+  label_column?: string;
+  /** parquet: the files of each split, relative to `path`. */
+  splits?: { train?: string[]; test?: string[] };
 }
+
+const columnName = z.string().min(1).max(256);
 
 function datasetSchema(sources: readonly DataSourceEntry[]): z.ZodType<DatasetSpec> {
   const images = sources.filter((s) => s.yields === "images").map((s) => s.source);
@@ -66,6 +78,30 @@ function datasetSchema(sources: readonly DataSourceEntry[]): z.ZodType<DatasetSp
     classes: z.number().int().min(2).max(100_000).optional(),
     train: splitOptions.default({}),
     test: splitOptions.default({}),
+    holdout: z.strictObject({
+      fraction: z.number().gt(0).lt(1),
+      seed: z.number().int().nonnegative(),
+    }).optional(),
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+    image_column: columnName.optional(),
+    label_column: columnName.optional(),
+    splits: z.strictObject({
+      train: z.array(path).min(1).max(100_000).optional(),
+      test: z.array(path).min(1).max(100_000).optional(),
+    }).optional(),
+  }).superRefine((d, ctx) => {
+    // A field only some sources read, on another source: refused rather than silently ignored.
+    const reads = new Set(sources.find((s) => s.source === d.source)?.fields ?? []);
+    for (const field of DATASET_FIELDS) {
+      if ((d as Record<string, unknown>)[field] !== undefined && !reads.has(field)) {
+        const takers = sources.filter((s) => s.fields?.includes(field)).map((s) => s.source);
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: `source "${d.source}" does not read ${field} (only ${takers.join(", ")})`,
+        });
+      }
+    }
   }) as unknown as z.ZodType<DatasetSpec>;
 }
 
@@ -93,19 +129,22 @@ export interface AugmentationSpec {
 }
 
 function augmentationSchema(kinds: readonly AugmentationEntry[]): z.ZodType<AugmentationSpec> {
-  const variants = kinds.map((k) =>
-    z.strictObject({
-      id,
-      kind: z.literal(k.kind),
-      ...Object.fromEntries(Object.entries(k.fields).map(([name, f]) => [name, augmentationFieldSchema(f)])),
-    })
-  );
-  return z.discriminatedUnion(
-    "kind",
-    variants as unknown as [z.ZodObject, ...z.ZodObject[]],
-  ) as unknown as z.ZodType<
-    AugmentationSpec
-  >;
+  // A list field (compose's steps) holds augmentations without an id, of any kind, nested at will.
+  const union = (withId: boolean) => {
+    const variants = kinds.map((k) =>
+      z.strictObject({
+        ...(withId ? { id } : {}),
+        kind: z.literal(k.kind),
+        ...Object.fromEntries(
+          Object.entries(k.fields).map(([name, f]) => [name, augmentationFieldSchema(f, () => nested)]),
+        ),
+      })
+    );
+    return z.discriminatedUnion("kind", variants as unknown as [z.ZodObject, ...z.ZodObject[]]);
+  };
+  // Named, so the published JSON Schema refers to it as #/$defs/nested_augmentation.
+  const nested: z.ZodType = union(false).meta({ id: "nested_augmentation" });
+  return union(true) as unknown as z.ZodType<AugmentationSpec>;
 }
 
 /**

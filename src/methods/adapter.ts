@@ -11,7 +11,14 @@ import { Mlp } from "../nn/mlp.ts";
 import { trainStep } from "../nn/train_step.ts";
 import { CounterRng } from "../rng/philox.ts";
 import type { Backend } from "../tensor/backend.ts";
-import { add, gatherRows, indexTensor, mul, tensor } from "../tensor/ops.ts";
+import { add, mul, tensor } from "../tensor/ops.ts";
+import {
+  collect,
+  type FeatureRows,
+  type FeatureStream,
+  memoryRows,
+  spillRows,
+} from "../cache/feature_rows.ts";
 import { AdamW, cosineLr } from "../tensor/optim.ts";
 import { noGrad, type Tensor, tidy } from "../tensor/tensor.ts";
 import { resolveParams, withLateDefaults } from "../catalog/entries.ts";
@@ -51,6 +58,16 @@ export interface AdapterTraining {
   trainSeconds: number;
 }
 
+/**
+ * One view of the pool as a step reads it: rows [rows, cols] by image index, from the cache
+ * (FeatureRows) or produced when asked.
+ */
+export interface ViewRows {
+  readonly rows: number;
+  readonly cols: number;
+  read(images: Int32Array, out?: Float32Array): Float32Array | Promise<Float32Array>;
+}
+
 /** Relative per-dimension spread below which the adapter's outputs count as collapsed. */
 export const COLLAPSE_RATIO = 1e-3;
 
@@ -74,32 +91,38 @@ export class Adapter {
   private constructor(readonly network: Mlp, readonly training: AdapterTraining, readonly backend: Backend) {}
 
   /**
-   * Trains E on clean features `clean` [n, d] and augmented views: the view pool `views` (V
-   * arrays [n, d], view v of image i in row i of views[v]), or fresh views, s per epoch.
+   * Trains E on clean features `clean` [n, d] and the view pool `pool` (V matrices [n, d], view v
+   * of image i in row i of pool[v]), arrays or rows read on demand: a step reads its own rows, so
+   * memory holds one batch of them (docs/data.md, "Memory"). A view's rows may also be produced
+   * per step (`ViewRows.read` may be async). Fresh views (./fresh_views.ts) replace the pool by
+   * the current epoch's s views, each input taking views 0..s−1 in order.
    */
   static async train(
-    clean: Float32Array,
-    views: readonly Float32Array[] | FreshViews,
+    cleanFeatures: Float32Array | FeatureRows,
+    views: readonly (Float32Array | ViewRows)[] | FreshViews,
     d: number,
     o: AdapterOptions,
   ): Promise<Adapter> {
-    const n = clean.length / d;
+    const clean = cleanFeatures instanceof Float32Array ? memoryRows(cleanFeatures, d) : cleanFeatures;
     const fresh = "kind" in views ? views : null;
-    const pool = fresh ? [] : views as readonly Float32Array[];
-    // Views on the device at once: the pool, or the current epoch's s fresh views.
+    const asRows = (list: readonly (Float32Array | ViewRows)[]): ViewRows[] =>
+      list.map((x) => (x instanceof Float32Array ? memoryRows(x, d) : x));
+    let pool: ViewRows[] = fresh ? [] : asRows(views as readonly (Float32Array | ViewRows)[]);
+    const n = clean.rows;
+    // Views a step chooses from: the pool, or the current epoch's s fresh views.
     const V = fresh ? fresh.views : pool.length, s = o.views, backend = o.backend;
-    if (!Number.isInteger(n) || n < 1) {
-      throw new RangeError(`adapter: ${clean.length} values is not [n, ${d}]`);
+    if (!Number.isInteger(n) || n < 1 || clean.cols !== d) {
+      throw new RangeError(`adapter: clean features [${n}, ${clean.cols}] are not [n, ${d}]`);
     }
     if (s < 1 || s > V) {
       throw new RangeError(
         `adapter: ${s} views per step from ${fresh ? "fresh" : "a pool of"} ${V}; expected 1 ≤ s ≤ V`,
       );
     }
-    const checkViews = (list: readonly Float32Array[], what: string) => {
+    const checkViews = (list: readonly ViewRows[], what: string) => {
       for (const [v, p] of list.entries()) {
-        if (p.length !== clean.length) {
-          throw new RangeError(`adapter: ${what} view ${v} has ${p.length} values; expected ${clean.length}`);
+        if (p.rows !== n || p.cols !== d) {
+          throw new RangeError(`adapter: ${what} view ${v} is [${p.rows}, ${p.cols}]; expected [${n}, ${d}]`);
         }
       }
     };
@@ -123,15 +146,7 @@ export class Adapter {
     let extractSeconds = 0;
     const network = new Mlp([d, o.hidden, o.outDim], o.seed, "adapter", backend);
     const opt = new AdamW(network.parameters, { lr: o.lr, weightDecay: o.weightDecay });
-    // Features on the device: clean rows first, then view v at rows (v+1)·n; the pool once, fresh
-    // views an epoch at a time.
-    const upload = (list: readonly Float32Array[]) => {
-      const stacked = new Float32Array((V + 1) * n * d);
-      stacked.set(clean, 0);
-      list.forEach((p, v) => stacked.set(p, (v + 1) * n * d));
-      return tensor(stacked, [(V + 1) * n, d], { backend });
-    };
-    let all = fresh ? null : upload(pool);
+    const buffers = new Map<number, { x: Float32Array; anchors: Float32Array; view: Float32Array }>();
     const steps = Math.ceil(n / o.batch), totalSteps = o.epochs * steps;
     const epochLoss: number[] = [];
     let step = 0;
@@ -140,38 +155,53 @@ export class Adapter {
       for (let epoch = 0; epoch < o.epochs && status === "ok"; epoch++) {
         if (fresh) {
           const fetching = performance.now();
-          const list = await fresh.epoch(epoch);
+          pool = asRows(await fresh.epoch(epoch));
           extractSeconds += (performance.now() - fetching) / 1000;
-          checkViews(list, `fresh epoch ${epoch}`);
-          all?.dispose();
-          all = upload(list);
+          checkViews(pool, `fresh epoch ${epoch}`);
         }
-        const epochViews = all!;
         const perm = new CounterRng(o.seed, "adapter", "order", epoch).permutation(n);
         let lossSum: Tensor | null = null;
         for (let b0 = 0; b0 < n; b0 += o.batch) {
           const rows = perm.subarray(b0, Math.min(n, b0 + o.batch)), N = rows.length;
           // Row layout of every loss: clean rows, then view k of every input (k = 1..s).
-          const inputs = new Int32Array((s + 1) * N), anchors = new Int32Array((s + 1) * N);
           const draw = new CounterRng(o.seed, "adapter", "views", step);
           const choice = new Int32Array(V);
-          for (let v = 0; v < V; v++) choice[v] = v;
+          // Per pool view, the inputs that use it: (row of x, image).
+          const byView = Array.from({ length: V }, () => ({ at: [] as number[], images: [] as number[] }));
           for (let j = 0; j < N; j++) {
             // s distinct pool views for input j: a partial Fisher–Yates over 0..V−1 (fresh: the
             // epoch's views 0..s−1 in order).
-            for (let v = 0; v < V && !fresh; v++) choice[v] = v;
+            for (let v = 0; v < V; v++) choice[v] = v;
             for (let k = 0; k < s && !fresh; k++) {
               const r = k + Math.floor(draw.uniform(j * V + k) * (V - k));
               [choice[k], choice[r]] = [choice[r], choice[k]];
             }
-            inputs[j] = rows[j];
-            for (let k = 0; k <= s; k++) anchors[k * N + j] = rows[j];
-            for (let k = 1; k <= s; k++) inputs[k * N + j] = (choice[k - 1] + 1) * n + rows[j];
+            for (let k = 1; k <= s; k++) {
+              byView[choice[k - 1]].at.push(k * N + j);
+              byView[choice[k - 1]].images.push(rows[j]);
+            }
+          }
+          // The step's rows, read from the pool (in memory or on disk) into buffers reused step after
+          // step: x = [clean; views], anchors = clean × (s + 1).
+          const buf = buffers.get(N) ?? {
+            x: new Float32Array((s + 1) * N * d),
+            anchors: new Float32Array((s + 1) * N * d),
+            view: new Float32Array(N * d),
+          };
+          buffers.set(N, buf);
+          const { x: xRows, anchors: anchorRows } = buf;
+          const cleanRows = clean.read(rows, buf.view);
+          xRows.set(cleanRows, 0);
+          for (let k = 0; k <= s; k++) anchorRows.set(cleanRows, k * N * d);
+          for (const [v, { at, images }] of byView.entries()) {
+            if (at.length === 0) continue;
+            const got = await pool[v].read(Int32Array.from(images), buf.view);
+            at.forEach((row, i) => xRows.set(got.subarray(i * d, (i + 1) * d), row * d));
           }
           const stepIndex = step;
           const value = trainStep(opt, () => {
-            const x = gatherRows(epochViews, indexTensor(inputs, undefined, backend));
-            const a = gatherRows(epochViews, indexTensor(anchors, undefined, backend));
+            const x = tensor(xRows, [(s + 1) * N, d], { backend });
+            const a = tensor(anchorRows, [(s + 1) * N, d], { backend });
             return loss.compute({
               y: network.forward(x),
               anchors: a,
@@ -199,7 +229,6 @@ export class Adapter {
       network.dispose();
       throw e;
     } finally {
-      all?.dispose();
       opt.dispose();
     }
     const adapter = new Adapter(network, {
@@ -213,8 +242,9 @@ export class Adapter {
     if (status === "ok") {
       // Collapse: E maps distinct inputs to (nearly) one point, relative to F's own spread.
       const sample = Math.min(n, 2048);
-      const out = await adapter.embed(clean.subarray(0, sample * d), d);
-      const spreadF = meanColumnStd(clean.subarray(0, sample * d), sample, d);
+      const first = clean.read(Int32Array.from({ length: sample }, (_, i) => i));
+      const out = await adapter.embed(first, d);
+      const spreadF = meanColumnStd(first, sample, d);
       const spreadE = meanColumnStd(out, sample, o.outDim);
       if (!(spreadE >= COLLAPSE_RATIO * spreadF)) {
         adapter.training.status = "collapsed";
@@ -227,23 +257,40 @@ export class Adapter {
     return adapter;
   }
 
-  /** E(features) for row-major `features` [n, d], in batches; returns [n, d'] row-major. */
-  async embed(features: Float32Array, d: number, batch = 4096): Promise<Float32Array> {
-    const n = features.length / d, outDim = this.network.sizes[this.network.sizes.length - 1];
-    const out = new Float32Array(n * outDim);
-    for (let b0 = 0; b0 < n; b0 += batch) {
-      const b1 = Math.min(n, b0 + batch);
-      const y = noGrad(() =>
-        tidy(() =>
-          this.network.forward(
-            tensor(features.subarray(b0 * d, b1 * d), [b1 - b0, d], { backend: this.backend }),
-          )
-        )
-      );
-      out.set(await y.toArray(), b0 * outDim);
-      y.dispose();
-    }
-    return out;
+  /** E(features) for row-major `features` [n, d] (an array or rows on demand), in batches; returns [n, d'] row-major. */
+  embed(features: Float32Array | FeatureRows, d: number, batch = 4096): Promise<Float32Array> {
+    return collect(this.#embedStream(features, d, batch));
+  }
+
+  /** `embed` into a private temp file, read back by row: E of a large split without holding it. */
+  embedRows(features: Float32Array | FeatureRows, d: number, batch = 4096): Promise<FeatureRows> {
+    return spillRows(this.#embedStream(features, d, batch));
+  }
+
+  #embedStream(features: Float32Array | FeatureRows, d: number, batch: number): FeatureStream {
+    const n = features instanceof Float32Array ? features.length / d : features.rows;
+    const outDim = this.network.sizes[this.network.sizes.length - 1];
+    const rowsOf = (b0: number, b1: number) =>
+      features instanceof Float32Array
+        ? features.subarray(b0 * d, b1 * d)
+        : features.read(Int32Array.from({ length: b1 - b0 }, (_, i) => b0 + i));
+    const network = this.network, backend = this.backend;
+    return {
+      rows: n,
+      cols: outDim,
+      chunks: async function* () {
+        for (let b0 = 0; b0 < n; b0 += batch) {
+          const b1 = Math.min(n, b0 + batch);
+          const x = rowsOf(b0, b1);
+          const y = noGrad(() => tidy(() => network.forward(tensor(x, [b1 - b0, d], { backend }))));
+          try {
+            yield await y.toArray();
+          } finally {
+            y.dispose();
+          }
+        }
+      },
+    };
   }
 
   dispose(): void {

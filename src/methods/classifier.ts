@@ -11,7 +11,8 @@ import { Mlp } from "../nn/mlp.ts";
 import { trainStep } from "../nn/train_step.ts";
 import { CounterRng } from "../rng/philox.ts";
 import type { Backend } from "../tensor/backend.ts";
-import { add, gatherRows, indexTensor, mul, softmaxCrossEntropy, tensor } from "../tensor/ops.ts";
+import { add, indexTensor, mul, softmaxCrossEntropy, tensor } from "../tensor/ops.ts";
+import { type FeatureRows, memoryRows } from "../cache/feature_rows.ts";
 import { AdamW, cosineLr } from "../tensor/optim.ts";
 import { noGrad, type Tensor, tidy } from "../tensor/tensor.ts";
 import { argmaxRows } from "../metrics/accuracy.ts";
@@ -103,8 +104,9 @@ export interface Prediction {
   labels: Int32Array;
 }
 
+/** Checks `values` feature values (rows of `dim`) and their labels; returns the row count. */
 function checkInputs(
-  features: Float32Array,
+  values: number,
   labels: Int32Array | null,
   dim: number,
   classes: number,
@@ -112,12 +114,10 @@ function checkInputs(
   if (!Number.isInteger(dim) || dim < 1) {
     throw new RangeError(`classifier: inputDim ${dim}; expected a positive integer`);
   }
-  if (features.length % dim !== 0) {
-    throw new RangeError(
-      `classifier: ${features.length} feature values; expected a multiple of inputDim ${dim}`,
-    );
+  if (values % dim !== 0) {
+    throw new RangeError(`classifier: ${values} feature values; expected a multiple of inputDim ${dim}`);
   }
-  const n = features.length / dim;
+  const n = values / dim;
   if (labels) {
     if (labels.length !== n) {
       throw new RangeError(`classifier: ${labels.length} labels for ${n} rows; expected one per row`);
@@ -141,9 +141,12 @@ export class Classifier {
     readonly training: ClassifierTraining,
   ) {}
 
-  /** Trains a fresh classifier on clean `features` [n, inputDim] (row-major) with `labels` [n]. */
+  /**
+   * Trains a fresh classifier on clean `features` [n, inputDim] (row-major; an array, or rows read
+   * on demand: a step reads its batch) with `labels` [n].
+   */
   static async train(
-    features: Float32Array,
+    features: Float32Array | FeatureRows,
     labels: Int32Array,
     options: ClassifierOptions,
   ): Promise<Classifier> {
@@ -159,14 +162,20 @@ export class Classifier {
     if (!Number.isInteger(batch) || batch < 1) {
       throw new RangeError(`classifier: batch ${batch}; expected an integer ≥ 1`);
     }
-    const n = checkInputs(features, labels, inputDim, classes);
+    const values = features instanceof Float32Array ? features.length : features.rows * features.cols;
+    const n = checkInputs(values, labels, inputDim, classes);
+    const rows = features instanceof Float32Array ? memoryRows(features, inputDim) : features;
+    if (rows.cols !== inputDim) {
+      throw new RangeError(`classifier: ${rows.cols} feature columns; expected inputDim ${inputDim}`);
+    }
     if (n === 0) throw new RangeError("classifier: no training rows");
 
     const started = performance.now();
     const sizes = classifierSizes(kind, inputDim, classes, options.hidden);
     const network = new Mlp(sizes, seed, options.name ?? "classifier", backend);
     const opt = new AdamW(network.parameters, { lr, weightDecay: 0 });
-    const x = tensor(features, [n, inputDim], { backend });
+    // One batch's rows, reused step after step (FeatureRows.read).
+    const xBuffer = new Float32Array(Math.min(batch, n) * inputDim);
     const stepsPerEpoch = Math.ceil(n / batch), totalSteps = epochs * stepsPerEpoch;
     const epochLoss: number[] = [];
     let step = 0, diverged = false;
@@ -177,19 +186,20 @@ export class Classifier {
         // serialise a WebGPU queue.
         let lossSum: Tensor | null = null;
         for (let b0 = 0; b0 < n; b0 += batch) {
-          const rows = perm.subarray(b0, Math.min(n, b0 + batch));
-          const y = Int32Array.from(rows, (r) => labels[r]);
+          const batchRows = perm.subarray(b0, Math.min(n, b0 + batch));
+          const y = Int32Array.from(batchRows, (r) => labels[r]);
+          const xb = rows.read(batchRows, xBuffer);
           const loss = trainStep(
             opt,
             () =>
               softmaxCrossEntropy(
-                network.forward(gatherRows(x, indexTensor(rows, undefined, backend))),
+                network.forward(tensor(xb, [batchRows.length, inputDim], { backend })),
                 indexTensor(y, undefined, backend),
               ),
             cosineLr(step++, totalSteps, lr, lrMin),
           );
           const prev: Tensor | null = lossSum;
-          lossSum = tidy(() => (prev ? add(prev, mul(loss, rows.length)) : mul(loss, rows.length)));
+          lossSum = tidy(() => (prev ? add(prev, mul(loss, batchRows.length)) : mul(loss, batchRows.length)));
           prev?.dispose();
           loss.dispose();
         }
@@ -204,7 +214,6 @@ export class Classifier {
       network.dispose();
       throw e;
     } finally {
-      x.dispose();
       opt.dispose();
     }
     const training: ClassifierTraining = {
@@ -227,7 +236,7 @@ export class Classifier {
   /** Logits and predicted classes of `features` [n, inputDim], `batch` rows per forward pass. */
   async predict(features: Float32Array, batch = this.options.predictBatch ?? 1024): Promise<Prediction> {
     const { inputDim, classes, backend } = this.options;
-    const n = checkInputs(features, null, inputDim, classes);
+    const n = checkInputs(features.length, null, inputDim, classes);
     if (!Number.isInteger(batch) || batch < 1) {
       throw new RangeError(`classifier: predict batch ${batch}; expected an integer ≥ 1`);
     }

@@ -5,6 +5,7 @@
  */
 import type { ViewParams } from "../augment/params.ts";
 import type { FeatureAugmentation } from "../backbone/extract.ts";
+import type { FeatureRows } from "../cache/feature_rows.ts";
 import type { Split } from "../data/dataset.ts";
 import type { MethodEntry, ParamsSpec, ParamValues } from "../catalog/entries.ts";
 import type { AugmentationSpec } from "../matrix/schema.ts";
@@ -35,6 +36,13 @@ export interface CellFeatures {
    * cache): fresh views are each used for one epoch (./fresh_views.ts). Absent: `augmented`.
    */
   augmentedTransient?(split: Split, view: number): Promise<Float32Array>;
+  /**
+   * `clean` and `augmented` as rows read on demand from the feature cache, so that training over a
+   * large split holds a batch of rows, not the split (docs/data.md, "Memory"); the caller closes
+   * them. Absent (hand-built features): use the arrays.
+   */
+  cleanRows?(split: Split): Promise<FeatureRows>;
+  augmentedRows?(split: Split, view: number): Promise<FeatureRows>;
   /** F of a split under another (e.g. fixed) transform, for baselines that need it. */
   transformed(split: Split, augmentation: FeatureAugmentation, view: number): Promise<Float32Array>;
   /**
@@ -50,8 +58,8 @@ export interface FittedMethod {
   reason?: string;
   /** e.g. "invariant-classifier-not-latent" (aug-probe), "oracle-transform" (steer). */
   flags: string[];
-  /** What the classifier trains on, with clean labels; `dim` is its column count. */
-  trainSet: { x: Float32Array; labels: Int32Array; dim: number };
+  /** What the classifier trains on (an array, or rows read on demand), with clean labels; `dim` is its column count. */
+  trainSet: { x: Float32Array | FeatureRows; labels: Int32Array; dim: number };
   /** The representation the classifier sees for the clean test split or augmented test draw k. */
   represent(view: "clean" | number): Promise<Float32Array>;
   /** E applied to F features (structure metrics); null when the method leaves F as it is. */

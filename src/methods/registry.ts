@@ -9,6 +9,7 @@ import { FRESH_VIEWS, isAdapter, viewBudget } from "../matrix/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { Adapter } from "./adapter.ts";
 import { type FreshViews, freshViews } from "./fresh_views.ts";
+import type { FeatureRows } from "../cache/feature_rows.ts";
 import type { AdapterLoss } from "./losses/spec.ts";
 import { USER_LOSS_PREFIX } from "./user/user_loss.ts";
 import * as registered from "./baselines/registered.ts";
@@ -34,11 +35,29 @@ async function trainAdapter(
       `view_pool ${t.view_pool} exceeds the ${f.poolViews} cached views`,
     );
   }
-  const clean = await f.clean("train");
-  const views: Float32Array[] | FreshViews = t.view_pool === FRESH_VIEWS ? freshViews(f, t.views) : [];
-  for (let v = 0; v < (t.view_pool === FRESH_VIEWS ? 0 : t.view_pool); v++) {
-    (views as Float32Array[]).push(await f.augmented("train", v));
+  // Rows read on demand where the cell offers them: memory holds a step's rows, not the pool.
+  const clean = f.cleanRows ? await f.cleanRows("train") : await f.clean("train");
+  const pool: (Float32Array | FeatureRows)[] = [];
+  const close = () => [clean, ...pool].forEach((x) => x instanceof Float32Array || x.close());
+  try {
+    for (let v = 0; v < (t.view_pool === FRESH_VIEWS ? 0 : t.view_pool); v++) {
+      pool.push(f.augmentedRows ? await f.augmentedRows("train", v) : await f.augmented("train", v));
+    }
+    const views = t.view_pool === FRESH_VIEWS ? freshViews(f, t.views) : pool;
+    return await fitAdapter(method, f, files, clean, views);
+  } finally {
+    close();
   }
+}
+
+async function fitAdapter(
+  method: ResolvedAdapter,
+  f: CellFeatures,
+  files: ReadonlyMap<string, AdapterLoss>,
+  clean: Float32Array | FeatureRows,
+  views: readonly (Float32Array | FeatureRows)[] | FreshViews,
+): Promise<FittedMethod> {
+  const t = method.training;
   const e = await Adapter.train(clean, views, f.d, {
     loss: method.loss.startsWith(USER_LOSS_PREFIX) ? methodFile(method.loss, files) : method.loss,
     params: method.params,
@@ -55,11 +74,13 @@ async function trainAdapter(
     onEpoch: (epoch, loss) => f.progress?.(epoch + 1, t.epochs, `${method.id} loss ${loss.toPrecision(4)}`),
   });
   const outDim = e.network.sizes[e.network.sizes.length - 1];
+  // E(clean train), what the classifier trains on: spilled to a temp file when the features are rows.
+  const x = clean instanceof Float32Array ? await e.embed(clean, f.d) : await e.embedRows(clean, f.d);
   return {
     status: e.training.status,
     reason: e.training.reason,
     flags: [],
-    trainSet: { x: await e.embed(clean, f.d), labels: f.labels.train, dim: outDim },
+    trainSet: { x, labels: f.labels.train, dim: outDim },
     represent: async (view) =>
       e.embed(view === "clean" ? await f.clean("test") : await f.augmented("test", view), f.d),
     embed: (features) => e.embed(features, f.d),
@@ -71,7 +92,10 @@ async function trainAdapter(
       trainable_parameters: e.training.trainableParameters,
     },
     fitSeconds: e.training.trainSeconds,
-    dispose: () => e.dispose(),
+    dispose() {
+      e.dispose();
+      if (!(x instanceof Float32Array)) x.close();
+    },
   };
 }
 

@@ -102,3 +102,18 @@ export function summarize(values: readonly number[]): Summary {
   const half = studentTQuantile(0.975, n - 1) * sd / Math.sqrt(n);
   return { n, mean, sd, ci95: [mean - half, mean + half] };
 }
+
+/**
+ * What `±` means wherever a mean is shown with it (result.md, the leaderboard), with the seed
+ * counts n of the rows shown (n counts the seeds that finished).
+ */
+export function plusMinusText(ns: readonly number[]): string {
+  const distinct = [...new Set(ns)].sort((a, b) => a - b);
+  const n = distinct.length === 0
+    ? "n"
+    : distinct.length === 1
+    ? `n = ${distinct[0]}`
+    : `n = ${distinct.join(", ")} by row`;
+  return `± is the half-width of the 95 % confidence interval of the mean over n seeds (Student t, n − 1 ` +
+    `degrees of freedom; ${n}, counting the seeds that finished); a single seed shows no ±.`;
+}

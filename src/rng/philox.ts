@@ -59,14 +59,24 @@ export type StreamLabel = string | number;
 /** A reproducible random stream keyed by (seed, ...path). */
 export class CounterRng {
   readonly key: Uint32Array;
+  /** How many labels keyed the stream (a derived stream continues the path from there). */
+  readonly depth: number;
   readonly #block = new Uint32Array(4);
 
-  constructor(seed: number, ...path: StreamLabel[]) {
-    if (!Number.isSafeInteger(seed) || seed < 0) {
-      throw new RangeError(`seed ${seed}: expected a non-negative safe integer`);
+  /**
+   * The stream (seed, ...path); with a parent stream in place of the seed, the stream
+   * (parent's seed, ...parent's path, ...path), e.g. one step of a composed augmentation.
+   */
+  constructor(seed: number | CounterRng, ...path: StreamLabel[]) {
+    let key: Uint32Array, start: number;
+    if (seed instanceof CounterRng) [key, start] = [seed.key, seed.depth];
+    else {
+      if (!Number.isSafeInteger(seed) || seed < 0) {
+        throw new RangeError(`seed ${seed}: expected a non-negative safe integer`);
+      }
+      [key, start] = [new Uint32Array([seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0]), 0];
     }
-    let key = new Uint32Array([seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0]);
-    path.forEach((label, depth) => {
+    path.forEach((label, i) => {
       let lo: number, hi: number, tag: number;
       if (typeof label === "number") {
         if (!Number.isSafeInteger(label) || label < 0) {
@@ -74,10 +84,11 @@ export class CounterRng {
         }
         [lo, hi, tag] = [label >>> 0, Math.floor(label / 2 ** 32) >>> 0, 0x6e756d00];
       } else [lo, hi, tag] = [hashLabel(label), label.length, 0x73747200];
-      const b = philox4x32([lo, hi, depth, tag], key);
+      const b = philox4x32([lo, hi, start + i, tag], key);
       key = new Uint32Array([b[0], b[1]]);
     });
     this.key = key;
+    this.depth = start + path.length;
   }
 
   /** Block i of the stream (four uint32). The returned array is reused by the next call. */

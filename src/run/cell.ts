@@ -9,7 +9,7 @@ import { ConfigError } from "../errors.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { viewRng } from "../augment/params.ts";
 import { resolveSpec, sampleParams } from "../augment/spec.ts";
-import { extractFeatures, type FeatureAugmentation } from "../backbone/extract.ts";
+import { extractFeatureRows, extractFeatures, type FeatureAugmentation } from "../backbone/extract.ts";
 import { OnnxBackbone } from "../backbone/onnx_backbone.ts";
 import type { FeatureCache } from "../cache/feature_cache.ts";
 import type { Dataset, Split } from "../data/dataset.ts";
@@ -79,14 +79,11 @@ function memo<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<
 }
 
 export function datasetSplits(ctx: RunContext, spec: DatasetSpec): Promise<Record<Split, Dataset>> {
-  return memo(ctx.datasets, JSON.stringify(spec), () => {
-    const splits = loadDatasetSplits({
-      id: spec.id,
-      source: spec.source,
-      path: spec.path === undefined ? undefined : resolve(ctx.baseDir, spec.path),
-      classes: spec.classes,
-      train: spec.train,
-      test: spec.test,
+  return memo(ctx.datasets, JSON.stringify(spec), async () => {
+    const { path, ...rest } = spec;
+    const splits = await loadDatasetSplits({
+      ...rest,
+      path: path === undefined ? undefined : resolve(ctx.baseDir, path),
     });
     for (const split of ["train", "test"] as const) {
       if (splits[split].kind !== "images") {
@@ -96,7 +93,7 @@ export function datasetSplits(ctx: RunContext, spec: DatasetSpec): Promise<Recor
         );
       }
     }
-    return Promise.resolve(splits as Record<Split, Dataset>);
+    return splits as Record<Split, Dataset>;
   });
 }
 
@@ -122,22 +119,28 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
   const pool = isAdapter(spec.method) ? spec.method.training.view_pool : 0;
   const poolViews = typeof pool === "number" ? pool : 0;
   const features = new Map<string, Promise<Float32Array>>();
+  // What an extraction of (split, augmentation, view) is given, as arrays (memoised) or as rows.
+  const extraction = (
+    split: Split,
+    augmentation: typeof aug | FeatureAugmentation | undefined,
+    view: number,
+    tag: string,
+  ) => ({
+    backbone: model,
+    dataset: data[split],
+    augmentation,
+    seed: spec.seed,
+    view,
+    cache: ctx.cache,
+    progress: ctx.progress &&
+      ((done: number, total: number) => ctx.progress!(done, total, `images ${split} ${tag} v${view}`)),
+  });
   const extractOnce = async (
     split: Split,
     augmentation: typeof aug | FeatureAugmentation | undefined,
     view: number,
     tag: string,
-  ) =>
-    (await extractFeatures({
-      backbone: model,
-      dataset: data[split],
-      augmentation,
-      seed: spec.seed,
-      view,
-      cache: ctx.cache,
-      progress: ctx.progress &&
-        ((done, total) => ctx.progress!(done, total, `images ${split} ${tag} v${view}`)),
-    })).data;
+  ) => (await extractFeatures(extraction(split, augmentation, view, tag))).data;
   const extract = (
     split: Split,
     augmentation: typeof aug | FeatureAugmentation | undefined,
@@ -159,6 +162,9 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
     augmentedTransient: (split, view) =>
       features.get(`${split}/aug:${aug.id}/${view}`) ?? extractOnce(split, aug, view, `aug:${aug.id}`),
     transformed: (split, a, view) => extract(split, a, view, `custom:${JSON.stringify(a.key)}`),
+    // The same extractions as rows read on demand from the cache entry (bounded memory in training).
+    cleanRows: (split) => extractFeatureRows(extraction(split, undefined, 0, "clean")),
+    augmentedRows: (split, view) => extractFeatureRows(extraction(split, aug, view, `aug:${aug.id}`)),
     // The draws augmentBatch makes for these rows: same stream, at the model's size (extract.ts).
     viewParams: (split, view) => {
       const resolved = resolveSpec(aug), [h, w] = model.spec.size;

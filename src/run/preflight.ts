@@ -16,16 +16,17 @@ import type { RunInputs } from "./run_dir.ts";
 
 const GiB = 2 ** 30;
 /** Sources whose class count defaults to the largest label + 1. */
-const DERIVED_CLASSES = new Set(["idx", "npy", "safetensors"]);
+const DERIVED_CLASSES = new Set(["idx", "npy", "safetensors", "parquet"]);
 
 /**
- * Bytes an adapter cell holds at least: the cached features (clean + view pool, train and test)
- * and the adapter's weights with their gradients and two Adam moments.
+ * Bytes an adapter cell holds at least: the test split's features (clean and augmented draws; the
+ * train split's are read by row from the feature cache, docs/data.md) and the adapter's weights
+ * with their gradients and two Adam moments.
  */
 export function adapterBytes(
-  o: { trainRows: number; testRows: number; d: number; hidden: number; outRatio: number; viewPool: number },
+  o: { testRows: number; d: number; hidden: number; outRatio: number; viewPool: number },
 ): number {
-  const features = 4 * o.d * ((o.trainRows + o.testRows) * (1 + o.viewPool));
+  const features = 4 * o.d * o.testRows * (1 + o.viewPool);
   const weights = 4 * 4 * (o.d * o.hidden + o.hidden * Math.ceil(o.outRatio * o.d));
   return features + weights;
 }
@@ -87,7 +88,6 @@ export async function preflight(
     if (c.spec.method.kind === "adapter") {
       const m = c.spec.method as ResolvedAdapter;
       const bytes = adapterBytes({
-        trainRows: splits.train.n,
         testRows: splits.test.n,
         d: model.featureDim,
         hidden: m.training.hidden,

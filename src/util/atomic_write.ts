@@ -53,13 +53,32 @@ export async function atomicWrite(
   options: { noOverwrite?: boolean } = {},
 ): Promise<void> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  await atomicWriteWith(dir, name, (file) => writeAll(file, bytes), options);
+}
+
+/** Writes all of `bytes` at the file's position. */
+export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
+
+/**
+ * `atomicWrite` for content written piece by piece (more than should be held in memory): `write`
+ * fills the temp file, which is then synced and renamed over (or, with `noOverwrite`, linked to)
+ * `dir/name`.
+ */
+export async function atomicWriteWith(
+  dir: string,
+  name: string,
+  write: (file: Deno.FsFile) => Promise<void>,
+  options: { noOverwrite?: boolean } = {},
+): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   const temp = `${dir}/.${name}.${TEMP_HOST_TAG}.${Deno.pid}-${randomBytes(6).toString("hex")}${TEMP_EXT}`;
   try {
-    const file = await Deno.open(temp, { write: true, createNew: true });
+    const file = await Deno.open(temp, { write: true, read: true, createNew: true });
     try {
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      await write(file);
       await file.sync();
     } finally {
       file.close();

@@ -15,6 +15,8 @@ import { CHROMIUM_ARGS, chromiumExecutable, packagedChromium } from "./chromium.
 import { serveStatic } from "./serve.ts";
 
 const SCREENSHOT = join(ROOT, "tests/artifacts/leaderboard.png");
+/** The fixtures' method `none` (kind none, linear classifier), as the site names it. */
+const NONE = "no adapter (linear C)";
 
 /** Rank, method and short submission hash of each row of a track's table, in display order. */
 function rowsOf(page: Page, track: string): Promise<[string, string, string][]> {
@@ -93,10 +95,18 @@ Deno.test({
           ["11", "hsic", xss],
           ["12", XSS_METHOD, xss],
           ["13", "hsic", worse],
-          ["14", "none", good],
-          ["15", "none", xss],
-          ["16", "none", worse],
+          ["14", NONE, good],
+          ["15", NONE, xss],
+          ["16", NONE, worse],
         ]);
+        // The label replaces the id, which stays visible beside it.
+        assert.deepEqual(
+          await page.locator(
+            'section[data-track="fixture-rotation"] td.method[data-method="none"] code.method-id',
+          )
+            .allTextContents(),
+          ["none", "none", "none"],
+        );
         assert.equal(await page.locator('section[data-track="fixture-rotation"] tr.alters-f').count(), 8);
         assert.equal(
           await page.locator('section[data-track="fixture-noise"] .empty').textContent(),
@@ -118,7 +128,7 @@ Deno.test({
         assert.equal(await clean.getAttribute("aria-sort"), "descending");
         const down = await columnValues(page, "fixture-rotation", cleanIndex);
         assert.deepEqual(down, [...down].sort((a, b) => b - a));
-        assert.deepEqual((await rowsOf(page, "fixture-rotation"))[0], ["14", "none", good]);
+        assert.deepEqual((await rowsOf(page, "fixture-rotation"))[0], ["14", NONE, good]);
         await clean.locator("button").click();
         assert.equal(await clean.getAttribute("aria-sort"), "ascending");
         const up = await columnValues(page, "fixture-rotation", cleanIndex);
@@ -172,10 +182,12 @@ Deno.test({
         assert.equal(await accuracy.locator("circle").count(), 5);
         assert.deepEqual(
           (await accuracy.locator("text.point-label").allTextContents()).sort(),
-          ["hsic", "mawa", "none", "simclr", "waco"],
+          ["hsic", "mawa", NONE, "simclr", "waco"],
         );
         assert.ok((await structure.locator("circle").count()) >= 5 * 20);
-        assert.equal(await structure.locator("line.diagonal").count(), 1);
+        // One panel per method, each with its own y = x line.
+        assert.equal(await structure.locator("g.panel").count(), 5);
+        assert.equal(await structure.locator("g.panel line.diagonal").count(), 5);
         assert.match(
           (await page.locator(".reproduce-command").textContent())!,
           /invbench reproduce [0-9a-f]{64}\.json --keys trusted_keys\.jwks --cells 3/,

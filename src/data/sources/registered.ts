@@ -10,3 +10,5 @@ export { source as cifar100 } from "./cifar100.ts";
 export { source as stl10 } from "./stl10.ts";
 export { source as npy } from "./npy.ts";
 export { source as safetensors } from "./safetensors.ts";
+export { source as imageFolder } from "./image_folder.ts";
+export { source as parquet } from "./parquet.ts";

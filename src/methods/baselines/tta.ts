@@ -8,17 +8,18 @@
  * augmented test inputs). The copies g_j:
  *   rotation, rotation_c4, rotation_c8: the K fixed rotations by 360°·j/K (j = 0..K−1), so G is
  *     exactly invariant to the rotations by multiples of 360°/K (a cyclic shift of the copies);
- *   gaussian_noise, affine, resized_crop: K independent draws of the cell's augmentation, from the
- *     streams (seed, "augment", "<split>/tta", image id, j), apart from the evaluation views.
+ *   every other kind (gaussian_noise, affine, resized_crop, the corruptions, compose,
+ *     random_choice): K independent draws of the cell's augmentation, from the streams (seed,
+ *     "augment", "<split>/tta", image id, j), apart from the evaluation views.
  * An augmented test input t(a, x) is what the method is given, so its copies are applied on top of
  * that view: g_j · t(a, x), the view drawn exactly as `augmented(split, view)` draws it (a second
- * bilinear resampling for the geometric kinds, as a deployed TTA would do; noise adds a second
- * draw). Each copy is a FeatureAugmentation whose key names the base (clean or the cell's
+ * bilinear resampling for the geometric kinds, as a deployed TTA would do; a corruption is applied
+ * again to the corrupted view in pixel units; noise adds a second draw). Each copy is a FeatureAugmentation whose key names the base (clean or the cell's
  * augmentation key) and the copy, so the feature cache never confuses them with other features.
  * Cost: K backbone passes per train and per test input; nothing is trained.
  */
 import { augmentBatch } from "../../augment/augment.ts";
-import { type AugmentSpec, isGeometric, resolveSpec, ttaCopyKind } from "../../augment/spec.ts";
+import { type AugmentSpec, isPixelSpace, resolveSpec, ttaCopyKind } from "../../augment/spec.ts";
 import {
   AUGMENT_PIPELINE_VERSION,
   type FeatureAugmentation,
@@ -59,8 +60,9 @@ export function ttaAugmentation(base: AugmentSpec | null, copy: TtaCopy): Featur
     ? { kind: "rotation", degrees: [copy.degrees, copy.degrees] }
     : copy.spec;
   const resolved = resolveSpec(second);
-  const geometric = isGeometric(resolved);
-  if (base && isGeometric(resolveSpec(base)) !== geometric) {
+  // Warps and corruptions stack in [0, 1] pixel units; gaussian_noise in normalised units.
+  const geometric = isPixelSpace(resolved);
+  if (base && isPixelSpace(resolveSpec(base)) !== geometric) {
     throw new RangeError(`tta: a ${resolved.kind} copy on top of a ${base.kind} view is not supported`);
   }
   // A fixed rotation draws nothing: its index does not matter, so K = 4 and K = 8 share 90°.
