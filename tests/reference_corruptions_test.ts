@@ -8,30 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { AUGMENTATIONS } from "../src/augment/spec.ts";
-import { readResult } from "../src/results/schema.ts";
-import { readJwks, verifyDocument } from "../src/results/signing.ts";
-import { sha256Hex } from "../src/util/hash.ts";
-import { ROOT, tempDir } from "./fixtures/harness.ts";
-import { assertRerunsExactly } from "./fixtures/rerun.ts";
+import { ROOT } from "./fixtures/harness.ts";
+import { rerunExactly, verifiedReference } from "./fixtures/rerun.ts";
 
 const matrix = `${ROOT}/benchmarks/mnist_corruptions.yaml`;
 const version = /^version:\s*(\S+)/m.exec(await Deno.readTextFile(matrix))![1];
 const dir = `${ROOT}/results/mnist-corruptions/${version}`;
-const raw = (): Promise<Record<string, unknown>> =>
-  Deno.readTextFile(`${dir}/result.json`).then((t) => JSON.parse(t));
-
 Deno.test("reference corruptions: the committed result verifies, ran today's matrix and every family", async () => {
-  const doc = await raw();
-  const kid = await verifyDocument(doc, await readJwks(`${ROOT}/results/trusted_keys.jwks`));
-  assert.equal(await verifyDocument(doc, await readJwks(`${dir}/signer.jwks`)), kid);
-  const result = readResult(doc, `${dir}/result.json`);
-  assert.equal(
-    result.matrix.sha256,
-    sha256Hex(await Deno.readTextFile(matrix)),
-    "the result ran today's matrix",
-  );
-  assert.equal(result.harness.dirty, false, "the reference was produced from a clean tree");
-  assert.ok(result.rows.every((r) => r.status === "ok"));
+  const result = await verifiedReference(dir, matrix);
   const kinds = new Set<string>();
   const visit = (a: Record<string, unknown>) => {
     kinds.add(a.kind as string);
@@ -46,11 +30,9 @@ Deno.test("reference corruptions: the committed result verifies, ran today's mat
 });
 
 Deno.test("reference corruptions: three cells re-run on the cpu backend to exactly the committed numbers", async () => {
-  await using tmp = await tempDir("reference-corruptions");
-  const reference = readResult(await raw());
-  assert.equal((reference.environment.backend as { chosen: string }).chosen, "cpu");
+  const reference = await verifiedReference(dir, matrix);
   const pick = (augmentation: string, method: string) =>
     reference.rows.find((r) => r.augmentation === augmentation && r.method === method)!.cell;
   const cells = [pick("mix", "ec"), pick("elastic", "ec"), pick("mix", "simclr")];
-  await assertRerunsExactly(reference, matrix, cells, `${tmp.dir}/run`);
+  await rerunExactly(reference, cells);
 });

@@ -9,16 +9,13 @@
 import { VerificationError } from "../src/errors.ts";
 import assert from "node:assert/strict";
 import { buildLeaderboard } from "../src/leaderboard/build.ts";
-import { sha256Hex } from "../src/util/hash.ts";
-import { compareResults, formatComparison } from "../src/results/compare.ts";
+import { formatComparison } from "../src/results/compare.ts";
 import { readResult, type ResultDocument } from "../src/results/schema.ts";
 import { readJwks, signDocument, verifyDocument } from "../src/results/signing.ts";
 import { summarizeRows } from "../src/results/table.ts";
 import { reproduce } from "../src/run/reproduce.ts";
-import { PROJECT_ROOT } from "../src/run/harness.ts";
-import { resolve } from "node:path";
-import { runMatrix } from "../src/run/runner.ts";
 import { fixtureKey } from "./fixtures/leaderboard/helpers.ts";
+import { rerunExactly, verifiedReference } from "./fixtures/rerun.ts";
 import { ROOT, tempDir } from "./fixtures/harness.ts";
 
 const matrix = `${ROOT}/benchmarks/default.yaml`;
@@ -28,18 +25,7 @@ const raw = (): Promise<Record<string, unknown>> =>
   Deno.readTextFile(`${dir}/result.json`).then((t) => JSON.parse(t));
 
 Deno.test("reference: the committed result of the default matrix verifies with the committed key", async () => {
-  const doc = await raw();
-  const kid = await verifyDocument(doc, await readJwks(`${ROOT}/results/trusted_keys.jwks`));
-  const signer = await readJwks(`${dir}/signer.jwks`);
-  assert.equal(await verifyDocument(doc, signer), kid);
-  const result = readResult(doc, `${dir}/result.json`);
-  assert.equal(
-    result.matrix.sha256,
-    sha256Hex(await Deno.readTextFile(matrix)),
-    "the result ran today's matrix",
-  );
-  assert.equal(result.harness.dirty, false, "the reference was produced from a clean tree");
-  assert.ok(result.rows.every((r) => r.status === "ok"));
+  await verifiedReference(dir, matrix);
 });
 
 Deno.test("reference: one changed number fails verification", async () => {
@@ -116,37 +102,6 @@ function onePerMethod(doc: ResultDocument): string[] {
     const rows = doc.rows.filter((r) => r.method === m);
     return rows[(4 * i) % rows.length].cell;
   });
-}
-
-/**
- * Re-runs `cells` of the result `doc` on the cpu backend (from `matrixText` when given: the spec
- * embedded in an older result) and requires exactly its numbers: every metric the result has
- * (a newer harness may measure more), the cost and the structure sample.
- */
-async function rerunExactly(doc: ResultDocument, cells: string[], matrixText?: string): Promise<void> {
-  await using tmp = await tempDir("reference-rerun");
-  const backend = doc.environment.backend as { chosen: string };
-  assert.equal(backend.chosen, "cpu", "exact agreement is only promised on the backend the reference ran on");
-  const rerun = await runMatrix({
-    matrix: resolve(PROJECT_ROOT, doc.matrix.path),
-    ...(matrixText === undefined ? {} : { matrixText }),
-    out: `${tmp.dir}/run`,
-    backend: "cpu",
-    cellIds: new Set(cells),
-    progress: () => {},
-  });
-  const c = compareResults(doc, rerun.document, { absolute: 0, seedSd: 0 }, new Set(cells));
-  assert.equal(c.compared, cells.length);
-  assert.ok(c.agree, formatComparison(c));
-  // Tolerance 0 compares every metric bit for bit; the timings are the only ones left out.
-  for (const id of cells) {
-    const [a, b] = [doc, rerun.document].map((d) => d.rows.find((r) => r.cell === id)!);
-    const untimed = (m: Record<string, number | null>) =>
-      Object.fromEntries(Object.entries(m).filter(([k]) => !k.endsWith("_seconds") && k in a.metrics));
-    assert.deepEqual(untimed(b.metrics), untimed(a.metrics), id);
-    assert.deepEqual(b.cost, a.cost, id);
-    assert.deepEqual(b.structure_sample, a.structure_sample, id);
-  }
 }
 
 Deno.test("reference: one cell per method re-runs on the cpu backend to exactly the committed numbers", async () => {
