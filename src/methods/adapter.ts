@@ -144,6 +144,9 @@ export class Adapter {
     const started = performance.now();
     // Time spent extracting fresh views is not training (like the pool's extraction before it).
     let extractSeconds = 0;
+    // The current epoch's fresh views, which this training opened and closes.
+    let epochViews: (Float32Array | FeatureRows)[] = [];
+    const closeEpochViews = () => epochViews.forEach((x) => x instanceof Float32Array || x.close());
     const network = new Mlp([d, o.hidden, o.outDim], o.seed, "adapter", backend);
     const opt = new AdamW(network.parameters, { lr: o.lr, weightDecay: o.weightDecay });
     const buffers = new Map<number, { x: Float32Array; anchors: Float32Array; view: Float32Array }>();
@@ -155,7 +158,9 @@ export class Adapter {
       for (let epoch = 0; epoch < o.epochs && status === "ok"; epoch++) {
         if (fresh) {
           const fetching = performance.now();
-          pool = asRows(await fresh.epoch(epoch));
+          closeEpochViews();
+          epochViews = await fresh.epoch(epoch);
+          pool = asRows(epochViews);
           extractSeconds += (performance.now() - fetching) / 1000;
           checkViews(pool, `fresh epoch ${epoch}`);
         }
@@ -229,6 +234,7 @@ export class Adapter {
       network.dispose();
       throw e;
     } finally {
+      closeEpochViews();
       opt.dispose();
     }
     const adapter = new Adapter(network, {

@@ -5,9 +5,10 @@
  * e·s + k, whose parameters come from the counter-based stream (seed, "augment", "train", image,
  * e·s + k) (src/augment/params.ts): no view is ever reused, and the views are the same on every
  * machine, backend and shard. They go through the feature path (batched, via the feature cache,
- * so the adapters of one seed share them) one epoch at a time, and only the current epoch's views
- * are held in memory.
+ * so the adapters of one seed share them) one epoch at a time, and a step reads its rows of the
+ * current epoch's views from the cache, like the pool's (docs/data.md, "Memory").
  */
+import type { FeatureRows } from "../cache/feature_rows.ts";
 import type { CellFeatures } from "./method.ts";
 
 /** Where an adapter's augmented views come from when they are fresh: s views per image per epoch. */
@@ -15,8 +16,11 @@ export interface FreshViews {
   readonly kind: "fresh";
   /** s: views per image per epoch. */
   readonly views: number;
-  /** The s view matrices [n, d] of epoch `epoch` (view k of image i in row i of entry k). */
-  epoch(epoch: number): Promise<Float32Array[]>;
+  /**
+   * The s views [n, d] of epoch `epoch` (view k of image i in row i of entry k), as rows read on
+   * demand from the feature cache where the cell offers them; the caller closes them.
+   */
+  epoch(epoch: number): Promise<(Float32Array | FeatureRows)[]>;
 }
 
 /** The augmented train view that is view k of epoch e under fresh views. */
@@ -30,10 +34,10 @@ export function freshViews(f: CellFeatures, views: number): FreshViews {
     kind: "fresh",
     views,
     epoch: async (epoch) => {
-      const out: Float32Array[] = [];
+      const out: (Float32Array | FeatureRows)[] = [];
       for (let k = 0; k < views; k++) {
         const view = freshViewIndex(epoch, views, k);
-        out.push(await (f.augmentedTransient?.("train", view) ?? f.augmented("train", view)));
+        out.push(f.augmentedRows ? await f.augmentedRows("train", view) : await f.augmented("train", view));
       }
       return out;
     },

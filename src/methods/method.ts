@@ -32,11 +32,6 @@ export interface CellFeatures {
   /** F(t(a, x)) for the cell's augmentation, view `view` of a split. */
   augmented(split: Split, view: number): Promise<Float32Array>;
   /**
-   * As `augmented`, but not kept in the cell's memory once returned (still through the feature
-   * cache): fresh views are each used for one epoch (./fresh_views.ts). Absent: `augmented`.
-   */
-  augmentedTransient?(split: Split, view: number): Promise<Float32Array>;
-  /**
    * `clean` and `augmented` as rows read on demand from the feature cache, so that training over a
    * large split holds a batch of rows, not the split (docs/data.md, "Memory"); the caller closes
    * them. Absent (hand-built features): use the arrays.

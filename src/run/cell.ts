@@ -135,18 +135,17 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
     progress: ctx.progress &&
       ((done: number, total: number) => ctx.progress!(done, total, `images ${split} ${tag} v${view}`)),
   });
-  const extractOnce = async (
-    split: Split,
-    augmentation: typeof aug | FeatureAugmentation | undefined,
-    view: number,
-    tag: string,
-  ) => (await extractFeatures(extraction(split, augmentation, view, tag))).data;
   const extract = (
     split: Split,
     augmentation: typeof aug | FeatureAugmentation | undefined,
     view: number,
     tag: string,
-  ) => memo(features, `${split}/${tag}/${view}`, () => extractOnce(split, augmentation, view, tag));
+  ) =>
+    memo(
+      features,
+      `${split}/${tag}/${view}`,
+      async () => (await extractFeatures(extraction(split, augmentation, view, tag))).data,
+    );
   const f: CellFeatures = {
     backend: ctx.backend,
     progress: ctx.progress,
@@ -159,8 +158,6 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
     testDraws: spec.evaluation.aug_draws,
     clean: (split) => extract(split, undefined, 0, "clean"),
     augmented: (split, view) => extract(split, aug, view, `aug:${aug.id}`),
-    augmentedTransient: (split, view) =>
-      features.get(`${split}/aug:${aug.id}/${view}`) ?? extractOnce(split, aug, view, `aug:${aug.id}`),
     transformed: (split, a, view) => extract(split, a, view, `custom:${JSON.stringify(a.key)}`),
     // The same extractions as rows read on demand from the cache entry (bounded memory in training).
     cleanRows: (split) => extractFeatureRows(extraction(split, undefined, 0, "clean")),
