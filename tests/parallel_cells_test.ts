@@ -6,9 +6,10 @@
 import assert from "node:assert/strict";
 import { ConfigError, exitCodeOf } from "../src/errors.ts";
 import type { ResultRow } from "../src/results/schema.ts";
-import { receivedError, sendableError } from "../src/run/cell_pool.ts";
+import { expandMatrix, loadMatrix } from "../src/catalogs.ts";
+import { receivedError, scheduleOrder, sendableError } from "../src/run/cell_pool.ts";
 import { runMatrix } from "../src/run/runner.ts";
-import { cli, exists, fixture, tempDir } from "./fixtures/harness.ts";
+import { cli, exists, fixture, ROOT, tempDir } from "./fixtures/harness.ts";
 
 /** Two feature groups (rotation, noise) of two cells each (EC and MaWa). */
 const TWO_GROUPS = fixture("tiny_two_groups.yaml");
@@ -58,4 +59,14 @@ Deno.test("parallel cells: --jobs 0 is refused with exit 2 before a run director
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /--jobs 0: expected a positive integer/);
   assert.equal(await exists(`${t.dir}/run`), false);
+});
+
+Deno.test("parallel cells: adapters go first, and cells sharing features go together", async () => {
+  const cells = expandMatrix((await loadMatrix(`${ROOT}/benchmarks/default.yaml`)).spec);
+  const order = scheduleOrder(cells.map((cell) => ({ cell }))).map((x) => x.cell);
+  assert.deepEqual(order.map((c) => c.id).sort(), cells.map((c) => c.id).sort());
+  const firstEc = order.findIndex((c) => c.method === "ec");
+  assert.equal(firstEc, cells.filter((c) => c.method !== "ec").length, "every adapter cell before EC");
+  // The first two cells read the same features (one extraction before both workers start).
+  assert.deepEqual([order[1].augmentation, order[1].seed], [order[0].augmentation, order[0].seed]);
 });

@@ -10,6 +10,7 @@
  * (`prefetchCellFeatures`), so two workers never extract the same features at once.
  */
 import { InvbenchError } from "../errors.ts";
+import { cellTrainingCost, groupKey } from "../matrix/cost.ts";
 import type { Cell } from "../matrix/expand.ts";
 import type { ResultRow } from "../results/schema.ts";
 
@@ -28,6 +29,23 @@ export function defaultJobs(): number {
  */
 export function gemmThreadsFor(jobs: number): number {
   return Math.max(1, Math.floor((navigator.hardwareConcurrency | 0) / jobs));
+}
+
+/**
+ * The order cells are handed to workers: costliest first (adapters before the rest, so cheap cells
+ * fill the last gaps instead of one long cell running alone at the end), and among equals by
+ * feature group and seed, so the first cells share the first features extracted and the
+ * extraction runs ahead of the workers. Rows do not depend on it.
+ */
+export function scheduleOrder<T extends { cell: Cell }>(items: readonly T[]): T[] {
+  const groups = new Map<string, number>();
+  const keyed = items.map((item, at) => {
+    const g = `${groupKey(item.cell)}/${item.cell.seed}`;
+    if (!groups.has(g)) groups.set(g, groups.size);
+    return { item, at, cost: cellTrainingCost(item.cell), group: groups.get(g)! };
+  });
+  keyed.sort((a, b) => b.cost - a.cost || a.group - b.group || a.at - b.at);
+  return keyed.map((k) => k.item);
 }
 
 /** What a worker needs to build its RunContext. */

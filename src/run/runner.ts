@@ -31,7 +31,7 @@ import {
   runCell,
   type RunContext,
 } from "./cell.ts";
-import { CellPool, defaultJobs, gemmThreadsFor } from "./cell_pool.ts";
+import { CellPool, defaultJobs, gemmThreadsFor, scheduleOrder } from "./cell_pool.ts";
 import { setOrtGemmThreads } from "../tensor/backends/ort_gemm.ts";
 import { DEFAULT_EXECUTION_PROVIDER } from "../backbone/execution_provider.ts";
 import { envFingerprint } from "./env.ts";
@@ -267,6 +267,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
       todo.push({ cell, index });
     }
     if (parallel && todo.length > 1) {
+      todo.splice(0, todo.length, ...scheduleOrder(todo));
       log(`running ${Math.min(jobs, todo.length)} cells at once (--jobs ${jobs})`);
       pool = new CellPool({
         jobs: Math.min(jobs, todo.length),
