@@ -33,11 +33,11 @@ export function parseMatrix(text: string, file = "<matrix>"): ParsedMatrix {
 }
 
 /**
- * All cells of the matrix in declaration order, adapters' loss parameters with their defaults;
- * `files` are the matrix's method files (src/matrix/method_files.ts).
+ * All cells of the matrix in declaration order, adapters' loss parameters and the other methods'
+ * view budgets with their defaults; `files` are the matrix's method files (src/matrix/method_files.ts).
  */
 export function expandMatrix(spec: MatrixSpecType, files?: ReadonlyMap<string, MethodFileRef>): Cell[] {
-  return expandMatrixWith(spec, CATALOGS.losses, files);
+  return expandMatrixWith(spec, CATALOGS.losses, files, CATALOGS.methods);
 }
 
 /** Reads and validates a matrix file. */

@@ -377,6 +377,8 @@ async function runCells(augmentations: unknown[], methods: unknown[]): Promise<M
     methods,
     classifiers: ["linear"],
     seeds: [0],
+    // The view budget the baselines' views default to: a pool of 3 augmented views per train image.
+    training: { view_pool: 3 },
     evaluation: { aug_draws: 2, structure_points: 100, collision_points: 100 },
   });
   const ctx = newRunContext(new CpuBackend(), new FeatureCache({ dir: `${tmp}/cells` }), ROOT, () => {});

@@ -80,6 +80,13 @@ async function checkAll(backend: Backend, full: boolean): Promise<void> {
   close(got[3], want.swc, 1e-5, `waco SWC ${backend.name}`);
   const loss = await value(() => wacoLoss(t(y, DY), t(x, D), { seed: 11, step: 4, directions: 32 }));
   close(loss, -want.swc, 1e-5, `wacoLoss ${backend.name}`);
+  // The dependence exponent q of the paper's code: SWC = dep / (depX · depY + 1e-10)^(1/q).
+  for (const q of full ? [1, 3, 0.5] : [1]) {
+    const swcQ = await value(() => swcTerms(t(x, D), t(y, DY), draws, 2, q).swc);
+    close(swcQ, ref.swc(X, Y, draws, 2, q).swc, 1e-5, `waco SWC q=${q} ${backend.name}`);
+    const lossQ = await value(() => wacoLoss(t(y, DY), t(x, D), { seed: 11, step: 4, directions: 32, q }));
+    close(lossQ, -ref.swc(X, Y, draws, 2, q).swc, 1e-5, `wacoLoss q=${q} ${backend.name}`);
+  }
 
   // SimCLR, two temperatures.
   for (const tau of full ? [0.5, 0.1] : [0.5]) {

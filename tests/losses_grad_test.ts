@@ -119,6 +119,15 @@ async function wacoCase(backend: Backend): Promise<void> {
     return neg(swcTerms(tensorLike(backend, x, D), py, draws).swc);
   });
   check(gy, ref.finiteDifferences((v) => -ref.swc(X, ref.m64(M, DY, v), draws).swc, y, h), "waco d/dY");
+  // Another dependence exponent q: the gradient also flows through (depX · depY + ε)^(1/q).
+  const [gq] = await autograd(backend, [{ data: y, cols: DY }], (py) => {
+    return neg(swcTerms(tensorLike(backend, x, D), py, draws, 2, 1).swc);
+  });
+  check(
+    gq,
+    ref.finiteDifferences((v) => -ref.swc(X, ref.m64(M, DY, v), draws, 2, 1).swc, y, h),
+    "waco d/dY (q = 1)",
+  );
 
   const xg = normals("g-waco-generic-x", M * D);
   const XG = ref.m64(M, D, xg);

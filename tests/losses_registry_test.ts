@@ -40,9 +40,9 @@ const CASES: Record<LossName, Case> = {
     },
   },
   waco: {
-    params: { directions: 23, p: 3 },
+    params: { directions: 23, p: 3, q: 1.5 },
     // The draws are the loss's documented random streams (seed, "waco", step, …), 23 directions each.
-    want: (y, a) => -ref.swc(a, y, wacoDraws(SEED, STEP, M, D, D, 23), 3).swc,
+    want: (y, a) => -ref.swc(a, y, wacoDraws(SEED, STEP, M, D, D, 23), 3, 1.5).swc,
   },
   simclr: { params: { temperature: 0.2 }, want: (y) => ref.simclr(y, VIEWS, 0.2) },
   hsic: { params: { bandwidth: 1.3 }, want: (y, a) => -ref.hsic(a, y, 1.3, 1.3) },

@@ -71,7 +71,7 @@ function cellOf(
 const METHOD_PARAMS: Record<string, Record<string, unknown>> = {
   none: {},
   "aug-probe": { views: 2 },
-  tta: { copies: 3 },
+  tta: { copies: 2 },
   steer: { bins: 4, ridge: 0.5, views: 2 },
   canon: { bins: 4, ridge: 0.5, views: 2, head_hidden: 16, head_epochs: 3 },
   adapter: { training: { epochs: 3 } },
@@ -91,7 +91,7 @@ const TRAINING = {
 /** Non-default loss parameters, by loss (each loss's own parameters are checked by losses_registry_test). */
 const LOSS_PARAMS: Record<string, Record<string, number>> = {
   mawa: {},
-  waco: { directions: 7, p: 3 },
+  waco: { directions: 7, p: 3, q: 1.5 },
   simclr: { temperature: 0.1 },
   hsic: { bandwidth: 0.3 },
   vicreg: { invariance: 2, variance: 3, covariance: 4 },
@@ -233,6 +233,13 @@ Deno.test("matrix parameters: every adapter training field and loss parameter re
     backbone_passes_test: 1,
     trainable_parameters: D * TRAINING.hidden + TRAINING.hidden + TRAINING.hidden * outDim + outDim,
   });
+  // Fresh views instead of the pool: another adapter, charged epochs·s fresh views plus the clean input.
+  const fresh = await fitted(adapter("waco", { directions: 7 }, { ...TRAINING, view_pool: "fresh" }));
+  assert.notDeepEqual(fresh, reference, "training.view_pool fresh: no effect on the trained adapter");
+  assert.equal(
+    (fresh as { cost: { backbone_passes_train: number } }).cost.backbone_passes_train,
+    TRAINING.epochs * TRAINING.views + 1,
+  );
   for (const name of Object.keys(TRAINING)) {
     const { [name]: _dropped, ...atMatrix } = TRAINING as Record<string, unknown>;
     // Without the override the matrix's own `training` applies (differs from the override too).

@@ -77,7 +77,7 @@ Deno.test("matrix: a valid matrix parses with the protocol's defaults", () => {
     epochs: 100,
     batch: 256,
     views: 3,
-    view_pool: 8,
+    view_pool: "fresh",
     lr: 1e-3,
     lr_min: 4e-4,
     weight_decay: 1e-4,
@@ -268,7 +268,7 @@ Deno.test("matrix: loss parameters not valid for the loss name the parameter and
       posIn(waco, "{temperature", "temperature"),
       "methods[1].params.temperature",
     ),
-    /unknown parameter "temperature" for loss waco; expected one of directions, p/,
+    /unknown parameter "temperature" for loss waco; expected one of directions, p, q/,
   );
   const range = edit(TINY, "loss: mawa,", "loss: simclr, params: {temperature: -1},");
   assert.match(
@@ -286,6 +286,65 @@ Deno.test("matrix: loss parameters not valid for the loss name the parameter and
   if (isAdapter(cell.spec.method)) {
     assert.deepEqual(cell.spec.method.params, { directions: 1000, p: 1 });
   }
+});
+
+Deno.test("matrix: view_pool is fresh by default or a pool size; baselines default to the view budget", () => {
+  const methods = `methods:
+  - { id: ec, kind: none }
+  - { id: steer, kind: steer }
+  - { id: canon, kind: canon }
+  - { id: aug-probe, kind: aug-probe }
+  - { id: tta, kind: tta }
+  - { id: steer5, kind: steer, views: 5 }
+  - { id: mawa, kind: adapter, loss: mawa }
+  - { id: waco, kind: adapter, loss: waco }
+  - { id: waco-q, kind: adapter, loss: waco, params: { q: 1 } }
+`;
+  const withTraining = (training: string) =>
+    parseMatrix(
+      TINY.replace(/methods:\n( {2}- .*\n)+/, methods).replace(
+        /^seeds: .*$/m,
+        `seeds: [0]\ntraining: ${training}`,
+      ),
+    ).spec;
+  const budgets = (training: string) =>
+    Object.fromEntries(
+      expandMatrix(withTraining(training)).filter((c) => !isAdapter(c.spec.method) && c.method !== "ec").map((
+        c,
+      ) => [
+        c.method,
+        (c.spec.method as Record<string, unknown>).views ?? (c.spec.method as Record<string, unknown>).copies,
+      ]),
+    );
+  // Fresh views: epochs × s augmented views per train image, for every method that draws views.
+  assert.deepEqual(budgets("{ epochs: 7, views: 3 }"), {
+    steer: 21,
+    canon: 21,
+    "aug-probe": 21,
+    tta: 21,
+    steer5: 5,
+  });
+  // A pool of V views: V.
+  assert.deepEqual(budgets("{ epochs: 7, views: 3, view_pool: 8 }"), {
+    steer: 8,
+    canon: 8,
+    "aug-probe": 8,
+    tta: 8,
+    steer5: 5,
+  });
+  // The parsed spec (what a result embeds) keeps what the matrix says; the budget is resolved per cell.
+  const spec = withTraining("{ epochs: 7 }");
+  assert.equal(spec.training.view_pool, "fresh");
+  assert.equal((spec.methods[1] as Record<string, unknown>).views, undefined);
+  // WaCo's q is late: a cell that does not give it has no q in its spec (ids of signed results stay).
+  const cells = expandMatrix(spec);
+  const params = (id: string) =>
+    (cells.find((c) => c.method === id)!.spec.method as { params: unknown }).params;
+  assert.deepEqual(params("waco"), { directions: 1000, p: 2 });
+  assert.deepEqual(params("waco-q"), { directions: 1000, p: 2, q: 1 });
+  // Anything but a positive integer or "fresh" is refused where it stands.
+  const bad = TINY.replace(/^seeds: .*$/m, "seeds: [0]\ntraining: { view_pool: stale }");
+  assertAt(problemOf(bad).problem, posIn(bad, "view_pool: stale", "stale"), "training.view_pool");
 });
 
 Deno.test("matrix: duplicate ids and seeds are located at the second one", () => {

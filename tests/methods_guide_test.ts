@@ -59,7 +59,7 @@ Deno.test("guide: every command runs, in order, from the project root", async ()
     assert.equal(attestation.verdict, "reproduced");
     const result = JSON.parse(await Deno.readTextFile(`${OUT}/default/result.json`));
     assert.deepEqual(result.method_files.map((m: { path: string }) => m.path), ["./my_loss.ts"]);
-    assert.match(site, /accepted .* tracks mnist-default-rotation, mnist-default-noise$/m);
+    assert.match(site, /accepted .* tracks mnist-default-2-rotation, mnist-default-2-noise$/m);
   } finally {
     await Deno.remove(OUT, { recursive: true }).catch(() => {});
   }

@@ -100,22 +100,27 @@ Deno.test("open submissions: the default tracks accept the default matrix with a
   const { readResult } = await import("../src/results/schema.ts");
   const { ROOT } = await import("./fixtures/harness.ts");
   const { tracks } = await loadTracks(`${ROOT}/leaderboard/tracks.yaml`);
-  const reference = readResult(
-    JSON.parse(await Deno.readTextFile(`${ROOT}/results/default/1.0.0/result.json`)),
-  );
-  const defaults = tracks.filter((t) => t.matrix.name === "mnist-default");
-  assert.equal(defaults.length, 2);
-  for (const t of defaults) assert.equal(t.matrix.protocol, protocolHash(reference.matrix.spec), t.id);
-  // The same matrix with a method file added, copied elsewhere (its backbone path differs):
-  const spec = structuredClone(reference.matrix.spec) as Record<string, unknown> & {
-    methods: unknown[];
-    backbones: { onnx: string }[];
-  };
-  spec.methods.push({ id: "mine", kind: "adapter", loss: "./mine.ts", params: {}, training: {} });
-  spec.backbones[0].onnx = "../../fixtures/backbones/mnist.onnx";
-  const added = { ...reference, matrix: { ...reference.matrix, sha256: "b".repeat(64), spec } };
-  assert.deepEqual(matchTracks(added, tracks).map((t) => t.id), defaults.map((t) => t.id));
-  // Another protocol (one more seed) does not belong.
-  const seeds = { ...added, matrix: { ...added.matrix, spec: { ...spec, seeds: [0, 1, 2, 3] } } };
-  assert.deepEqual(matchTracks(seeds, tracks), []);
+  // Every committed version of the default result has its own two tracks.
+  const versions = [...Deno.readDirSync(`${ROOT}/results/default`)].map((e) => e.name).sort();
+  assert.ok(versions.length >= 2, versions.join(", "));
+  for (const version of versions) {
+    const reference = readResult(
+      JSON.parse(await Deno.readTextFile(`${ROOT}/results/default/${version}/result.json`)),
+    );
+    const defaults = tracks.filter((t) => t.matrix.name === "mnist-default" && t.matrix.version === version);
+    assert.equal(defaults.length, 2, version);
+    for (const t of defaults) assert.equal(t.matrix.protocol, protocolHash(reference.matrix.spec), t.id);
+    // The same matrix with a method file added, copied elsewhere (its backbone path differs):
+    const spec = structuredClone(reference.matrix.spec) as Record<string, unknown> & {
+      methods: unknown[];
+      backbones: { onnx: string }[];
+    };
+    spec.methods.push({ id: "mine", kind: "adapter", loss: "./mine.ts", params: {}, training: {} });
+    spec.backbones[0].onnx = "../../fixtures/backbones/mnist.onnx";
+    const added = { ...reference, matrix: { ...reference.matrix, sha256: "b".repeat(64), spec } };
+    assert.deepEqual(matchTracks(added, tracks).map((t) => t.id), defaults.map((t) => t.id));
+    // Another protocol (one more seed) does not belong.
+    const seeds = { ...added, matrix: { ...added.matrix, spec: { ...spec, seeds: [0, 1, 2, 3] } } };
+    assert.deepEqual(matchTracks(seeds, tracks), []);
+  }
 });

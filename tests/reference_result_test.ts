@@ -1,8 +1,10 @@
 /**
- * The committed reference result of the default matrix (results/default/<version>/): it verifies
- * with the committed key, a changed number does not, it heads a leaderboard built with a worse
- * and a tampered submission, and one cell of each method re-runs on this machine to exactly the
- * committed numbers.
+ * The committed reference results. The default matrix's current version (results/default/<version>/)
+ * verifies with the committed key, a changed number does not, it heads a leaderboard built with a
+ * worse and a tampered submission, its rows state every method's budget, and one cell of each
+ * method re-runs on this machine to exactly the committed numbers. Every committed version keeps
+ * verifying, and cells of the older versions (1.0.0) re-run exactly from the spec embedded in them,
+ * although the harness's defaults (view_pool, WaCo's q, the baselines' views) changed since.
  */
 import { VerificationError } from "../src/errors.ts";
 import assert from "node:assert/strict";
@@ -13,6 +15,8 @@ import { readResult, type ResultDocument } from "../src/results/schema.ts";
 import { readJwks, signDocument, verifyDocument } from "../src/results/signing.ts";
 import { summarizeRows } from "../src/results/table.ts";
 import { reproduce } from "../src/run/reproduce.ts";
+import { PROJECT_ROOT } from "../src/run/harness.ts";
+import { resolve } from "node:path";
 import { runMatrix } from "../src/run/runner.ts";
 import { fixtureKey } from "./fixtures/leaderboard/helpers.ts";
 import { ROOT, tempDir } from "./fixtures/harness.ts";
@@ -81,12 +85,16 @@ Deno.test("reference: a leaderboard of the reference, a worse and a tampered sub
   assert.equal(built.accepted.length, 2);
   assert.equal(built.omitted.length, 1);
   assert.match(built.log.join("\n"), /tampered\.json.*bad-signature|bad-signature.*tampered\.json/s);
-  const rotation = built.tables.find((t) => t.track.id === "mnist-default-rotation")!;
-  assert.equal(rotation.entries.length, 10, "5 methods × 2 submissions");
+  // The track of today's default matrix on rotation (leaderboard/tracks.yaml).
+  const rotation = built.tables.find((t) =>
+    t.track.matrix.version === version && t.track.augmentation === "rotation"
+  )!;
+  const methods = [...new Set(reference.rows.map((r) => r.method))];
+  assert.equal(rotation.entries.length, 2 * methods.length, "every method × 2 submissions");
   // Ranked by mean augmented accuracy, best first; each method of the reference above its worse copy.
   const ranked = [...rotation.entries].sort((a, b) => a.rank! - b.rank!);
   for (let i = 1; i < ranked.length; i++) assert.ok(ranked[i - 1].accAug!.mean >= ranked[i].accAug!.mean);
-  for (const method of ["ec", "mawa", "waco", "simclr", "hsic"]) {
+  for (const method of methods) {
     const [ref, bad] = ["reference", "worse"].map((which) =>
       rotation.entries.find((e) =>
         e.method === method && (which === "worse") === (e.submission.kid === testKey.kid)
@@ -110,35 +118,100 @@ function onePerMethod(doc: ResultDocument): string[] {
   });
 }
 
-Deno.test("reference: one cell per method re-runs on the cpu backend to exactly the committed numbers", async () => {
+/**
+ * Re-runs `cells` of the result `doc` on the cpu backend (from `matrixText` when given: the spec
+ * embedded in an older result) and requires exactly its numbers: every metric the result has
+ * (a newer harness may measure more), the cost and the structure sample.
+ */
+async function rerunExactly(doc: ResultDocument, cells: string[], matrixText?: string): Promise<void> {
   await using tmp = await tempDir("reference-rerun");
-  const reference = readResult(await raw());
-  const backend = reference.environment.backend as { chosen: string };
+  const backend = doc.environment.backend as { chosen: string };
   assert.equal(backend.chosen, "cpu", "exact agreement is only promised on the backend the reference ran on");
-  const cells = onePerMethod(reference);
-  assert.deepEqual(
-    cells.map((c) => reference.rows.find((r) => r.cell === c)!.method),
-    ["ec", "mawa", "waco", "simclr", "hsic"],
-  );
   const rerun = await runMatrix({
-    matrix,
+    matrix: resolve(PROJECT_ROOT, doc.matrix.path),
+    ...(matrixText === undefined ? {} : { matrixText }),
     out: `${tmp.dir}/run`,
     backend: "cpu",
     cellIds: new Set(cells),
     progress: () => {},
   });
-  const c = compareResults(reference, rerun.document, { absolute: 0, seedSd: 0 }, new Set(cells));
+  const c = compareResults(doc, rerun.document, { absolute: 0, seedSd: 0 }, new Set(cells));
   assert.equal(c.compared, cells.length);
   assert.ok(c.agree, formatComparison(c));
   // Tolerance 0 compares every metric bit for bit; the timings are the only ones left out.
   for (const id of cells) {
-    const [a, b] = [reference, rerun.document].map((d) => d.rows.find((r) => r.cell === id)!);
+    const [a, b] = [doc, rerun.document].map((d) => d.rows.find((r) => r.cell === id)!);
     const untimed = (m: Record<string, number | null>) =>
-      Object.fromEntries(Object.entries(m).filter(([k]) => !k.endsWith("_seconds")));
+      Object.fromEntries(Object.entries(m).filter(([k]) => !k.endsWith("_seconds") && k in a.metrics));
     assert.deepEqual(untimed(b.metrics), untimed(a.metrics), id);
     assert.deepEqual(b.cost, a.cost, id);
     assert.deepEqual(b.structure_sample, a.structure_sample, id);
   }
+}
+
+Deno.test("reference: one cell per method re-runs on the cpu backend to exactly the committed numbers", async () => {
+  const reference = readResult(await raw());
+  const cells = onePerMethod(reference);
+  assert.deepEqual(
+    cells.map((c) => reference.rows.find((r) => r.cell === c)!.method),
+    [...new Set(reference.rows.map((r) => r.method))],
+  );
+  await rerunExactly(reference, cells);
+});
+
+/** A committed result by matrix name and version. */
+async function committed(name: string, version: string): Promise<ResultDocument> {
+  const path = `${ROOT}/results/${name}/${version}/result.json`;
+  return readResult(JSON.parse(await Deno.readTextFile(path)), path);
+}
+
+Deno.test("reference: the default result states each method's budget; the four baselines have the pool's views", async () => {
+  const reference = readResult(await raw());
+  const spec = reference.matrix.spec as { training: { view_pool: number | string } };
+  const pool = spec.training.view_pool;
+  assert.equal(typeof pool, "number", "the default matrix runs on a pool (docs/protocol.md says why)");
+  const budget = (method: string) => {
+    const costs = new Set(
+      reference.rows.filter((r) => r.method === method).map((r) =>
+        `${r.cost.backbone_passes_train}/${r.cost.backbone_passes_test}`
+      ),
+    );
+    assert.equal(costs.size, 1, `${method}: one budget for all its rows`);
+    return [...costs][0];
+  };
+  const V = pool as number;
+  assert.equal(budget("ec"), "1/1");
+  for (const m of ["mawa", "waco", "simclr", "hsic", "aug-probe", "steer", "canon"]) {
+    assert.equal(budget(m), `${V + 1}/1`, m);
+  }
+  assert.equal(budget("tta"), `${V}/${V}`);
+  // E's collision rate tells the methods apart where F's cannot: MaWa below the no-adapter row.
+  const mean = (method: string, metric: string) => {
+    const rows = reference.rows.filter((r) => r.method === method && r.augmentation === "rotation");
+    return rows.reduce((s, r) => s + r.metrics[metric]!, 0) / rows.length;
+  };
+  assert.ok(mean("mawa", "e_collision_raw") < mean("ec", "e_collision_raw"));
+  assert.equal(mean("mawa", "collision_raw"), mean("ec", "collision_raw"), "F's rate is one per group");
+});
+
+Deno.test("reference: every committed result verifies; the 1.0.0 results re-run exactly from their embedded specs", async () => {
+  const trusted = await readJwks(`${ROOT}/results/trusted_keys.jwks`);
+  for await (const name of Deno.readDir(`${ROOT}/results`)) {
+    if (!name.isDirectory) continue;
+    for await (const version of Deno.readDir(`${ROOT}/results/${name.name}`)) {
+      const doc = JSON.parse(
+        await Deno.readTextFile(`${ROOT}/results/${name.name}/${version.name}/result.json`),
+      );
+      await verifyDocument(doc, trusted);
+    }
+  }
+  // The older default result: its no-adapter row and WaCo (whose q came later) from its own spec.
+  const old = await committed("default", "1.0.0");
+  const spec = JSON.stringify(old.matrix.spec, null, 2);
+  const pick = (doc: ResultDocument, method: string) => doc.rows.find((r) => r.method === method)!.cell;
+  await rerunExactly(old, [pick(old, "ec"), pick(old, "waco")], spec);
+  const rotation = await committed("mnist-rotation", "1.0.0");
+  await rerunExactly(rotation, [pick(rotation, "mawa")], JSON.stringify(rotation.matrix.spec, null, 2));
 });
 
 Deno.test("reference: reproduce re-runs its sampled cell and agrees exactly", async () => {

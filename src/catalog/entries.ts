@@ -17,13 +17,24 @@ export interface ParamSpec {
   readonly exclusiveMin?: boolean;
   /** Inclusive upper bound. */
   readonly max?: number;
+  /**
+   * Without a `default`: the matrix's view budget (augmented views per train image, `viewBudget`
+   * in src/matrix/schema.ts) is filled in when cells are expanded, so methods get equal budgets.
+   */
+  readonly viewBudget?: boolean;
+  /**
+   * Added after results were signed: the default is applied when the loss runs, not when the
+   * matrix is parsed or expanded, so cell specs (and ids) that do not give it stay as they were.
+   */
+  readonly late?: boolean;
 }
 
 export type ParamsSpec = Readonly<Record<string, ParamSpec>>;
 
 /** The values of `P` once resolved: a number, or undefined for an optional parameter not given. */
 export type ParamValues<P extends ParamsSpec> = {
-  readonly [K in keyof P]: P[K] extends { default: number } ? number : number | undefined;
+  readonly [K in keyof P]: P[K] extends { default: number } | { viewBudget: true } ? number
+    : number | undefined;
 };
 
 /** An adapter loss, as data: what the matrix validates and the docs list. */
@@ -121,9 +132,21 @@ export function paramsSchema(params: ParamsSpec) {
     if (p.integer) n = n.int();
     if (p.min !== undefined) n = p.exclusiveMin ? n.gt(p.min) : n.gte(p.min);
     if (p.max !== undefined) n = n.lte(p.max);
-    shape[name] = p.default === undefined ? n.optional() : n.default(p.default);
+    shape[name] = p.default === undefined || p.late ? n.optional() : n.default(p.default);
   }
   return z.strictObject(shape);
+}
+
+/** `values` with the late parameters of `params` that are absent filled with their defaults. */
+export function withLateDefaults<V extends Readonly<Record<string, number | undefined>>>(
+  params: ParamsSpec,
+  values: V,
+): V {
+  const out: Record<string, number | undefined> = { ...values };
+  for (const [name, p] of Object.entries(params)) {
+    if (p.late && out[name] === undefined) out[name] = p.default;
+  }
+  return out as V;
 }
 
 /**

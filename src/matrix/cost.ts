@@ -6,7 +6,7 @@
  * seconds (docs/distributed.md shows how to turn them into hours with a measured cell).
  */
 import type { Cell, ResolvedAdapter } from "./expand.ts";
-import { type DatasetSpec, isAdapter } from "./schema.ts";
+import { type DatasetSpec, isAdapter, viewBudget } from "./schema.ts";
 
 /** Split sizes of the packaged and well-known sources (used when a matrix sets no `limit`). */
 const SPLIT_SIZES: Partial<Record<DatasetSpec["source"], { train: number; test: number }>> = {
@@ -41,7 +41,7 @@ export function groupExtractionCost(cell: Cell, views: number): number {
 /** Views per training image a cell's method needs extracted (0 for methods without augmented training). */
 export function viewsOf(cell: Cell): number {
   const m = cell.spec.method;
-  if (isAdapter(m)) return (m as ResolvedAdapter).training.view_pool;
+  if (isAdapter(m)) return viewBudget((m as ResolvedAdapter).training);
   return typeof m.views === "number" ? m.views : 0;
 }
 

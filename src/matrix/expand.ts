@@ -3,7 +3,7 @@
  * gives each cell a stable id (the hash of its fully resolved spec), and partitions cells into
  * shards. A cell's id changes exactly when something that determines its result changes.
  */
-import { type LossEntry, resolveParams } from "../catalog/entries.ts";
+import { type LossEntry, type MethodEntry, resolveParams } from "../catalog/entries.ts";
 import { InputError } from "../errors.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
 import { sha256Hex } from "../util/hash.ts";
@@ -20,6 +20,7 @@ import {
   type MethodSpec,
   type OtherMethodSpec,
   type TrainingSpec,
+  viewBudget,
 } from "./schema.ts";
 
 /** A method with every default resolved (adapter training merged over the matrix's). */
@@ -59,8 +60,15 @@ function resolveMethod(
   training: TrainingSpec,
   losses: LossParams,
   files: ReadonlyMap<string, MethodFileRef>,
+  kinds: MethodOptions,
 ): ResolvedMethod {
-  if (!isAdapter(method)) return method as OtherMethodSpec;
+  if (!isAdapter(method)) {
+    // Options that default to the view budget get the matrix's (equal augmentation budgets).
+    const options = kinds.find((k) => k.kind === method.kind)?.options ?? {};
+    const budget = Object.entries(options).filter(([name, o]) => o.viewBudget && method[name] === undefined);
+    if (budget.length === 0) return method as OtherMethodSpec;
+    return { ...method, ...Object.fromEntries(budget.map(([name]) => [name, viewBudget(training)])) };
+  }
   const merged = { ...method, training: { ...training, ...method.training } };
   const loss = losses.find((l) => l.name === method.loss);
   if (loss) return { ...merged, params: resolveParams(`${method.loss} params`, loss.params, method.params) };
@@ -126,22 +134,27 @@ export function countCells(spec: MatrixSpec): { product: number; kept: number } 
 /** What expansion needs of the loss catalog: each loss's parameters, for their defaults. */
 type LossParams = readonly Pick<LossEntry, "name" | "params">[];
 
+/** What expansion needs of the method catalog: each kind's options, for those set by the view budget. */
+type MethodOptions = readonly Pick<MethodEntry, "kind" | "options">[];
+
 /**
  * All cells of the matrix in declaration order (datasets outermost, seeds innermost); adapters'
  * loss parameters get the defaults of `losses` (src/catalogs.ts binds it as `expandMatrix`), or
- * of the method file `files` holds for their `loss` (src/matrix/method_files.ts).
+ * of the method file `files` holds for their `loss` (src/matrix/method_files.ts); other methods'
+ * options marked `viewBudget` that the matrix leaves out get its view budget (`methods`' entries).
  */
 export function expandMatrixWith(
   spec: MatrixSpec,
   losses: LossParams,
   files: ReadonlyMap<string, MethodFileRef> = new Map(),
+  methods: MethodOptions = [],
 ): Cell[] {
   const cells: Cell[] = [];
   for (const dataset of spec.datasets) {
     for (const backbone of spec.backbones) {
       for (const augmentation of spec.augmentations) {
         for (const m of spec.methods) {
-          const method = resolveMethod(m, spec.training, losses, files);
+          const method = resolveMethod(m, spec.training, losses, files, methods);
           for (const classifier of spec.classifiers) {
             for (const seed of spec.seeds) {
               const cellSpec = {

@@ -147,6 +147,12 @@ function augmentationSchema(kinds: readonly AugmentationEntry[]): z.ZodType<Augm
   return union(true) as unknown as z.ZodType<AugmentationSpec>;
 }
 
+/**
+ * The view regime's value meaning "fresh augmentation parameters for every view of every step"
+ * (the protocol's); an integer V instead caches a pool of V views per image (src/methods/fresh_views.ts).
+ */
+export const FRESH_VIEWS = "fresh";
+
 /** Adapter training hyper-parameters (docs/protocol.md defaults). */
 export const TrainingSpec = z.strictObject({
   hidden: positiveInt.default(4096),
@@ -156,8 +162,11 @@ export const TrainingSpec = z.strictObject({
   batch: positiveInt.default(256),
   /** Augmented views per clean input in each step (s). */
   views: positiveInt.default(3),
-  /** Augmented views cached per image (V ≥ s); each step draws s of them afresh. */
-  view_pool: positiveInt.default(8),
+  /**
+   * "fresh": every step draws new augmentation parameters for each of its s views (the protocol);
+   * an integer V ≥ s: V views cached per image, each step picks s of them.
+   */
+  view_pool: z.union([positiveInt, z.literal(FRESH_VIEWS)]).default(FRESH_VIEWS),
   lr: z.number().positive().default(1e-3),
   lr_min: z.number().nonnegative().default(4e-4),
   weight_decay: z.number().nonnegative().default(1e-4),
@@ -342,6 +351,15 @@ export function matrixSchemas(c: Catalogs) {
 
 export type BackboneSpec = z.infer<typeof BackboneSpec>;
 export type TrainingSpec = z.infer<typeof TrainingSpec>;
+
+/**
+ * Augmented views of each train image an adapter with `training` sees over its whole training:
+ * V from a pool, epochs · s under fresh views. The budget that the baselines' `views` (and tta's
+ * `copies`) default to, so that every method of a matrix gets as many augmented views per image.
+ */
+export function viewBudget(t: Pick<TrainingSpec, "view_pool" | "epochs" | "views">): number {
+  return t.view_pool === FRESH_VIEWS ? t.epochs * t.views : t.view_pool;
+}
 export type EvaluationSpec = z.infer<typeof EvaluationSpec>;
 export type CellPattern = z.infer<typeof CellPattern>;
 export type MatrixSpec = z.infer<ReturnType<typeof matrixSchemas>["MatrixSpec"]>;

@@ -1,9 +1,11 @@
 /**
  * Training the adapter E = (d, hidden, d') MLP with ReLU on frozen backbone features (docs/protocol.md):
  * AdamW, cosine annealing from lr to lrMin over all steps, batches of N clean inputs with s
- * augmented views each. Augmented views come from a cached pool of V ≥ s views per image; every
- * step draws s distinct pool views per input afresh, from CounterRng(seed, "adapter", "views",
- * step), so the draw is the same on every backend and whatever the order of cells.
+ * augmented views each. Augmented views are fresh (./fresh_views.ts: new parameters for every
+ * view of every step, extracted an epoch at a time) or come from a cached pool of V ≥ s views per
+ * image, from which every step draws s distinct pool views per input afresh, from
+ * CounterRng(seed, "adapter", "views", step); either way the views are the same on every backend
+ * and whatever the order of cells.
  */
 import { Mlp } from "../nn/mlp.ts";
 import { trainStep } from "../nn/train_step.ts";
@@ -19,10 +21,11 @@ import {
 } from "../cache/feature_rows.ts";
 import { AdamW, cosineLr } from "../tensor/optim.ts";
 import { noGrad, type Tensor, tidy } from "../tensor/tensor.ts";
-import { resolveParams } from "../catalog/entries.ts";
+import { resolveParams, withLateDefaults } from "../catalog/entries.ts";
 import { ConfigError } from "../errors.ts";
 import { LOSSES } from "./losses/index.ts";
 import type { AdapterLoss } from "./losses/spec.ts";
+import type { FreshViews } from "./fresh_views.ts";
 
 export interface AdapterOptions {
   /** A loss name of src/methods/losses/registered.ts, or a loss itself (a method file's UserLoss). */
@@ -91,31 +94,44 @@ export class Adapter {
    * Trains E on clean features `clean` [n, d] and the view pool `pool` (V matrices [n, d], view v
    * of image i in row i of pool[v]), arrays or rows read on demand: a step reads its own rows, so
    * memory holds one batch of them (docs/data.md, "Memory"). A view's rows may also be produced
-   * per step (`ViewRows.read` may be async, e.g. rendering fresh views instead of reading a cache).
+   * per step (`ViewRows.read` may be async). Fresh views (./fresh_views.ts) replace the pool by
+   * the current epoch's s views, each input taking views 0..s−1 in order.
    */
   static async train(
     cleanFeatures: Float32Array | FeatureRows,
-    poolFeatures: readonly (Float32Array | ViewRows)[],
+    views: readonly (Float32Array | ViewRows)[] | FreshViews,
     d: number,
     o: AdapterOptions,
   ): Promise<Adapter> {
     const clean = cleanFeatures instanceof Float32Array ? memoryRows(cleanFeatures, d) : cleanFeatures;
-    const pool: ViewRows[] = poolFeatures.map((x) => (x instanceof Float32Array ? memoryRows(x, d) : x));
+    const fresh = "kind" in views ? views : null;
+    const asRows = (list: readonly (Float32Array | ViewRows)[]): ViewRows[] =>
+      list.map((x) => (x instanceof Float32Array ? memoryRows(x, d) : x));
+    let pool: ViewRows[] = fresh ? [] : asRows(views as readonly (Float32Array | ViewRows)[]);
     const n = clean.rows;
-    const V = pool.length, s = o.views, backend = o.backend;
+    // Views a step chooses from: the pool, or the current epoch's s fresh views.
+    const V = fresh ? fresh.views : pool.length, s = o.views, backend = o.backend;
     if (!Number.isInteger(n) || n < 1 || clean.cols !== d) {
       throw new RangeError(`adapter: clean features [${n}, ${clean.cols}] are not [n, ${d}]`);
     }
     if (s < 1 || s > V) {
-      throw new RangeError(`adapter: ${s} views per step from a pool of ${V}; expected 1 ≤ s ≤ V`);
+      throw new RangeError(
+        `adapter: ${s} views per step from ${fresh ? "fresh" : "a pool of"} ${V}; expected 1 ≤ s ≤ V`,
+      );
     }
-    for (const [v, p] of pool.entries()) {
-      if (p.rows !== n || p.cols !== d) {
-        throw new RangeError(`adapter: pool view ${v} is [${p.rows}, ${p.cols}]; expected [${n}, ${d}]`);
+    const checkViews = (list: readonly ViewRows[], what: string) => {
+      for (const [v, p] of list.entries()) {
+        if (p.rows !== n || p.cols !== d) {
+          throw new RangeError(`adapter: ${what} view ${v} is [${p.rows}, ${p.cols}]; expected [${n}, ${d}]`);
+        }
       }
-    }
+    };
+    checkViews(pool, "pool");
     const loss = typeof o.loss === "string" ? LOSSES.get(o.loss) : o.loss;
-    const params = resolveParams(`${loss.name} params`, loss.params, o.params ?? {});
+    const params = withLateDefaults(
+      loss.params,
+      resolveParams(`${loss.name} params`, loss.params, o.params ?? {}),
+    );
     if (loss.sameDim && o.outDim !== d) {
       throw new ConfigError("training.out_ratio", `loss ${loss.name} needs d' = d (${d}), got ${o.outDim}`);
     }
@@ -126,6 +142,8 @@ export class Adapter {
       params,
     );
     const started = performance.now();
+    // Time spent extracting fresh views is not training (like the pool's extraction before it).
+    let extractSeconds = 0;
     const network = new Mlp([d, o.hidden, o.outDim], o.seed, "adapter", backend);
     const opt = new AdamW(network.parameters, { lr: o.lr, weightDecay: o.weightDecay });
     const buffers = new Map<number, { x: Float32Array; anchors: Float32Array; view: Float32Array }>();
@@ -135,6 +153,12 @@ export class Adapter {
     let status: AdapterTraining["status"] = "ok", reason: string | undefined;
     try {
       for (let epoch = 0; epoch < o.epochs && status === "ok"; epoch++) {
+        if (fresh) {
+          const fetching = performance.now();
+          pool = asRows(await fresh.epoch(epoch));
+          extractSeconds += (performance.now() - fetching) / 1000;
+          checkViews(pool, `fresh epoch ${epoch}`);
+        }
         const perm = new CounterRng(o.seed, "adapter", "order", epoch).permutation(n);
         let lossSum: Tensor | null = null;
         for (let b0 = 0; b0 < n; b0 += o.batch) {
@@ -145,9 +169,10 @@ export class Adapter {
           // Per pool view, the inputs that use it: (row of x, image).
           const byView = Array.from({ length: V }, () => ({ at: [] as number[], images: [] as number[] }));
           for (let j = 0; j < N; j++) {
-            // s distinct pool views for input j: a partial Fisher–Yates over 0..V−1.
+            // s distinct pool views for input j: a partial Fisher–Yates over 0..V−1 (fresh: the
+            // epoch's views 0..s−1 in order).
             for (let v = 0; v < V; v++) choice[v] = v;
-            for (let k = 0; k < s; k++) {
+            for (let k = 0; k < s && !fresh; k++) {
               const r = k + Math.floor(draw.uniform(j * V + k) * (V - k));
               [choice[k], choice[r]] = [choice[r], choice[k]];
             }
@@ -228,7 +253,7 @@ export class Adapter {
         } for F`;
       }
     }
-    adapter.training.trainSeconds = (performance.now() - started) / 1000;
+    adapter.training.trainSeconds = (performance.now() - started) / 1000 - extractSeconds;
     return adapter;
   }
 

@@ -21,7 +21,7 @@ export interface CellFeatures {
   d: number;
   classes: number;
   labels: Record<Split, Int32Array>;
-  /** V: augmented train views available as the adapter's view pool (views 0..V−1). */
+  /** V: augmented train views available as the adapter's view pool (views 0..V−1); 0 under fresh views. */
   poolViews: number;
   /** K: augmented test draws for augmented accuracy (views 0..K−1 of the test split). */
   testDraws: number;
@@ -31,6 +31,11 @@ export interface CellFeatures {
   clean(split: Split): Promise<Float32Array>;
   /** F(t(a, x)) for the cell's augmentation, view `view` of a split. */
   augmented(split: Split, view: number): Promise<Float32Array>;
+  /**
+   * As `augmented`, but not kept in the cell's memory once returned (still through the feature
+   * cache): fresh views are each used for one epoch (./fresh_views.ts). Absent: `augmented`.
+   */
+  augmentedTransient?(split: Split, view: number): Promise<Float32Array>;
   /**
    * `clean` and `augmented` as rows read on demand from the feature cache, so that training over a
    * large split holds a batch of rows, not the split (docs/data.md, "Memory"); the caller closes

@@ -5,9 +5,10 @@
  */
 import { catalog, type ParamsSpec } from "../catalog/entries.ts";
 import type { ResolvedAdapter, ResolvedMethod } from "../matrix/expand.ts";
-import { isAdapter } from "../matrix/schema.ts";
+import { FRESH_VIEWS, isAdapter, viewBudget } from "../matrix/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { Adapter } from "./adapter.ts";
+import { type FreshViews, freshViews } from "./fresh_views.ts";
 import type { FeatureRows } from "../cache/feature_rows.ts";
 import type { AdapterLoss } from "./losses/spec.ts";
 import { USER_LOSS_PREFIX } from "./user/user_loss.ts";
@@ -28,7 +29,7 @@ async function trainAdapter(
   files: ReadonlyMap<string, AdapterLoss>,
 ): Promise<FittedMethod> {
   const t = method.training;
-  if (t.view_pool > f.poolViews) {
+  if (t.view_pool !== FRESH_VIEWS && t.view_pool > f.poolViews) {
     throw new ConfigError(
       `methods ${method.id}.training.view_pool`,
       `view_pool ${t.view_pool} exceeds the ${f.poolViews} cached views`,
@@ -39,10 +40,11 @@ async function trainAdapter(
   const pool: (Float32Array | FeatureRows)[] = [];
   const close = () => [clean, ...pool].forEach((x) => x instanceof Float32Array || x.close());
   try {
-    for (let v = 0; v < t.view_pool; v++) {
+    for (let v = 0; v < (t.view_pool === FRESH_VIEWS ? 0 : t.view_pool); v++) {
       pool.push(f.augmentedRows ? await f.augmentedRows("train", v) : await f.augmented("train", v));
     }
-    return await fitAdapter(method, f, files, clean, pool);
+    const views = t.view_pool === FRESH_VIEWS ? freshViews(f, t.views) : pool;
+    return await fitAdapter(method, f, files, clean, views);
   } finally {
     close();
   }
@@ -53,10 +55,10 @@ async function fitAdapter(
   f: CellFeatures,
   files: ReadonlyMap<string, AdapterLoss>,
   clean: Float32Array | FeatureRows,
-  pool: readonly (Float32Array | FeatureRows)[],
+  views: readonly (Float32Array | FeatureRows)[] | FreshViews,
 ): Promise<FittedMethod> {
   const t = method.training;
-  const e = await Adapter.train(clean, pool, f.d, {
+  const e = await Adapter.train(clean, views, f.d, {
     loss: method.loss.startsWith(USER_LOSS_PREFIX) ? methodFile(method.loss, files) : method.loss,
     params: method.params,
     hidden: t.hidden,
@@ -82,9 +84,10 @@ async function fitAdapter(
     represent: async (view) =>
       e.embed(view === "clean" ? await f.clean("test") : await f.augmented("test", view), f.d),
     embed: (features) => e.embed(features, f.d),
-    // Training reads V cached views plus the clean image per train input: V + 1 backbone passes.
+    // Per train input, the clean image plus its augmented views (V cached, or s fresh ones per
+    // epoch): the view budget + 1 backbone passes.
     cost: {
-      backbone_passes_train: t.view_pool + 1,
+      backbone_passes_train: viewBudget(t) + 1,
       backbone_passes_test: 1,
       trainable_parameters: e.training.trainableParameters,
     },

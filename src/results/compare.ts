@@ -3,7 +3,7 @@
  * timings is compared with |a − b| ≤ absolute + seedSd · sd, where sd is the larger of the two
  * documents' standard deviations of that metric over seeds for the cell's group (so noise the
  * benchmark itself shows between seeds is not called a mismatch). A cell present on one side
- * only is a mismatch.
+ * only is a mismatch; the metrics compared are A's (B may measure more).
  */
 import { isTimingMetric, type ResultDocument, type ResultRow, type SummaryRow } from "./schema.ts";
 
@@ -68,8 +68,9 @@ export function compareResults(
     compared++;
     if (ra.status !== rb.status) statusDiffers.push({ cell, label: label(ra), a: ra.status, b: rb.status });
     const key = [ra.dataset, ra.backbone, ra.augmentation, ra.method, ra.classifier].join("\0");
-    const names = new Set([...Object.keys(ra.metrics), ...Object.keys(rb.metrics)]);
-    for (const metric of [...names].sort()) {
+    // A's metrics: a metric B lacks is a difference; metrics only B has (a newer harness measures
+    // more, e.g. e_collision_*) are not, so older results keep reproducing under newer harnesses.
+    for (const metric of Object.keys(ra.metrics).sort()) {
       if (isTimingMetric(metric)) continue;
       const va = ra.metrics[metric] ?? null, vb = rb.metrics[metric] ?? null;
       const sd = Math.max(sdA.get(key)?.metrics[metric]?.sd ?? 0, sdB.get(key)?.metrics[metric]?.sd ?? 0);

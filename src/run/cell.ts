@@ -1,6 +1,7 @@
 /**
  * One cell, start to finish: features (through the cache) → method.fit → classifier on clean
- * train features → clean and augmented accuracy, structure and collision metrics → a result row.
+ * train features → clean and augmented accuracy, structure and collision metrics (in F's space and
+ * in the method's, E∘F) → a result row.
  * A cell is a pure function of its spec and seed; what it shares with other cells (datasets,
  * backbones, features, collision rates) is memoised in the RunContext, never order-dependent.
  */
@@ -21,7 +22,7 @@ import type { CellFeatures } from "../methods/method.ts";
 import { fitMethod } from "../methods/registry.ts";
 import type { UserLoss } from "../methods/user/user_loss.ts";
 import { accuracy, augmentedAccuracy } from "../metrics/accuracy.ts";
-import { collisionRates } from "../metrics/collision.ts";
+import { type CollisionInput, collisionRates } from "../metrics/collision.ts";
 import { structureMetrics } from "../metrics/structure.ts";
 import type { ResultRow } from "../results/schema.ts";
 import type { Backend } from "../tensor/backend.ts";
@@ -118,7 +119,8 @@ export async function cellFeatures(
   const data = await datasetSplits(ctx, spec.dataset);
   const model = await backbone(ctx, spec.backbone);
   const aug = spec.augmentation;
-  const poolViews = isAdapter(spec.method) ? spec.method.training.view_pool : 0;
+  const pool = isAdapter(spec.method) ? spec.method.training.view_pool : 0;
+  const poolViews = typeof pool === "number" ? pool : 0;
   const features = new Map<string, Promise<Float32Array>>();
   // What an extraction of (split, augmentation, view) is given, as arrays (memoised) or as rows.
   const extraction = (
@@ -136,17 +138,18 @@ export async function cellFeatures(
     progress: ctx.progress &&
       ((done: number, total: number) => ctx.progress!(done, total, `images ${split} ${tag} v${view}`)),
   });
+  const extractOnce = async (
+    split: Split,
+    augmentation: typeof aug | FeatureAugmentation | undefined,
+    view: number,
+    tag: string,
+  ) => (await extractFeatures(extraction(split, augmentation, view, tag))).data;
   const extract = (
     split: Split,
     augmentation: typeof aug | FeatureAugmentation | undefined,
     view: number,
     tag: string,
-  ) =>
-    memo(
-      features,
-      `${split}/${tag}/${view}`,
-      async () => (await extractFeatures(extraction(split, augmentation, view, tag))).data,
-    );
+  ) => memo(features, `${split}/${tag}/${view}`, () => extractOnce(split, augmentation, view, tag));
   const f: CellFeatures = {
     backend: ctx.backend,
     progress: ctx.progress,
@@ -159,6 +162,8 @@ export async function cellFeatures(
     testDraws: spec.evaluation.aug_draws,
     clean: (split) => extract(split, undefined, 0, "clean"),
     augmented: (split, view) => extract(split, aug, view, `aug:${aug.id}`),
+    augmentedTransient: (split, view) =>
+      features.get(`${split}/aug:${aug.id}/${view}`) ?? extractOnce(split, aug, view, `aug:${aug.id}`),
     transformed: (split, a, view) => extract(split, a, view, `custom:${JSON.stringify(a.key)}`),
     // The same extractions as rows read on demand from the cache entry (bounded memory in training).
     cleanRows: (split) => extractFeatureRows(extraction(split, undefined, 0, "clean")),
@@ -223,12 +228,13 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
       lr: spec.classifier.lr,
     });
     try {
-      const accOf = async (view: "clean" | number) =>
-        accuracy(
-          (await classifier.predict(await fitted.represent(view))).logits,
-          data.test.labels,
-          f.classes,
-        );
+      // The representations of the clean test set and of augmented draw 0, kept for E's collision rate.
+      const seen = new Map<"clean" | number, Float32Array>();
+      const accOf = async (view: "clean" | number) => {
+        const represented = await fitted.represent(view);
+        if (view === "clean" || view === 0) seen.set(view, represented);
+        return accuracy((await classifier.predict(represented)).logits, data.test.labels, f.classes);
+      };
       const accClean = await accOf("clean");
       const draws: number[] = [];
       for (let k = 0; k < spec.evaluation.aug_draws; k++) draws.push(await accOf(k));
@@ -243,11 +249,10 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
         sampleSize: STRUCTURE_SAMPLE,
       });
 
-      const collision = await collisionOf(
-        ctx,
-        cell,
-        f,
-        Math.min(spec.evaluation.collision_points, data.test.n),
+      const collisionPoints = Math.min(spec.evaluation.collision_points, data.test.n);
+      const collision = await collisionOf(ctx, cell, f, collisionPoints);
+      const eCollision = await collisionRates(
+        collisionInput(seen.get("clean")!, seen.get(0)!, f.labels.test, collisionPoints),
       );
       const testSeconds = (performance.now() - testStarted) / 1000;
       return {
@@ -270,6 +275,8 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
           ...structure.metrics,
           collision_raw: collision.raw,
           collision_aligned: collision.aligned,
+          e_collision_raw: eCollision.raw,
+          e_collision_aligned: eCollision.aligned,
           ...fitted.metrics,
           train_seconds: fitted.fitSeconds + classifier.training.trainSeconds,
           test_seconds: testSeconds,
@@ -297,17 +304,30 @@ function collisionOf(
 ): Promise<{ raw: number; aligned: number }> {
   const key = JSON.stringify([cell.spec.dataset, cell.spec.backbone, cell.spec.augmentation, cell.seed, n]);
   return memo(ctx.collisions, key, async () => {
-    const clean = await f.clean("test");
-    const augmented = (await f.augmented("test", 0)).subarray(0, n * f.d);
-    const labels = f.labels.test;
-    const r = await collisionRates({
-      dim: f.d,
-      clean,
-      cleanLabels: labels,
-      augmented,
-      augmentedLabels: labels.subarray(0, n),
-      pairedClean: clean.subarray(0, n * f.d),
-    });
+    const r = await collisionRates(
+      collisionInput(await f.clean("test"), await f.augmented("test", 0), f.labels.test, n),
+    );
     return { raw: r.raw, aligned: r.aligned };
   });
+}
+
+/**
+ * The collision rate's input in one space (F's, or the method's E∘F): the first `n` augmented
+ * test points (draw 0) against the whole clean test set, each paired with its own clean image.
+ */
+function collisionInput(
+  clean: Float32Array,
+  augmented: Float32Array,
+  labels: Int32Array,
+  n: number,
+): CollisionInput {
+  const dim = clean.length / labels.length;
+  return {
+    dim,
+    clean,
+    cleanLabels: labels,
+    augmented: augmented.subarray(0, n * dim),
+    augmentedLabels: labels.subarray(0, n),
+    pairedClean: clean.subarray(0, n * dim),
+  };
 }

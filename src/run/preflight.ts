@@ -10,6 +10,7 @@ import { checkImageShape } from "../backbone/input_spec.ts";
 import { InputSpecError, MatrixError } from "../errors.ts";
 import type { Cell, ResolvedAdapter } from "../matrix/expand.ts";
 import type { ParsedMatrix } from "../matrix/parse.ts";
+import { FRESH_VIEWS } from "../matrix/schema.ts";
 import { backbone, datasetContent, datasetSplits, type RunContext } from "./cell.ts";
 import type { RunInputs } from "./run_dir.ts";
 
@@ -91,7 +92,8 @@ export async function preflight(
         d: model.featureDim,
         hidden: m.training.hidden,
         outRatio: m.training.out_ratio,
-        viewPool: m.training.view_pool,
+        // On the device at once: the pool, or one epoch's s fresh views.
+        viewPool: m.training.view_pool === FRESH_VIEWS ? m.training.views : m.training.view_pool,
       });
       if (bytes > memory) {
         const mi = spec.methods.findIndex((x) => x.id === c.method);

@@ -1,8 +1,8 @@
 /**
  * Re-runs a sample of a result's cells here and compares them with the result: the maintainer's
- * "does this reproduce on another machine" check. The matrix file must be the one the result
- * ran (same sha256), or, where that file does not exist here, the result's embedded spec is run
- * (same cells); method files always come from the result itself. The cells are chosen by a
+ * "does this reproduce on another machine" check. The result's embedded spec is run (same cells,
+ * whatever defaults this harness has), or with `matrix` that file, which must be the one the
+ * result ran (same sha256); method files always come from the result itself. The cells are chosen by a
  * fixed Philox stream, so two maintainers asked for N cells re-run the same N.
  */
 import { InputError } from "../errors.ts";
@@ -52,16 +52,8 @@ export async function reproduce(doc: ResultDocument, o: ReproduceOptions): Promi
     throw new InputError(`--cells ${o.cells}: expected a positive integer`);
   }
   const matrix = o.matrix ?? resolve(PROJECT_ROOT, doc.matrix.path);
-  let text: string | undefined;
-  try {
-    text = await Deno.readTextFile(matrix);
-  } catch (e) {
-    // No matrix file here (e.g. an outside submission): the document's own parsed spec, read as
-    // if it sat where the file did (its relative paths resolve from there), gives the same cells.
-    if (!(e instanceof Deno.errors.NotFound) || o.matrix) throw e;
-  }
-  if (text !== undefined) {
-    const sha = sha256Hex(text);
+  if (o.matrix) {
+    const sha = sha256Hex(await Deno.readTextFile(matrix));
     if (sha !== doc.matrix.sha256) {
       throw new InputError(
         `${matrix}: sha256 ${sha.slice(0, 12)}… differs from the result's matrix (${
@@ -71,13 +63,18 @@ export async function reproduce(doc: ResultDocument, o: ReproduceOptions): Promi
       );
     }
   }
+  // The document's own parsed spec (every default it ran with written out), read as if it sat
+  // where the file did (its relative paths resolve from there), gives the cells it ran even after
+  // a default changed (e.g. view_pool) or where the file is not here (an outside submission);
+  // with --matrix, the file itself.
+  const text = o.matrix ? undefined : JSON.stringify(doc.matrix.spec, null, 2);
   const chosen = sampleCells(doc, o.cells);
   // Method files come from the document itself (their sha256 is checked on reading it), never
   // from whatever files with those names this checkout holds.
   const methodSources = new Map((doc.method_files ?? []).map((m) => [m.path, m.source]));
   const rerun = await runMatrix({
     matrix,
-    ...(text === undefined ? { matrixText: JSON.stringify(doc.matrix.spec, null, 2) } : {}),
+    ...(text === undefined ? {} : { matrixText: text }),
     out: o.out,
     backend: o.backend,
     executionProvider: o.executionProvider,

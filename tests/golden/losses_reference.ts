@@ -110,9 +110,11 @@ export function swc(
   y: M64,
   draws: WacoDraws64,
   p = 2,
+  q = 2,
 ): { dep: number; depX: number; depY: number; swc: number } {
   const [dep, depX, depY] = wacoClouds(x, y, draws).map(([a, b, dirs]) => slicedWasserstein(a, b, dirs, p));
-  return { dep, depX, depY, swc: dep / Math.sqrt(depX * depY + 1e-10) };
+  // The paper's code: normalization = (X_dependence * Y_dependence + eps) ** (1 / q).
+  return { dep, depX, depY, swc: dep / (depX * depY + 1e-10) ** (1 / q) };
 }
 
 /** NT-Xent, multi-positive (SupCon L_out) over `views` blocks of N rows, cosine similarity / τ. */

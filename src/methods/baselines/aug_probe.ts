@@ -1,7 +1,7 @@
 /**
  * `aug-probe` (docs/protocol.md): the classifier trains on the clean train features plus the features of
- * augmented train views 0..s−1 of the cell's augmentation (s = `views`, the protocol's s = 3 by
- * default), all with the clean labels; at test time it sees F as `none` does. This makes the
+ * augmented train views 0..s−1 of the cell's augmentation (s = `views`, by default the matrix's
+ * view budget: as many augmented views per image as its adapters see), all with the clean labels; at test time it sees F as `none` does. This makes the
  * *classifier* invariant, not the latent space: E is the identity (`embed` null) and rows carry
  * the flag "invariant-classifier-not-latent". Cost: s + 1 backbone passes per train input, 1 per
  * test input, nothing trained besides the classifier.
@@ -13,8 +13,9 @@ export const AUG_PROBE_FLAG = "invariant-classifier-not-latent";
 
 const options = {
   views: {
-    description: "s: augmented train views 0..s−1 added, with clean labels, to the clean train features",
-    default: 3,
+    description:
+      "s: augmented train views 0..s−1 added, with clean labels, to the clean train features (default: the view budget)",
+    viewBudget: true,
     integer: true,
     min: 1,
   },

@@ -112,8 +112,8 @@ const options = {
     exclusiveMin: true,
   },
   views: {
-    description: "augmented train views 0..views−1 the maps are fitted on",
-    default: 3,
+    description: "augmented train views 0..views−1 the maps are fitted on (default: the view budget)",
+    viewBudget: true,
     integer: true,
     min: 1,
   },

@@ -115,8 +115,9 @@ export function averageCopies(copies: readonly Float32Array[]): Float32Array {
 
 const options = {
   copies: {
-    description: "K: transformed copies averaged per input (K backbone passes per train and test input)",
-    default: 8,
+    description:
+      "K: transformed copies averaged per input (K backbone passes per train and test input; default: the view budget)",
+    viewBudget: true,
     integer: true,
     min: 1,
   },

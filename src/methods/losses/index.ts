@@ -2,7 +2,7 @@
  * The adapter losses by name (registered in ./registered.ts, one line each): each a catalog
  * entry (`LossEntry`: parameters, defaults, flags) with the function that computes it.
  */
-import { catalog, resolveParams } from "../../catalog/entries.ts";
+import { catalog, resolveParams, withLateDefaults } from "../../catalog/entries.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import * as registered from "./registered.ts";
 import type { AdapterLoss, LossBatch } from "./spec.ts";
@@ -21,7 +21,7 @@ export function lossFor(
   params: Readonly<Record<string, unknown>> = {},
 ): (batch: LossBatch) => Tensor {
   const loss = LOSSES.get(name);
-  const resolved = resolveParams(`${name} params`, loss.params, params);
+  const resolved = withLateDefaults(loss.params, resolveParams(`${name} params`, loss.params, params));
   return (batch) => loss.compute(batch, resolved);
 }
 

@@ -4,11 +4,12 @@
  *   dep  = SW(cat(X, Y), cat(X[π₁], Y[π₂]))     (joint sample vs. product of marginals)
  *   depX = SW(cat(X, X), cat(X, X[π₃]))
  *   depY = SW(cat(Y, Y), cat(Y, Y[π₄]))
- *   SWC  = dep / sqrt(depX · depY + 1e-10)
+ *   SWC  = dep / (depX · depY + 1e-10)^(1/q)
  *
  * where X [n, d] are the clean features repeated s+1 times (the anchors), Y [n, d'] the adapter
  * outputs of all views (n = (s+1)N, row j of X paired with row j of Y), cat joins columns, SW is
- * `swDistance` with p = 2 by default, and π₁…π₄ are independent uniform permutations of 0..n−1.
+ * `swDistance` with p = 2 by default, q = 2 by default (the paper's code: a square root; q is
+ * a late parameter, so cells that do not give it keep their ids), and π₁…π₄ are independent uniform permutations of 0..n−1.
  * d' may differ from d (dimension-reducing WaCo). Each SW uses its own P fresh directions in its
  * own dimension (d + d', 2d, 2d').
  *
@@ -19,7 +20,7 @@
  */
 import { TensorError } from "../../errors.ts";
 import { CounterRng } from "../../rng/philox.ts";
-import { add, concat, div, indexTensor, mul, neg, permuteRows, sqrt } from "../../tensor/ops.ts";
+import { add, concat, div, indexTensor, mul, neg, permuteRows, pow, sqrt } from "../../tensor/ops.ts";
 import { type Tensor, tidy } from "../../tensor/tensor.ts";
 import { directionsTensor, randomDirections, swDistance } from "../sliced_wasserstein.ts";
 import { type AdapterLoss, checkPaired, type LossBatch } from "./spec.ts";
@@ -36,6 +37,13 @@ const spec: LossEntry = {
       min: 1,
     },
     p: { description: "order p of the sliced Wasserstein distances", default: 2, min: 1 },
+    q: {
+      description: "dependence exponent q: SWC = dep / (depX · depY + 1e-10)^(1/q) (the paper's code: 2)",
+      default: 2,
+      exclusiveMin: true,
+      min: 0,
+      late: true,
+    },
   },
   usesAnchors: true,
   random: true,
@@ -89,7 +97,7 @@ export interface SwcTerms {
 }
 
 /** SWC between x [n, d] and y [n, d'] for fixed draws. Deterministic; differentiable in x and y. */
-export function swcTerms(x: Tensor, y: Tensor, draws: WacoDraws, p = 2): SwcTerms {
+export function swcTerms(x: Tensor, y: Tensor, draws: WacoDraws, p = 2, q = 2): SwcTerms {
   checkPaired("waco", y, x);
   const b = x.backend;
   const n = x.rows, d = x.cols, dY = y.cols;
@@ -128,7 +136,9 @@ export function swcTerms(x: Tensor, y: Tensor, draws: WacoDraws, p = 2): SwcTerm
     dirs(draws.depY.directions, 2 * dY),
     p,
   );
-  const swc = div(dep, sqrt(add(mul(depX, depY), SWC_EPS)));
+  // q = 2 by the square root, exactly as before q existed (signed results re-run bit for bit).
+  const joint = add(mul(depX, depY), SWC_EPS);
+  const swc = div(dep, q === 2 ? sqrt(joint) : pow(joint, 1 / q));
   return { dep, depX, depY, swc };
 }
 
@@ -137,6 +147,8 @@ export interface WacoOptions {
   directions?: number;
   /** Order p (default 2). */
   p?: number;
+  /** Dependence exponent q (default 2): the denominator is (depX · depY + 1e-10)^(1/q). */
+  q?: number;
   /** Run seed and call index: the draws come from (seed, "waco", step, …). */
   seed: number;
   step: number;
@@ -147,7 +159,7 @@ export function wacoLoss(y: Tensor, anchors: Tensor, opts: WacoOptions): Tensor 
   checkPaired("waco", y, anchors);
   const count = opts.directions ?? 1000;
   const draws = wacoDraws(opts.seed, opts.step, y.rows, anchors.cols, y.cols, count);
-  return neg(swcTerms(anchors, y, draws, opts.p ?? 2).swc);
+  return neg(swcTerms(anchors, y, draws, opts.p ?? 2, opts.q ?? 2).swc);
 }
 
 /** `wacoLoss` on a `LossBatch` with resolved parameters. */
@@ -155,6 +167,7 @@ export function wacoFromBatch(batch: LossBatch, params: Record<string, number | 
   return wacoLoss(batch.y, batch.anchors, {
     directions: params.directions,
     p: params.p,
+    q: params.q,
     seed: batch.seed,
     step: batch.step,
   });
