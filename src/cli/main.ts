@@ -149,10 +149,16 @@ export function buildCli(): Command {
       "--cache <dir>",
       "feature cache directory (default .cache/invbench/features or INVBENCH_CACHE_DIR)",
     )
+    .option(
+      "--jobs <n>",
+      "cells computed at once, each with its share of the cores (default: cores, at most 4)",
+    )
     .action(async (matrix: string, opts) => {
       checkExecutionProvider(opts.executionProvider);
       const { key, signer } = await signingKey(opts);
+      const jobs = opts.jobs === undefined ? undefined : positiveInt("--jobs", opts.jobs);
       const r = await runMatrix({
+        jobs,
         matrix,
         out: opts.out,
         backend: opts.backend,

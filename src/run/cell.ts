@@ -110,8 +110,11 @@ export function backbone(ctx: RunContext, spec: BackboneSpec): Promise<OnnxBackb
 /** Pairs of (d, e) kept per row for the leaderboard's structure scatter. */
 export const STRUCTURE_SAMPLE = 400;
 
-/** Runs one cell and returns its row (status "ok", "collapsed" or "diverged"). */
-export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
+/** A cell's dataset, backbone and its features as the method sees them (extracted on demand). */
+export async function cellFeatures(
+  cell: Cell,
+  ctx: RunContext,
+): Promise<{ data: Record<Split, Dataset>; model: OnnxBackbone; f: CellFeatures }> {
   const { spec } = cell;
   const data = await datasetSplits(ctx, spec.dataset);
   const model = await backbone(ctx, spec.backbone);
@@ -171,6 +174,41 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
       );
     },
   };
+  return { data, model, f };
+}
+
+/**
+ * Puts the features every cell of this kind reads into the cache (clean train and test, the
+ * adapter's view pool, the augmented test draws) without keeping them: what a parallel run does
+ * once per cell before handing the cell to a worker, so that workers never extract the same
+ * features twice at once. Features a method asks for beyond these are extracted where it runs.
+ */
+export async function prefetchCellFeatures(cell: Cell, ctx: RunContext, seen: Set<string>): Promise<void> {
+  const { f } = await cellFeatures(cell, ctx);
+  const { spec } = cell;
+  const once = async (split: Split, view: number | null, read: () => Promise<Float32Array>) => {
+    const key = JSON.stringify([
+      spec.dataset,
+      spec.backbone,
+      split,
+      view === null ? null : spec.augmentation,
+      view,
+      view === null ? null : spec.seed,
+    ]);
+    if (seen.has(key)) return;
+    await read();
+    seen.add(key);
+  };
+  await once("train", null, () => f.clean("train"));
+  await once("test", null, () => f.clean("test"));
+  for (let v = 0; v < f.poolViews; v++) await once("train", v, () => f.augmented("train", v));
+  for (let k = 0; k < f.testDraws; k++) await once("test", k, () => f.augmented("test", k));
+}
+
+/** Runs one cell and returns its row (status "ok", "collapsed" or "diverged"). */
+export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
+  const { spec } = cell;
+  const { data, f } = await cellFeatures(cell, ctx);
 
   const fitted = await fitMethod(spec.method, f, ctx.methodFiles);
   try {

@@ -22,7 +22,17 @@ import { type Provenance, RESULT_SCHEMA_ID, type ResultDocument, ResultRow } fro
 import type { KeyFile } from "../results/signing.ts";
 import { summarizeRows } from "../results/table.ts";
 import { selectBackend } from "../tensor/select.ts";
-import { backbone, datasetContent, datasetSplits, newRunContext, runCell, type RunContext } from "./cell.ts";
+import {
+  backbone,
+  datasetContent,
+  datasetSplits,
+  newRunContext,
+  prefetchCellFeatures,
+  runCell,
+  type RunContext,
+} from "./cell.ts";
+import { CellPool, defaultJobs, gemmThreadsFor, scheduleOrder } from "./cell_pool.ts";
+import { setOrtGemmThreads } from "../tensor/backends/ort_gemm.ts";
 import { DEFAULT_EXECUTION_PROVIDER } from "../backbone/execution_provider.ts";
 import { envFingerprint } from "./env.ts";
 import { harnessInfo, PROJECT_ROOT } from "./harness.ts";
@@ -52,6 +62,11 @@ export interface RunOptions {
   key?: KeyFile;
   signer?: string;
   cacheDir?: string;
+  /**
+   * Cells computed at once (default: one per core, at most 4), each in its own worker with its
+   * share of the cores for GEMM; 1 runs them in turn in this thread. Rows do not depend on it.
+   */
+  jobs?: number;
   /** Neither read nor write the feature cache (reproduce: a cache is as trusted as its machine). */
   noCache?: boolean;
   /**
@@ -216,21 +231,27 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   // Seconds per finished cell by method: adapters cost far more than EC, so the overall ETA
   // estimates each remaining cell from cells of its own method where it can.
   const perMethod = new Map<string, { seconds: number; cells: number }>();
-  const remainingSeconds = (from: number): number => {
+  const remainingSeconds = (left: readonly Cell[]): number => {
     const mean = computed ? spent / computed : NaN;
     let total = 0;
-    for (const c of cells.slice(from)) {
+    for (const c of left) {
       const m = perMethod.get(c.method);
       total += m ? m.seconds / m.cells : mean;
     }
-    return total;
+    return total / jobs;
   };
+  const jobs = o.jobs ?? defaultJobs();
+  // Workers need the cpu backend (one per worker), the cache (features are handed over through it)
+  // and no method files (their sandboxes live in this process); otherwise cells run here in turn.
+  const parallel = jobs > 1 && backend.name === "cpu" && cache.enabled && ctx.methodFiles.size === 0;
+  setOrtGemmThreads(gemmThreadsFor(jobs));
+  let pool: CellPool | undefined;
   try {
-    for (const [i, cell] of cells.entries()) {
+    // Finished cells of an earlier run are read first; the rest are computed.
+    const todo: { cell: Cell; index: number }[] = [];
+    for (const [index, cell] of cells.entries()) {
       const file = `${cellsDir}/${cell.id}.json`;
       const saved = await readSavedCell(file);
-      const label =
-        `${cell.dataset} ${cell.backbone} ${cell.augmentation} ${cell.method} ${cell.classifier} seed ${cell.seed}`;
       if (saved !== null) {
         const row = saved === UNPARSABLE ? null : ResultRow.safeParse(saved);
         if (row?.success && row.data.cell === cell.id) {
@@ -243,48 +264,103 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
         log(`cell ${cell.id}: ${file} is not a valid row; moved to ${file}.unreadable and recomputing`);
         say(`warning: ${file} is not a valid row; moved to ${file}.unreadable and recomputing`);
       }
-      const started = performance.now();
-      say(`[${i + 1}/${cells.length}] ${label} …`);
-      const status = o.status;
-      ctx.progress = status
-        ? (done, total, what) => {
-          const elapsed = (performance.now() - started) / 1000;
-          const cellEta = (elapsed / done) * (total - done);
-          status(
-            `  ${done}/${total} ${what}: cell ETA ${formatSeconds(cellEta)}, overall ETA ${
-              formatSeconds(cellEta + remainingSeconds(i + 1))
-            }`,
-          );
-        }
-        : undefined;
-      const row = await runCell(cell, ctx);
-      o.status?.("");
-      await atomicWrite(cellsDir, `${cell.id}.json`, new TextEncoder().encode(JSON.stringify(row) + "\n"));
-      rows.set(cell.id, row);
-      computed++;
-      const seconds = (performance.now() - started) / 1000;
-      spent += seconds;
-      const m = perMethod.get(cell.method) ?? { seconds: 0, cells: 0 };
-      perMethod.set(cell.method, { seconds: m.seconds + seconds, cells: m.cells + 1 });
-      const eta = remainingSeconds(i + 1);
-      const accs = `clean ${(100 * (row.metrics.acc_clean ?? NaN)).toFixed(2)}%, aug ${
-        (100 * (row.metrics.acc_aug ?? NaN)).toFixed(2)
-      }%`;
-      log(`cell ${cell.id} ${label}: ${row.status} ${accs} in ${seconds.toFixed(1)}s`);
-      say(
-        `[${i + 1}/${cells.length}] ${label}: ${row.status}, ${accs} (${formatSeconds(seconds)}, ETA ${
-          formatSeconds(eta)
-        })`,
-      );
+      todo.push({ cell, index });
     }
+    if (parallel && todo.length > 1) {
+      todo.splice(0, todo.length, ...scheduleOrder(todo));
+      log(`running ${Math.min(jobs, todo.length)} cells at once (--jobs ${jobs})`);
+      pool = new CellPool({
+        jobs: Math.min(jobs, todo.length),
+        cacheDir: cache.dir,
+        baseDir: ctx.baseDir,
+        gemmThreads: gemmThreadsFor(jobs),
+        executionProvider,
+        log,
+        warn: (m) => (log(`warning: ${m}`), say(`warning: ${m}`)),
+      });
+    }
+    // The standard features of each cell go into the cache in cell order, ahead of the workers.
+    const prefetched = new Set<string>();
+    let prefetchChain: Promise<void> = Promise.resolve();
+    const prefetch = pool
+      ? todo.map(({ cell }) =>
+        prefetchChain = prefetchChain.then(() => prefetchCellFeatures(cell, ctx, prefetched))
+      )
+      : [];
+    prefetch.forEach((p) => p.catch(() => {})); // awaited (and thrown) by the cell that needs it
+    // This thread extracts nothing after the last prefetch: its sessions' memory goes back.
+    if (pool) {
+      prefetchChain.then(async () => {
+        for (const b of ctx.backbones.values()) await (await b).close();
+      }).catch(() => {});
+    }
+    let next = 0;
+    const lane = async () => {
+      while (next < todo.length) {
+        const at = next++;
+        const { cell, index } = todo[at];
+        const label =
+          `${cell.dataset} ${cell.backbone} ${cell.augmentation} ${cell.method} ${cell.classifier} seed ${cell.seed}`;
+        const status = o.status;
+        const progress = status
+          ? (done: number, total: number, what: string) => {
+            const elapsed = (performance.now() - started) / 1000;
+            const cellEta = (elapsed / done) * (total - done);
+            status(
+              `  ${done}/${total} ${what}: cell ETA ${formatSeconds(cellEta)}, overall ETA ${
+                formatSeconds(cellEta + remainingSeconds(todo.slice(next).map((t) => t.cell)))
+              }`,
+            );
+          }
+          : undefined;
+        let started = performance.now();
+        let row: ResultRow;
+        if (pool) {
+          await prefetch[at];
+          started = performance.now();
+          say(`[${index + 1}/${cells.length}] ${label} …`);
+          row = await pool.run(cell, { progress });
+        } else {
+          say(`[${index + 1}/${cells.length}] ${label} …`);
+          ctx.progress = progress;
+          row = await runCell(cell, ctx);
+        }
+        o.status?.("");
+        await atomicWrite(cellsDir, `${cell.id}.json`, new TextEncoder().encode(JSON.stringify(row) + "\n"));
+        rows.set(cell.id, row);
+        computed++;
+        const seconds = (performance.now() - started) / 1000;
+        spent += seconds;
+        const m = perMethod.get(cell.method) ?? { seconds: 0, cells: 0 };
+        perMethod.set(cell.method, { seconds: m.seconds + seconds, cells: m.cells + 1 });
+        const eta = remainingSeconds(todo.slice(next).map((t) => t.cell));
+        const accs = `clean ${(100 * (row.metrics.acc_clean ?? NaN)).toFixed(2)}%, aug ${
+          (100 * (row.metrics.acc_aug ?? NaN)).toFixed(2)
+        }%`;
+        log(`cell ${cell.id} ${label}: ${row.status} ${accs} in ${seconds.toFixed(1)}s`);
+        say(
+          `[${index + 1}/${cells.length}] ${label}: ${row.status}, ${accs} (${formatSeconds(seconds)}, ETA ${
+            formatSeconds(eta)
+          })`,
+        );
+      }
+    };
+    // The first failure stops the run (finished cells are on disk; the others are recomputed
+    // when it is resumed).
+    await Promise.all(Array.from({ length: pool ? Math.min(jobs, todo.length) : 1 }, lane));
   } catch (e) {
+    pool?.close();
     await lock.release();
     throw e;
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
+  pool?.close();
   log(`${computed} cells computed, ${resumed} resumed from earlier runs in ${cellsDir}`);
-  const cacheCounts = { hits: cache.stats.hits, extracted: cache.computed };
+  const cacheCounts = {
+    hits: cache.stats.hits + (pool?.cache.hits ?? 0),
+    extracted: cache.computed + (pool?.cache.extracted ?? 0),
+  };
   log(
     `feature cache ${cache.dir}: ${cacheCounts.extracted} feature sets extracted, ${cacheCounts.hits} hits`,
   );

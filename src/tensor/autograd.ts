@@ -1,7 +1,7 @@
 /** Reverse-mode differentiation over the nodes that ops record (see `tensor.ts`). */
 import { TensorError } from "../errors.ts";
 import { add, expand, zeros } from "./ops.ts";
-import { noGrad, shapeStr, Tensor } from "./tensor.ts";
+import { noGrad, shapeStr, Tensor, tidy } from "./tensor.ts";
 
 /**
  * Gradients of the scalar `loss` ([1, 1]) with respect to each tensor of `wrt`; a tensor the
@@ -35,20 +35,51 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
       order.push(top[0]);
     }
   }
+  // Each gradient is freed as soon as nothing needs it any more (its node's backward has run and
+  // no other entry holds the same tensor), and every temporary of a backward when it returns, so
+  // the pool hands their buffers to the next ones: a step's peak memory is its forward values plus
+  // the frontier of gradients, not every gradient of the step. Values are unchanged.
   const grads = new Map<Tensor, Tensor>();
-  grads.set(loss, noGrad(() => add(zeros(loss.shape, loss.backend), 1)));
+  const holders = new Map<Tensor, number>();
+  const hold = (g: Tensor) => holders.set(g, (holders.get(g) ?? 0) + 1);
+  const release = (g: Tensor) => {
+    const left = (holders.get(g) ?? 0) - 1;
+    if (left > 0) holders.set(g, left);
+    else {
+      holders.delete(g);
+      g.dispose();
+    }
+  };
+  const wanted = new Set(wrt);
+  const seed = noGrad(() => add(zeros(loss.shape, loss.backend), 1));
+  grads.set(loss, seed);
+  hold(seed);
   noGrad(() => {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
-      const g = full(grads.get(t), t);
-      if (!g || !t.node) continue;
-      const inputGrads = t.node.backward(g);
+      const g0 = grads.get(t);
+      if (!g0 || !t.node) continue;
+      const g = full(g0, t)!;
+      const inputGrads = tidy(() => t.node!.backward(g));
+      const spent: Tensor[] = [];
       t.node.inputs.forEach((input, j) => {
         const gi = inputGrads[j];
         if (!gi || !input.requiresGrad) return;
         const prev = grads.get(input);
-        grads.set(input, prev ? add(prev, gi) : gi);
+        const next = prev ? add(prev, gi) : gi;
+        grads.set(input, next);
+        hold(next);
+        if (prev) {
+          release(prev);
+          spent.push(gi);
+        }
       });
+      if (wanted.has(t)) continue;
+      grads.delete(t);
+      release(g0);
+      if (g !== g0) spent.push(g);
+      // Freed once no entry holds them (the same tensor may be another input's gradient).
+      for (const x of spent) if (!holders.has(x) && x !== g0) x.dispose();
     }
   });
   return wrt.map((w) => noGrad(() => full(grads.get(w), w)) ?? zeros(w.shape, w.backend));

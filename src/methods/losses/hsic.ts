@@ -33,7 +33,7 @@ import {
   sum,
   tensor,
 } from "../../tensor/ops.ts";
-import { noGrad, type Tensor } from "../../tensor/tensor.ts";
+import { noGrad, type Tensor, tidy } from "../../tensor/tensor.ts";
 import { type AdapterLoss, checkPaired, type LossBatch } from "./spec.ts";
 import type { LossEntry } from "../../catalog/entries.ts";
 
@@ -144,8 +144,12 @@ export function hsic(x: Tensor, y: Tensor, bandwidth?: number): Tensor {
   if (bandwidth !== undefined && !(bandwidth > 0 && Number.isFinite(bandwidth))) {
     throw new TensorError("hsic", `bandwidth ${bandwidth}; expected a finite σ > 0`);
   }
-  const kc = center(gaussianKernel(x, bandwidth));
-  const lc = center(gaussianKernel(y, bandwidth));
+  // A side without gradient (the anchors, in training) needs only its centred kernel: its
+  // intermediates are freed at once instead of at the end of the step (same values).
+  const centred = (z: Tensor) =>
+    z.requiresGrad ? center(gaussianKernel(z, bandwidth)) : tidy(() => center(gaussianKernel(z, bandwidth)));
+  const kc = centred(x);
+  const lc = centred(y);
   return mul(sum(mul(kc, lc)), 1 / ((n - 1) * (n - 1)));
 }
 

@@ -21,7 +21,7 @@
 import { TensorError } from "../../errors.ts";
 import { CounterRng } from "../../rng/philox.ts";
 import { add, concat, div, indexTensor, mul, neg, permuteRows, pow, sqrt } from "../../tensor/ops.ts";
-import { type Tensor } from "../../tensor/tensor.ts";
+import { type Tensor, tidy } from "../../tensor/tensor.ts";
 import { directionsTensor, randomDirections, swDistance } from "../sliced_wasserstein.ts";
 import { type AdapterLoss, checkPaired, type LossBatch } from "./spec.ts";
 import type { LossEntry } from "../../catalog/entries.ts";
@@ -120,12 +120,16 @@ export function swcTerms(x: Tensor, y: Tensor, draws: WacoDraws, p = 2, q = 2): 
     dirs(draws.dep.directions, d + dY),
     p,
   );
-  const depX = swDistance(
-    concat([x, x], 1),
-    concat([x, perm(x, draws.depX.perm)], 1),
-    dirs(draws.depX.directions, 2 * d),
-    p,
-  );
+  // Without a gradient through x (the anchors, in training) depX is a constant: its intermediates
+  // are freed at once instead of at the end of the step (same values).
+  const depXOf = () =>
+    swDistance(
+      concat([x, x], 1),
+      concat([x, perm(x, draws.depX.perm)], 1),
+      dirs(draws.depX.directions, 2 * d),
+      p,
+    );
+  const depX = x.requiresGrad ? depXOf() : tidy(depXOf);
   const depY = swDistance(
     concat([y, y], 1),
     concat([y, perm(y, draws.depY.perm)], 1),

@@ -7,9 +7,11 @@
  * that accumulate.
  *
  * Arrays shorter than `MIN_POOLED` are left to the allocator (cheap, and a map lookup would cost
- * more), and at most `MAX_POOLED_BYTES` are held: a release that would exceed it drops everything
- * held first (arrays of an earlier phase's shapes), so the pool follows the current phase and never
- * holds more than one step's garbage would occupy anyway.
+ * more), and at most `MAX_POOLED_BYTES` are held: a release that would exceed it first drops the
+ * arrays of the lengths least recently taken or released (an earlier phase's shapes, or the last
+ * short batch of an epoch), only as many as it takes, so the pool follows the current phase
+ * without throwing away the full step's arrays each time a smaller step comes between (which
+ * left them as garbage while the next step allocated them again: twice a step's memory).
  */
 
 /** Shorter arrays are not pooled. */
@@ -30,7 +32,7 @@ export class CpuBufferPool {
   /** A float array of `length` elements with arbitrary contents (the caller writes all of them). */
   take(length: number): Float32Array {
     if (length >= MIN_POOLED) {
-      const list = this.#free.get(length);
+      const list = touch(this.#free, length);
       const a = list?.pop();
       if (a) {
         this.#bytes -= a.byteLength;
@@ -43,7 +45,7 @@ export class CpuBufferPool {
   /** A float array of `length` zeros. */
   takeZeroed(length: number): Float32Array {
     if (length < MIN_POOLED) return new Float32Array(length);
-    const list = this.#free.get(length);
+    const list = touch(this.#free, length);
     const a = list?.pop();
     if (!a) return new Float32Array(length);
     this.#bytes -= a.byteLength;
@@ -52,7 +54,7 @@ export class CpuBufferPool {
 
   /** An int32 array of `length` elements with arbitrary contents (the caller writes all of them). */
   takeIndex(length: number): Int32Array {
-    const a = length >= MIN_POOLED ? this.#freeIndex.get(length)?.pop() : undefined;
+    const a = length >= MIN_POOLED ? touch(this.#freeIndex, length)?.pop() : undefined;
     if (!a) return new Int32Array(length);
     this.#bytes -= a.byteLength;
     return a;
@@ -61,12 +63,23 @@ export class CpuBufferPool {
   /** Hands an array back; the caller must hold no other reference to it. */
   release(a: Float32Array | Int32Array): void {
     if (a.length < MIN_POOLED || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
-    // Full: what is held belongs to an earlier phase (other shapes); drop it and start over.
-    if (this.#bytes + a.byteLength > MAX_POOLED_BYTES) this.clear();
     if (a.byteLength > MAX_POOLED_BYTES) return;
+    // Full: drop the least recently used lengths (an earlier phase's shapes) until `a` fits.
+    this.#evict(MAX_POOLED_BYTES - a.byteLength);
     if (a instanceof Float32Array) push(this.#free, a);
     else push(this.#freeIndex, a);
     this.#bytes += a.byteLength;
+  }
+
+  /** Drops whole lengths, least recently used first, until at most `limit` bytes are held. */
+  #evict(limit: number): void {
+    for (const free of [this.#free, this.#freeIndex]) {
+      for (const [length, list] of free) {
+        if (this.#bytes <= limit) return;
+        for (const a of list) this.#bytes -= a.byteLength;
+        free.delete(length);
+      }
+    }
   }
 
   /** Drops every held array. */
@@ -77,8 +90,18 @@ export class CpuBufferPool {
   }
 }
 
+/** The list of `length`, moved to the most recently used end of the map (its insertion order). */
+function touch<T>(free: Map<number, T[]>, length: number): T[] | undefined {
+  const list = free.get(length);
+  if (list) {
+    free.delete(length);
+    free.set(length, list);
+  }
+  return list;
+}
+
 function push<T>(free: Map<number, T[]>, a: T & { length: number }): void {
-  let list = free.get(a.length);
+  let list = touch(free, a.length);
   if (!list) free.set(a.length, list = []);
   list.push(a);
 }

@@ -7,7 +7,9 @@
  * passed in `fetches`, so ORT writes straight into it.
  *
  * Session options, measured on a 2-core AVX-512 VM (see the CPU backend's report):
- *   - intra-op threads = navigator.hardwareConcurrency, inter-op 1, sequential, optimisation "all";
+ *   - intra-op threads = navigator.hardwareConcurrency unless `setOrtGemmThreads` says otherwise (a
+ *     run with several cells at once gives each its share of the cores), inter-op 1, sequential,
+ *     optimisation "all";
  *   - `session.intra_op.allow_spinning = "0"`: with ORT's default spinning, the worker threads of
  *     one session keep spinning after a run and steal the cores from the next session (forward NN,
  *     backward NT/TN alternate) and from the JS elementwise ops in between; a realistic MLP step
@@ -18,6 +20,10 @@
  *
  * Determinism: MLAS splits a GEMM over the output (M/N tiles) and never over K, and the split
  * depends only on the shape and the pool size, so identical inputs give bit-identical outputs.
+ * The pool size can matter: a thread's K block (MLAS_SGEMM_STRIDEK) grows when its share of the
+ * columns is narrow, so a product with n > m, n / threads < 128 and k > 128 rounds differently
+ * with a different thread count (measured: 10×1024·1024×128). The thread count is therefore part
+ * of "the same machine" for bit-identical rows, and `setOrtGemmThreads` is the one place it is set.
  */
 import { createRequire } from "node:module";
 import type { Shape } from "../backend.ts";
@@ -89,10 +95,30 @@ export function ortLoadError(): string | null {
   return loadError;
 }
 
+let gemmThreads: number | null = null;
+
+/** Intra-op threads of the GEMM sessions: every core unless set. */
+export function ortGemmThreads(): number {
+  return gemmThreads ?? Math.max(1, navigator.hardwareConcurrency | 0);
+}
+
+/**
+ * Sets the GEMM sessions' intra-op threads (null: every core); sessions made with another count
+ * are released and re-created on their next use.
+ */
+export function setOrtGemmThreads(threads: number | null): void {
+  if (threads !== null && (!Number.isInteger(threads) || threads < 1)) {
+    throw new RangeError(`ort_gemm: ${threads} threads; expected a positive integer or null`);
+  }
+  if (threads === gemmThreads) return;
+  gemmThreads = threads;
+  disposeOrtSessions();
+}
+
 /** The session options used for every GEMM session. */
 export function ortSessionOptions(): Record<string, unknown> {
   return {
-    intraOpNumThreads: Math.max(1, navigator.hardwareConcurrency | 0),
+    intraOpNumThreads: ortGemmThreads(),
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: "all",

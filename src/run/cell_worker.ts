@@ -1,0 +1,44 @@
+/**
+ * One worker of a CellPool (cell_pool.ts): builds a RunContext on its own CPU backend (GEMM
+ * threads as the pool says) over the shared feature cache, then runs the cells it is sent, one at
+ * a time, and replies with each row or error.
+ */
+import { FeatureCache } from "../cache/feature_cache.ts";
+import { CpuBackend } from "../tensor/backends/cpu.ts";
+import { setOrtGemmThreads } from "../tensor/backends/ort_gemm.ts";
+import { newRunContext, runCell, type RunContext } from "./cell.ts";
+import { sendableError, type WorkerReply, type WorkerRequest } from "./cell_pool.ts";
+
+const post = (m: WorkerReply) => (self as unknown as { postMessage(m: WorkerReply): void }).postMessage(m);
+
+let ctx: RunContext | null = null;
+
+self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
+  const m = e.data;
+  if (m.type === "init") {
+    setOrtGemmThreads(m.gemmThreads);
+    const cache = new FeatureCache({
+      dir: m.cacheDir,
+      onWarning: (message) => post({ type: "warning", message }),
+    });
+    ctx = newRunContext(new CpuBackend(), cache, m.baseDir, (message) => post({ type: "log", message }));
+    ctx.progress = (done, total, what) => post({ type: "progress", done, total, what });
+    ctx.executionProvider = m.executionProvider;
+    return;
+  }
+  const context = ctx!;
+  const before = { hits: context.cache.stats.hits, extracted: context.cache.computed };
+  try {
+    const row = await runCell(m.cell, context);
+    post({
+      type: "row",
+      row,
+      cache: {
+        hits: context.cache.stats.hits - before.hits,
+        extracted: context.cache.computed - before.extracted,
+      },
+    });
+  } catch (err) {
+    post({ type: "error", error: sendableError(err) });
+  }
+};
