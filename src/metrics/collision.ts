@@ -28,6 +28,11 @@ export interface CollisionInput {
    * alignment's two n·d² products (float32 instead of float64; see procrustes.ts).
    */
   backend?: Backend;
+  /**
+   * Backend for the nearest-neighbour screen alone (default `backend`): the rates are those of
+   * the float64 search, only faster, while the alignment stays in float64 when `backend` is unset.
+   */
+  screen?: Backend;
 }
 
 export interface CollisionResult {
@@ -71,6 +76,7 @@ export async function collisionRate(
 /** Raw and aligned collision rates of one (F, t). */
 export async function collisionRates(input: CollisionInput): Promise<CollisionResult> {
   const { dim, clean, cleanLabels, augmented, augmentedLabels, backend } = input;
+  const screen = input.screen ?? backend;
   const paired = input.pairedClean ?? clean;
   if (paired.length !== augmented.length) {
     throw new RangeError(
@@ -78,9 +84,9 @@ export async function collisionRates(input: CollisionInput): Promise<CollisionRe
         `expected one per augmented row (pass pairedClean when the reference set is not the augmented samples' sources)`,
     );
   }
-  const raw = await collisionRate(augmented, augmentedLabels, clean, cleanLabels, dim, backend);
+  const raw = await collisionRate(augmented, augmentedLabels, clean, cleanLabels, dim, screen);
   const alignment = await fitRigid(augmented, paired, dim, backend);
   const moved = await applyRigid(alignment, augmented, backend);
-  const aligned = await collisionRate(moved, augmentedLabels, clean, cleanLabels, dim, backend);
+  const aligned = await collisionRate(moved, augmentedLabels, clean, cleanLabels, dim, screen);
   return { raw, aligned, samples: augmentedLabels.length, alignment };
 }

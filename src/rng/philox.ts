@@ -20,8 +20,21 @@ export function philox4x32(
   key: ArrayLike<number>,
   out = new Uint32Array(4),
 ): Uint32Array {
-  let c0 = counter[0] >>> 0, c1 = counter[1] >>> 0, c2 = counter[2] >>> 0, c3 = counter[3] >>> 0;
-  let k0 = key[0] >>> 0, k1 = key[1] >>> 0;
+  return philoxBlock(counter[0], counter[1], counter[2], counter[3], key[0], key[1], out);
+}
+
+/** `philox4x32` with the counter and key as numbers (no arrays made per block). */
+function philoxBlock(
+  counter0: number,
+  counter1: number,
+  counter2: number,
+  counter3: number,
+  key0: number,
+  key1: number,
+  out: Uint32Array,
+): Uint32Array {
+  let c0 = counter0 >>> 0, c1 = counter1 >>> 0, c2 = counter2 >>> 0, c3 = counter3 >>> 0;
+  let k0 = key0 >>> 0, k1 = key1 >>> 0;
   for (let r = 0; r < 10; r++) {
     const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
     const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
@@ -47,10 +60,16 @@ function nextFloat32Down(x: number): number {
   return f[0];
 }
 
-/** FNV-1a over the UTF-8 bytes of a label. */
+const labelHashes = new Map<string, number>();
+const utf8 = new TextEncoder();
+
+/** FNV-1a over the UTF-8 bytes of a label (memoised: a view's stream is keyed by the same few labels). */
 function hashLabel(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  let h = labelHashes.get(s);
+  if (h !== undefined) return h;
+  h = 0x811c9dc5;
+  for (const b of utf8.encode(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  if (labelHashes.size < 4096) labelHashes.set(s, h);
   return h;
 }
 
@@ -68,32 +87,33 @@ export class CounterRng {
    * (parent's seed, ...parent's path, ...path), e.g. one step of a composed augmentation.
    */
   constructor(seed: number | CounterRng, ...path: StreamLabel[]) {
-    let key: Uint32Array, start: number;
-    if (seed instanceof CounterRng) [key, start] = [seed.key, seed.depth];
+    let k0: number, k1: number, start: number;
+    if (seed instanceof CounterRng) [k0, k1, start] = [seed.key[0], seed.key[1], seed.depth];
     else {
       if (!Number.isSafeInteger(seed) || seed < 0) {
         throw new RangeError(`seed ${seed}: expected a non-negative safe integer`);
       }
-      [key, start] = [new Uint32Array([seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0]), 0];
+      [k0, k1, start] = [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0, 0];
     }
-    path.forEach((label, i) => {
-      let lo: number, hi: number, tag: number;
+    const b = this.#block;
+    for (let i = 0; i < path.length; i++) {
+      const label = path[i];
       if (typeof label === "number") {
         if (!Number.isSafeInteger(label) || label < 0) {
           throw new RangeError(`stream label ${label}: expected a non-negative safe integer or a string`);
         }
-        [lo, hi, tag] = [label >>> 0, Math.floor(label / 2 ** 32) >>> 0, 0x6e756d00];
-      } else [lo, hi, tag] = [hashLabel(label), label.length, 0x73747200];
-      const b = philox4x32([lo, hi, start + i, tag], key);
-      key = new Uint32Array([b[0], b[1]]);
-    });
-    this.key = key;
+        philoxBlock(label >>> 0, Math.floor(label / 2 ** 32) >>> 0, start + i, 0x6e756d00, k0, k1, b);
+      } else philoxBlock(hashLabel(label), label.length, start + i, 0x73747200, k0, k1, b);
+      k0 = b[0];
+      k1 = b[1];
+    }
+    this.key = new Uint32Array([k0, k1]);
     this.depth = start + path.length;
   }
 
   /** Block i of the stream (four uint32). The returned array is reused by the next call. */
   block(i: number): Uint32Array {
-    return philox4x32([i >>> 0, Math.floor(i / 2 ** 32) >>> 0, 0, 0], this.key, this.#block);
+    return philoxBlock(i >>> 0, Math.floor(i / 2 ** 32) >>> 0, 0, 0, this.key[0], this.key[1], this.#block);
   }
 
   /** Uniform draw i in [0, 1) with 53 random bits. */

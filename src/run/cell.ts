@@ -249,7 +249,7 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
       const collisionPoints = Math.min(spec.evaluation.collision_points, data.test.n);
       const collision = await collisionOf(ctx, cell, f, collisionPoints);
       const eCollision = await collisionRates(
-        collisionInput(seen.get("clean")!, seen.get(0)!, f.labels.test, collisionPoints),
+        collisionInput(seen.get("clean")!, seen.get(0)!, f.labels.test, collisionPoints, ctx.backend),
       );
       const testSeconds = (performance.now() - testStarted) / 1000;
       return {
@@ -302,7 +302,7 @@ function collisionOf(
   const key = JSON.stringify([cell.spec.dataset, cell.spec.backbone, cell.spec.augmentation, cell.seed, n]);
   return memo(ctx.collisions, key, async () => {
     const r = await collisionRates(
-      collisionInput(await f.clean("test"), await f.augmented("test", 0), f.labels.test, n),
+      collisionInput(await f.clean("test"), await f.augmented("test", 0), f.labels.test, n, ctx.backend),
     );
     return { raw: r.raw, aligned: r.aligned };
   });
@@ -311,12 +311,15 @@ function collisionOf(
 /**
  * The collision rate's input in one space (F's, or the method's E∘F): the first `n` augmented
  * test points (draw 0) against the whole clean test set, each paired with its own clean image.
+ * The nearest-neighbour search is screened on `screen` (exact either way); the alignment stays in
+ * float64, as the reference results computed it.
  */
 function collisionInput(
   clean: Float32Array,
   augmented: Float32Array,
   labels: Int32Array,
   n: number,
+  screen: Backend,
 ): CollisionInput {
   const dim = clean.length / labels.length;
   return {
@@ -326,5 +329,6 @@ function collisionInput(
     augmented: augmented.subarray(0, n * dim),
     augmentedLabels: labels.subarray(0, n),
     pairedClean: clean.subarray(0, n * dim),
+    screen,
   };
 }

@@ -3,7 +3,7 @@
  * process), each running `runCell` with its own CPU backend and its own RunContext over the shared
  * feature cache. A cell's row is a function of its spec alone, never of which worker ran it or
  * when: randomness is keyed by purpose, every worker's GEMM uses the same thread count
- * (`gemmThreadsFor`), and the runner writes rows by cell id and assembles them in matrix order.
+ * (ort_gemm.ts's GEMM_THREADS), and the runner writes rows by cell id and assembles them in matrix order.
  *
  * What a cell computes stays in `runCell` (cell.ts); this file only moves cells and rows between
  * threads. The runner puts each cell's standard features in the cache before handing it over
@@ -20,15 +20,6 @@ export const MAX_DEFAULT_JOBS = 4;
 /** The default `--jobs`: the cores, at most MAX_DEFAULT_JOBS. */
 export function defaultJobs(): number {
   return Math.max(1, Math.min(MAX_DEFAULT_JOBS, navigator.hardwareConcurrency | 0));
-}
-
-/**
- * onnxruntime GEMM threads of each cell when `jobs` cells run at once: the cores shared out, at
- * least one. It depends on `jobs`, never on how many cells are left, so a resumed run or a
- * reproduced cell multiplies with the same thread count as the run it continues (ort_gemm.ts).
- */
-export function gemmThreadsFor(jobs: number): number {
-  return Math.max(1, Math.floor((navigator.hardwareConcurrency | 0) / jobs));
 }
 
 /**
@@ -53,7 +44,6 @@ export interface WorkerInit {
   type: "init";
   cacheDir: string;
   baseDir: string;
-  gemmThreads: number;
   /** onnxruntime execution provider of the backbones (features the cache does not hold yet). */
   executionProvider?: string;
 }
@@ -159,7 +149,6 @@ export class CellPool {
           type: "init",
           cacheDir: o.cacheDir,
           baseDir: o.baseDir,
-          gemmThreads: o.gemmThreads,
           executionProvider: o.executionProvider,
         } satisfies WorkerRequest,
       );

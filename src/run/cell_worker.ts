@@ -1,11 +1,10 @@
 /**
- * One worker of a CellPool (cell_pool.ts): builds a RunContext on its own CPU backend (GEMM
- * threads as the pool says) over the shared feature cache, then runs the cells it is sent, one at
+ * One worker of a CellPool (cell_pool.ts): builds a RunContext on its own CPU backend over the
+ * shared feature cache, then runs the cells it is sent, one at
  * a time, and replies with each row or error.
  */
 import { FeatureCache } from "../cache/feature_cache.ts";
 import { CpuBackend } from "../tensor/backends/cpu.ts";
-import { setOrtGemmThreads } from "../tensor/backends/ort_gemm.ts";
 import { newRunContext, runCell, type RunContext } from "./cell.ts";
 import { sendableError, type WorkerReply, type WorkerRequest } from "./cell_pool.ts";
 
@@ -16,7 +15,6 @@ let ctx: RunContext | null = null;
 self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
   const m = e.data;
   if (m.type === "init") {
-    setOrtGemmThreads(m.gemmThreads);
     const cache = new FeatureCache({
       dir: m.cacheDir,
       onWarning: (message) => post({ type: "warning", message }),

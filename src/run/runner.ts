@@ -31,8 +31,7 @@ import {
   runCell,
   type RunContext,
 } from "./cell.ts";
-import { CellPool, defaultJobs, gemmThreadsFor, scheduleOrder } from "./cell_pool.ts";
-import { setOrtGemmThreads } from "../tensor/backends/ort_gemm.ts";
+import { CellPool, defaultJobs, scheduleOrder } from "./cell_pool.ts";
 import { DEFAULT_EXECUTION_PROVIDER } from "../backbone/execution_provider.ts";
 import { envFingerprint } from "./env.ts";
 import { harnessInfo, PROJECT_ROOT } from "./harness.ts";
@@ -244,7 +243,6 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
   // Workers need the cpu backend (one per worker), the cache (features are handed over through it)
   // and no method files (their sandboxes live in this process); otherwise cells run here in turn.
   const parallel = jobs > 1 && backend.name === "cpu" && cache.enabled && ctx.methodFiles.size === 0;
-  setOrtGemmThreads(gemmThreadsFor(jobs));
   let pool: CellPool | undefined;
   try {
     // Finished cells of an earlier run are read first; the rest are computed.
@@ -273,7 +271,6 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
         jobs: Math.min(jobs, todo.length),
         cacheDir: cache.dir,
         baseDir: ctx.baseDir,
-        gemmThreads: gemmThreadsFor(jobs),
         executionProvider,
         log,
         warn: (m) => (log(`warning: ${m}`), say(`warning: ${m}`)),

@@ -7,9 +7,8 @@
  * passed in `fetches`, so ORT writes straight into it.
  *
  * Session options, measured on a 2-core AVX-512 VM (see the CPU backend's report):
- *   - intra-op threads = navigator.hardwareConcurrency unless `setOrtGemmThreads` says otherwise (a
- *     run with several cells at once gives each its share of the cores), inter-op 1, sequential,
- *     optimisation "all";
+ *   - intra-op threads = GEMM_THREADS (2, whatever the machine: see Determinism), inter-op 1,
+ *     sequential, optimisation "all"; a run uses more cores by computing cells at once (--jobs);
  *   - `session.intra_op.allow_spinning = "0"`: with ORT's default spinning, the worker threads of
  *     one session keep spinning after a run and steal the cores from the next session (forward NN,
  *     backward NT/TN alternate) and from the JS elementwise ops in between; a realistic MLP step
@@ -20,10 +19,12 @@
  *
  * Determinism: MLAS splits a GEMM over the output (M/N tiles) and never over K, and the split
  * depends only on the shape and the pool size, so identical inputs give bit-identical outputs.
- * The pool size can matter: a thread's K block (MLAS_SGEMM_STRIDEK) grows when its share of the
- * columns is narrow, so a product with n > m, n / threads < 128 and k > 128 rounds differently
- * with a different thread count (measured: 10×1024·1024×128). The thread count is therefore part
- * of "the same machine" for bit-identical rows, and `setOrtGemmThreads` is the one place it is set.
+ * The pool size matters: MLAS splits a product with n > m over columns, and a thread's K block
+ * (MLAS_SGEMM_STRIDEK) grows when its share of the columns is narrow, so a product with n > m,
+ * n / threads < 128 and k > 128 rounds differently with another thread count (measured:
+ * 10×1024·1024×128). The thread count is therefore fixed, not taken from the machine: every
+ * reference result was computed with 2 threads (2-core machines), and a 16-core machine or a
+ * worker of a parallel run multiplies exactly as they did.
  */
 import { createRequire } from "node:module";
 import type { Shape } from "../backend.ts";
@@ -95,30 +96,13 @@ export function ortLoadError(): string | null {
   return loadError;
 }
 
-let gemmThreads: number | null = null;
-
-/** Intra-op threads of the GEMM sessions: every core unless set. */
-export function ortGemmThreads(): number {
-  return gemmThreads ?? Math.max(1, navigator.hardwareConcurrency | 0);
-}
-
-/**
- * Sets the GEMM sessions' intra-op threads (null: every core); sessions made with another count
- * are released and re-created on their next use.
- */
-export function setOrtGemmThreads(threads: number | null): void {
-  if (threads !== null && (!Number.isInteger(threads) || threads < 1)) {
-    throw new RangeError(`ort_gemm: ${threads} threads; expected a positive integer or null`);
-  }
-  if (threads === gemmThreads) return;
-  gemmThreads = threads;
-  disposeOrtSessions();
-}
+/** Intra-op threads of every GEMM session (see Determinism above: rows depend on it). */
+export const GEMM_THREADS = 2;
 
 /** The session options used for every GEMM session. */
 export function ortSessionOptions(): Record<string, unknown> {
   return {
-    intraOpNumThreads: ortGemmThreads(),
+    intraOpNumThreads: GEMM_THREADS,
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: "all",
