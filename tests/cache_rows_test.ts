@@ -2,12 +2,13 @@
  * Feature rows read on demand (src/cache/feature_rows.ts, FeatureCache.openRows): an extraction
  * streamed into a cache entry is the entry `getOrCompute` writes, byte for byte; rows come back in
  * any order, into a reused buffer; a hit is verified and a corrupt entry recomputed; an extraction
- * that fails leaves nothing; without a cache the rows go to a temp file that is gone once open.
+ * that fails leaves nothing; without a cache the rows go to a temp file that is gone once open; a
+ * small entry is read whole and a large one by position, with the same rows either way.
  */
 import assert from "node:assert/strict";
 import { encodeEntry, FeatureCache, featureKey, featureKeyJson } from "../src/cache/feature_cache.ts";
 import type { FeatureKeyFields } from "../src/cache/feature_cache.ts";
-import type { FeatureStream } from "../src/cache/feature_rows.ts";
+import { fileRows, type FeatureStream } from "../src/cache/feature_rows.ts";
 import { tempDir } from "./fixtures/harness.ts";
 import { uniforms } from "./helpers.ts";
 
@@ -116,4 +117,21 @@ Deno.test("cache rows: without a cache the rows go to a temp file that is unlink
   rows.close();
   assert.throws(() => rows.read([0]), /read after close/);
   await assert.rejects(Deno.stat(`${tmp.dir}/cache`), Deno.errors.NotFound);
+});
+
+Deno.test("cache rows: an entry read whole and one read by position give the same rows", async () => {
+  await using tmp = await tempDir("cache-rows-whole");
+  const cache = new FeatureCache({ dir: tmp.dir, onWarning: () => {} });
+  (await cache.openRows(FIELDS, streamOf({ n: 0 }))).close();
+  const path = cache.entryPath(featureKey(FIELDS));
+  const offset = (await Deno.readFile(path)).length - ROWS * COLS * 4;
+  const whole = fileRows(path, offset, ROWS, COLS, ROWS * COLS * 4);
+  const byPosition = fileRows(path, offset, ROWS, COLS, ROWS * COLS * 4 - 1);
+  const picks = [999, 0, 1, 2, 500, 17, 17];
+  assert.deepEqual(whole.read(picks), rowsOf(picks));
+  assert.deepEqual(byPosition.read(picks), rowsOf(picks));
+  for (const rows of [whole, byPosition]) {
+    rows.close();
+    assert.throws(() => rows.read([0]), /read after close/);
+  }
 });
