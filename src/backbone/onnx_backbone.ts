@@ -261,6 +261,9 @@ export class OnnxBackbone {
         executionMode: "sequential",
         graphOptimizationLevel: "all",
         logSeverityLevel: 3,
+        // Idle pool threads sleep instead of spinning: a parallel run extracts beside its cells'
+        // workers, whose cores a spinning pool would take (values do not depend on it).
+        extra: { session: { intra_op: { allow_spinning: "0" } } },
       });
     } catch (e) {
       const cause = (e as Error).message;
