@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { encodeEntry, FeatureCache, featureKey, featureKeyJson } from "../src/cache/feature_cache.ts";
 import type { FeatureKeyFields } from "../src/cache/feature_cache.ts";
-import { fileRows, type FeatureStream } from "../src/cache/feature_rows.ts";
+import { type FeatureStream, fileRows } from "../src/cache/feature_rows.ts";
 import { tempDir } from "./fixtures/harness.ts";
 import { uniforms } from "./helpers.ts";
 

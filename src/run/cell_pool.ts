@@ -44,6 +44,8 @@ export interface WorkerInit {
   type: "init";
   cacheDir: string;
   baseDir: string;
+  /** Workers in the pool (each holds its share of the buffers a one-thread run would). */
+  jobs: number;
   /** onnxruntime execution provider of the backbones (features the cache does not hold yet). */
   executionProvider?: string;
 }
@@ -90,7 +92,6 @@ export function receivedError(s: SentError): Error {
 }
 
 export interface CellPoolOptions extends Omit<WorkerInit, "type"> {
-  jobs: number;
   log: (message: string) => void;
   warn: (message: string) => void;
 }
@@ -149,6 +150,7 @@ export class CellPool {
           type: "init",
           cacheDir: o.cacheDir,
           baseDir: o.baseDir,
+          jobs: o.jobs,
           executionProvider: o.executionProvider,
         } satisfies WorkerRequest,
       );

@@ -32,6 +32,7 @@ import {
   type RunContext,
 } from "./cell.ts";
 import { CellPool, defaultJobs, scheduleOrder } from "./cell_pool.ts";
+import { boundMallocArenas } from "../util/malloc_tuning.ts";
 import { DEFAULT_EXECUTION_PROVIDER } from "../backbone/execution_provider.ts";
 import { envFingerprint } from "./env.ts";
 import { harnessInfo, PROJECT_ROOT } from "./harness.ts";
@@ -267,6 +268,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     if (parallel && todo.length > 1) {
       todo.splice(0, todo.length, ...scheduleOrder(todo));
       log(`running ${Math.min(jobs, todo.length)} cells at once (--jobs ${jobs})`);
+      boundMallocArenas();
       pool = new CellPool({
         jobs: Math.min(jobs, todo.length),
         cacheDir: cache.dir,

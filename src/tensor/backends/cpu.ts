@@ -76,9 +76,11 @@ export class CpuBackend implements Backend {
   readonly name = "cpu" as const;
   readonly device: string;
   /** Freed float and index buffers, reused by later outputs of the same kind and length (values unchanged). */
-  readonly pool = new CpuBufferPool();
+  readonly pool: CpuBufferPool;
 
-  constructor() {
+  /** `poolBytes`: most bytes of freed buffers held for reuse (default MAX_POOLED_BYTES). */
+  constructor(o: { poolBytes?: number } = {}) {
+    this.pool = new CpuBufferPool(o.poolBytes);
     const cores = navigator.hardwareConcurrency;
     const model = cpuModel();
     this.device = model ? `${model}, ${cores} cores` : `${cores} CPU cores`;

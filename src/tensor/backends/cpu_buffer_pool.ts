@@ -16,13 +16,19 @@
 
 /** Shorter arrays are not pooled. */
 export const MIN_POOLED = 4096;
-/** Most bytes the pool holds at once; a release beyond it first drops everything held. */
+/** Most bytes a pool holds at once by default (a parallel run gives each worker its share). */
 export const MAX_POOLED_BYTES = 256 * 1024 * 1024;
 
 export class CpuBufferPool {
+  /** Most bytes held at once: a release beyond it first drops the least recently used lengths. */
+  readonly maxBytes: number;
   #free = new Map<number, Float32Array[]>();
   #freeIndex = new Map<number, Int32Array[]>();
   #bytes = 0;
+
+  constructor(maxBytes = MAX_POOLED_BYTES) {
+    this.maxBytes = maxBytes;
+  }
 
   /** Bytes currently held for reuse. */
   get bytes(): number {
@@ -63,9 +69,9 @@ export class CpuBufferPool {
   /** Hands an array back; the caller must hold no other reference to it. */
   release(a: Float32Array | Int32Array): void {
     if (a.length < MIN_POOLED || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
-    if (a.byteLength > MAX_POOLED_BYTES) return;
+    if (a.byteLength > this.maxBytes) return;
     // Full: drop the least recently used lengths (an earlier phase's shapes) until `a` fits.
-    this.#evict(MAX_POOLED_BYTES - a.byteLength);
+    this.#evict(this.maxBytes - a.byteLength);
     if (a instanceof Float32Array) push(this.#free, a);
     else push(this.#freeIndex, a);
     this.#bytes += a.byteLength;
