@@ -151,7 +151,7 @@ export function buildCli(): Command {
     )
     .option(
       "--jobs <n>",
-      "cells computed at once, each with its share of the cores (default: cores, at most 4)",
+      "cells computed at once, each in its own worker thread (default: cores, at most 4)",
     )
     .action(async (matrix: string, opts) => {
       checkExecutionProvider(opts.executionProvider);

@@ -63,8 +63,8 @@ export interface RunOptions {
   signer?: string;
   cacheDir?: string;
   /**
-   * Cells computed at once (default: one per core, at most 4), each in its own worker with its
-   * share of the cores for GEMM; 1 runs them in turn in this thread. Rows do not depend on it.
+   * Cells computed at once (default: one per core, at most 4), each in its own worker; 1 runs them
+   * in turn in this thread. Rows do not depend on it (every GEMM uses GEMM_THREADS threads).
    */
   jobs?: number;
   /** Neither read nor write the feature cache (reproduce: a cache is as trusted as its machine). */
