@@ -4,6 +4,7 @@
  * disk (positioned reads of its float32 payload), or from an array already in memory (no cache).
  * A run of consecutive rows is one read.
  */
+import { readAt } from "../util/read_at.ts";
 
 /** A row-major float32 matrix [rows, cols] whose rows are read on demand. */
 export interface FeatureRows {
@@ -82,14 +83,6 @@ export async function collect(stream: FeatureStream): Promise<Float32Array> {
 export function fileRows(path: string, payloadOffset: number, rows: number, cols: number): FeatureRows {
   let file: Deno.FsFile | null = Deno.openSync(path, { read: true });
   const rowBytes = cols * 4;
-  const readAt = (bytes: Uint8Array, position: number) => {
-    file!.seekSync(position, Deno.SeekMode.Start);
-    for (let got = 0; got < bytes.length;) {
-      const r = file!.readSync(bytes.subarray(got));
-      if (r === null) throw new RangeError(`${path}: ends before byte ${position + bytes.length}`);
-      got += r;
-    }
-  };
   return {
     rows,
     cols,
@@ -101,7 +94,12 @@ export function fileRows(path: string, payloadOffset: number, rows: number, cols
         checkIndex(indices[k], rows);
         let run = 1;
         while (k + run < indices.length && indices[k + run] === indices[k] + run) run++;
-        readAt(bytes.subarray(k * rowBytes, (k + run) * rowBytes), payloadOffset + indices[k] * rowBytes);
+        readAt(
+          file,
+          bytes.subarray(k * rowBytes, (k + run) * rowBytes),
+          payloadOffset + indices[k] * rowBytes,
+          path,
+        );
         k += run;
       }
       if (!littleEndian) {
