@@ -71,13 +71,6 @@ export interface ViewRows {
 /** Relative per-dimension spread below which the adapter's outputs count as collapsed. */
 export const COLLAPSE_RATIO = 1e-3;
 
-/**
- * Rows per forward pass when E of a split is spilled to disk. Each pass leaves batch × hidden floats
- * per layer to the garbage collector, which frees them only some passes later: with 4096 rows the
- * 60000-image MNIST train split peaked about 0.1 GB higher than 10000 images (docs/data.md, "Memory").
- */
-export const EMBED_ROWS_BATCH = 1024;
-
 function meanColumnStd(x: Float32Array, n: number, d: number): number {
   let total = 0;
   for (let j = 0; j < d; j++) {
@@ -276,7 +269,7 @@ export class Adapter {
   }
 
   /** `embed` into a private temp file, read back by row: E of a large split without holding it. */
-  embedRows(features: Float32Array | FeatureRows, d: number, batch = EMBED_ROWS_BATCH): Promise<FeatureRows> {
+  embedRows(features: Float32Array | FeatureRows, d: number, batch = 4096): Promise<FeatureRows> {
     return spillRows(this.#embedStream(features, d, batch));
   }
 
