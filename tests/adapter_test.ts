@@ -9,6 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { Adapter, type AdapterLoss, type AdapterOptions, CounterRng, LOSSES } from "../mod.ts";
+import { EMBED_BATCH } from "../src/methods/adapter.ts";
+import { memoryRows, readAll } from "../src/cache/feature_rows.ts";
 import { cpuBackend } from "./helpers.ts";
 
 const n = 10, d = 3, V = 4, S = 2, BATCH = 4, EPOCHS = 3, SEED = 5;
@@ -195,5 +197,22 @@ Deno.test("adapter: MaWa training pulls E(view) towards F(clean), far below the 
   } finally {
     untrained.dispose();
     trained.dispose();
+  }
+});
+
+Deno.test("adapter: E spilled to disk equals E in memory bit for bit, over several passes", async () => {
+  // E's last bits depend on the pass size, so the two paths (a run with a feature cache and one
+  // without) must pass the same rows together.
+  const { clean, pool } = syntheticPool();
+  const e = await Adapter.train(clean, pool, d, options("mawa", 1e-2, 2));
+  const rows = 2 * EMBED_BATCH + 7; // two full passes and a short one
+  const x = new CounterRng(1, "tests", "adapter-embed-rows").normals(rows * d);
+  const spilled = await e.embedRows(memoryRows(x, d), d);
+  try {
+    assert.equal(spilled.rows, rows);
+    assert.deepEqual(readAll(spilled), await e.embed(x, d));
+  } finally {
+    spilled.close();
+    e.dispose();
   }
 });

@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
+import { readBatch } from "../src/augment/augment.ts";
 import { OnnxBackbone } from "../src/backbone/onnx_backbone.ts";
 import { extractFeatures } from "../src/backbone/extract.ts";
 import { FeatureCache } from "../src/cache/feature_cache.ts";
@@ -70,7 +71,8 @@ Deno.test({
     await using tmp = await tempDir("export-backbone");
     const dir = tmp.dir;
     const test = (await loadDatasetSplits(DATASET)).test as Dataset;
-    const pixels = Float32Array.from(test.images, (v) => v / 255);
+    const all = Int32Array.from({ length: test.n }, (_, i) => i);
+    const pixels = Float32Array.from((await readBatch(test, all)).images.data, (v) => v / 255);
     await Deno.writeFile(
       `${dir}/mnist.npy`,
       encodeNpy("<f4", [test.n, 28 * 28], new Uint8Array(pixels.buffer)),

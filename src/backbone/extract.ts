@@ -205,8 +205,8 @@ export async function extractFeatureRows(o: ExtractOptions): Promise<FeatureRows
 
 /**
  * The extraction in chunks of whole rows: CHUNK_ROWS images augmented (or decoded) and run at a
- * time. Clean images in memory go in chunks of a multiple of the inference batch, so every
- * inference call sees the same images whatever the chunking.
+ * time. Clean images, held or decoded, go in chunks of a multiple of the inference batch, so every
+ * inference call sees the same images whatever the chunking and wherever the pixels come from.
  */
 function featureStream(o: ExtractOptions, p: Prepared): FeatureStream {
   const { backbone, dataset } = o;
@@ -218,7 +218,7 @@ function featureStream(o: ExtractOptions, p: Prepared): FeatureStream {
   // The caller's callback over the whole extraction (the library draws nothing itself).
   const bar = o.progress;
   const batch = backbone.fixedBatch ?? o.batchSize ?? backbone.batchSize;
-  const chunkRows = aug || dataset.decode ? CHUNK_ROWS : Math.max(1, Math.floor(CHUNK_ROWS / batch)) * batch;
+  const chunkRows = aug ? CHUNK_ROWS : Math.max(1, Math.floor(CHUNK_ROWS / batch)) * batch;
   return {
     rows: n,
     cols: d,

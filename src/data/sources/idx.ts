@@ -1,7 +1,6 @@
 /** `idx`: any images/labels pair in MNIST's IDX format (MNIST's file names under `path` by default). */
 import { join } from "node:path";
-import { finishImages } from "../dataset.ts";
-import { IDX_FILES, readIdxPair } from "../mnist.ts";
+import { finishIdx, IDX_FILES, readIdxPair } from "../mnist.ts";
 import type { DataSource } from "../source.ts";
 import { requirePath } from "./helpers.ts";
 
@@ -12,11 +11,12 @@ export const source: DataSource = {
   load(spec, split) {
     const files = spec.files?.[split] ?? {};
     const at = (f: string | undefined, name: string) => f ?? join(requirePath(spec), name);
-    const { raw, ...shape } = readIdxPair(
+    const idx = readIdxPair(
       at(files.images, IDX_FILES[split].images),
       at(files.labels, IDX_FILES[split].labels),
       spec.classes,
+      { onDemand: true },
     );
-    return finishImages(raw, shape, { id: spec.id ?? "idx", source: "idx", split }, spec[split]);
+    return finishIdx(idx, { id: spec.id ?? "idx", source: "idx", split }, spec[split]);
   },
 };

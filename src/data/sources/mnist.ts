@@ -6,5 +6,5 @@ export const source: DataSource = {
   source: "mnist",
   summary: "MNIST (28×28 grey digits, 10 classes) from the npm package, or its IDX files in `path`",
   yields: "images",
-  load: (spec, split) => loadMnist(split, { ...spec[split], id: spec.id, dir: spec.path }),
+  load: (spec, split) => loadMnist(split, { ...spec[split], id: spec.id, dir: spec.path, onDemand: true }),
 };
