@@ -2,7 +2,7 @@
  * The CPU backend: every primitive as a tight loop over typed arrays (no per-element closures or
  * allocations), float64 scalars inside reductions, and GEMM through onnxruntime's MLAS kernels
  * (`ort_gemm.ts`) for all but tiny products. Deterministic: every loop has a fixed order, and the
- * ORT GEMM never splits the reduction dimension across threads.
+ * ORT GEMM always runs on the same number of threads (GEMM_THREADS).
  */
 import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../backend.ts";
 import { cpuModel } from "../adapter_info.ts";
@@ -75,14 +75,12 @@ function i32(s: Storage, op: string): Int32Array {
 export class CpuBackend implements Backend {
   readonly name = "cpu" as const;
   readonly device: string;
-  /** Freed float and index buffers, reused by later outputs of the same kind and length (values unchanged). */
+  /** Freed buffers reused by later outputs of the same kind and length (at most `poolBytes`). */
   readonly pool: CpuBufferPool;
 
-  /** `poolBytes`: most bytes of freed buffers held for reuse (default MAX_POOLED_BYTES). */
   constructor(o: { poolBytes?: number } = {}) {
     this.pool = new CpuBufferPool(o.poolBytes);
-    const cores = navigator.hardwareConcurrency;
-    const model = cpuModel();
+    const cores = navigator.hardwareConcurrency, model = cpuModel();
     this.device = model ? `${model}, ${cores} cores` : `${cores} CPU cores`;
   }
 
