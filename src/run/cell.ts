@@ -12,6 +12,7 @@ import { resolveSpec, sampleParams } from "../augment/spec.ts";
 import { extractFeatureRows, extractFeatures, type FeatureAugmentation } from "../backbone/extract.ts";
 import { OnnxBackbone } from "../backbone/onnx_backbone.ts";
 import type { FeatureCache } from "../cache/feature_cache.ts";
+import type { FeatureRows } from "../cache/feature_rows.ts";
 import type { Dataset, Split } from "../data/dataset.ts";
 import { loadDatasetSplits } from "../data/registry.ts";
 import type { Cell } from "../matrix/expand.ts";
@@ -186,7 +187,8 @@ export async function cellFeatures(
 export async function prefetchCellFeatures(cell: Cell, ctx: RunContext, seen: Set<string>): Promise<void> {
   const { f } = await cellFeatures(cell, ctx);
   const { spec } = cell;
-  const once = async (split: Split, view: number | null, read: () => Promise<Float32Array>) => {
+  // Streamed into the cache as rows and closed at once: nothing of a split is held here.
+  const once = async (split: Split, view: number | null, open: () => Promise<FeatureRows>) => {
     const key = JSON.stringify([
       spec.dataset,
       spec.backbone,
@@ -196,13 +198,13 @@ export async function prefetchCellFeatures(cell: Cell, ctx: RunContext, seen: Se
       view === null ? null : spec.seed,
     ]);
     if (seen.has(key)) return;
-    await read();
+    (await open()).close();
     seen.add(key);
   };
-  await once("train", null, () => f.clean("train"));
-  await once("test", null, () => f.clean("test"));
-  for (let v = 0; v < f.poolViews; v++) await once("train", v, () => f.augmented("train", v));
-  for (let k = 0; k < f.testDraws; k++) await once("test", k, () => f.augmented("test", k));
+  await once("train", null, () => f.cleanRows!("train"));
+  await once("test", null, () => f.cleanRows!("test"));
+  for (let v = 0; v < f.poolViews; v++) await once("train", v, () => f.augmentedRows!("train", v));
+  for (let k = 0; k < f.testDraws; k++) await once("test", k, () => f.augmentedRows!("test", k));
 }
 
 /** Runs one cell and returns its row (status "ok", "collapsed" or "diverged"). */
