@@ -131,9 +131,7 @@ export function fileRows(
   };
   if (rows * rowBytes > wholeReadBytes) return onDisk;
   try {
-    const whole = new Float32Array(rows * cols);
-    onDisk.read(Int32Array.from({ length: rows }, (_, i) => i), whole);
-    return memoryRows(whole, cols, path);
+    return memoryRows(readAll(onDisk), cols, path);
   } finally {
     onDisk.close();
   }
