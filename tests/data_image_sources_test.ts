@@ -17,6 +17,7 @@ import { IDX_FILES, loadMnist } from "../src/data/mnist.ts";
 import { encodePng } from "../src/data/png.ts";
 import { type DataSpec, loadDatasetSplits } from "../src/data/registry.ts";
 import { readResult } from "../src/results/schema.ts";
+import { sha256Hex } from "../src/util/hash.ts";
 import { generateKeys, writePrivateKey } from "../src/results/signing.ts";
 import { cli, ROOT } from "./fixtures/harness.ts";
 import { hfParquet } from "./fixtures/hf_parquet.ts";
@@ -181,9 +182,17 @@ evaluation: { aug_draws: 2, structure_points: 50, collision_points: 50 }
   assert.ok(acc("mnist")[0]! > 0.5, `EC clean accuracy ${acc("mnist")[0]}`);
   assert.deepEqual(acc("folder"), acc("mnist"));
   assert.deepEqual(acc("parquet"), acc("mnist"));
-  // Every file read is in the result's inputs: 400 PNGs, 2 parquet files.
-  assert.equal(doc.inputs.datasets.folder.files.length, COUNT.train + COUNT.test);
+  // Every file read is in the result's inputs: the 2 parquet files each, the 400 PNGs by one
+  // manifest per split, written beside the result with the sha256 the result records.
   assert.equal(doc.inputs.datasets.parquet.files.length, 2);
+  assert.deepEqual(doc.inputs.datasets.folder.files, []);
+  for (const [i, split] of (["train", "test"] as const).entries()) {
+    const m = doc.inputs.datasets.folder.manifests![i];
+    assert.deepEqual([m.split, m.manifest, m.files], [split, `manifests/folder-${split}.jsonl`, COUNT[split]]);
+    const text = await Deno.readTextFile(join(out, m.manifest));
+    assert.equal(sha256Hex(text), m.sha256);
+    assert.equal(text.trimEnd().split("\n").length, COUNT[split]);
+  }
 });
 
 Deno.test("image-folder: a seeded holdout splits each class, the same way every time", async () => {
@@ -196,16 +205,16 @@ Deno.test("image-folder: a seeded holdout splits each class, the same way every 
   }
   const spec = { id: "h", source: "image-folder", path: dir, holdout: { fraction: 0.25, seed: 3 } };
   const a = await load(spec), b = await load(spec);
-  assert.deepEqual(a.test.files.map((f) => f.path), b.test.files.map((f) => f.path));
   assert.equal(a.train.n + a.test.n, images.length);
-  const trainFiles = new Set(a.train.files.map((f) => f.path));
-  assert.ok(a.test.files.every((f) => !trainFiles.has(f.path)), "the splits are disjoint");
+  assert.deepEqual(a.test.manifest!.names, b.test.manifest!.names);
+  const trainFiles = new Set(a.train.manifest!.names);
+  assert.ok(a.test.manifest!.names.every((name) => !trainFiles.has(name)), "the splits are disjoint");
   for (let c = 0; c < 10; c++) {
     const all = labels.filter((y) => y === c).length;
     assert.equal(a.test.labels.filter((y) => y === c).length, Math.round(0.25 * all), `class ${c}`);
   }
   const other = await load({ ...spec, holdout: { fraction: 0.25, seed: 4 } });
-  assert.notDeepEqual(other.test.files.map((f) => f.path), a.test.files.map((f) => f.path));
+  assert.notDeepEqual(other.test.manifest!.names, a.test.manifest!.names);
   assert.notEqual(other.test.contentHash, a.test.contentHash);
   await assert.rejects(() => load({ id: "x", source: "image-folder", path: dir }), /holdout/);
 });

@@ -44,6 +44,7 @@ import {
   renderTableParquet,
   TABLE_FORMATS,
 } from "../results/table_formats.ts";
+import { checkManifests, manifestFiles } from "../run/dataset_inputs.ts";
 import { envFingerprint } from "../run/env.ts";
 import { checkExecutionProvider, DEFAULT_EXECUTION_PROVIDER } from "../backbone/execution_provider.ts";
 import { LOCAL_SIGNER, localKey } from "../run/local_key.ts";
@@ -314,10 +315,17 @@ export function buildCli(): Command {
       // A signature that is there but malformed (null, garbage) is a verification failure (3), as
       // documented, before the document's schema (2) is looked at.
       if ("signature" in raw) await verifyDocument(raw, trusted);
-      readResult(raw, path);
+      const doc = readResult(raw, path);
       const kid = await verifyDocument(raw, trusted);
-      if (opts.json) printJson({ ok: true, path, kid, schema: raw.schema });
-      else console.log(`${path}: valid signature by ${kid}; document follows ${String(raw.schema)}`);
+      // The dataset manifests beside it must be the ones it signed (absent ones are reported).
+      const absent = await checkManifests(path, doc);
+      const manifests = { checked: manifestFiles(doc).length - absent.length, absent };
+      if (opts.json) printJson({ ok: true, path, kid, schema: raw.schema, manifests });
+      else {
+        console.log(`${path}: valid signature by ${kid}; document follows ${String(raw.schema)}`);
+        if (manifests.checked) console.log(`${manifests.checked} dataset manifest(s) match the result`);
+        for (const a of absent) console.log(`not checked: ${a} is not there`);
+      }
     });
 
   program

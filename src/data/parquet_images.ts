@@ -230,17 +230,17 @@ export async function readParquetSplit(
       found.push({ file, field, bytes: () => bytes });
       return Promise.resolve();
     });
-    const checked = await checkImages(found, options.channels);
-    if (shape && (checked.shape.height !== shape.height || checked.shape.width !== shape.width)) {
+    const checked = await checkImages(found.length, (j) => found[j], options.channels);
+    if (shape && (checked.height !== shape.height || checked.width !== shape.width)) {
       throw new DataError(
         found[0].file,
         { field: found[0].field },
         `a ${shape.height}×${shape.width} image like the split's first (height×width)`,
-        `${checked.shape.height}×${checked.shape.width}`,
+        `${checked.height}×${checked.width}`,
       );
     }
-    shape ??= checked.shape;
-    grey &&= checked.shape.channels === 1;
+    shape ??= checked;
+    grey &&= checked.channels === 1;
   }
   const decoded: DecodedShape = { ...shape!, channels: options.channels ?? (grey ? 1 : 3) };
   const per = decoded.channels * decoded.height * decoded.width;

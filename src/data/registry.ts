@@ -7,7 +7,7 @@
 import { catalog } from "../catalog/entries.ts";
 import { DataError } from "../errors.ts";
 import type { Dataset, FeatureDataset, Split } from "./dataset.ts";
-import type { DataSource, DataSpec } from "./source.ts";
+import type { DataSource, DataSpec, LoadContext } from "./source.ts";
 import * as registered from "./sources/registered.ts";
 
 /** The dataset sources in name order; `DATA_SOURCES.get(name)` fails listing what exists. */
@@ -31,15 +31,22 @@ function sourceOf(spec: DataSpec): DataSource {
 }
 
 /** Loads split `split` of the dataset `spec` describes. */
-export async function loadDataset(spec: DataSpec, split: Split): Promise<Dataset | FeatureDataset> {
-  return await sourceOf(spec).load(spec, split);
+export async function loadDataset(
+  spec: DataSpec,
+  split: Split,
+  context?: LoadContext,
+): Promise<Dataset | FeatureDataset> {
+  return await sourceOf(spec).load(spec, split, context);
 }
 
 /** Both splits (a source may read shared files once for the two). */
-export async function loadDatasetSplits(spec: DataSpec): Promise<Record<Split, Dataset | FeatureDataset>> {
+export async function loadDatasetSplits(
+  spec: DataSpec,
+  context?: LoadContext,
+): Promise<Record<Split, Dataset | FeatureDataset>> {
   const source = sourceOf(spec);
   if (source.loadSplits) return source.loadSplits(spec);
-  return { train: await source.load(spec, "train"), test: await source.load(spec, "test") };
+  return { train: await source.load(spec, "train", context), test: await source.load(spec, "test", context) };
 }
 
-export type { DataSource, DataSpec, SplitFiles } from "./source.ts";
+export type { DataSource, DataSpec, LoadContext, SplitFiles } from "./source.ts";

@@ -5,12 +5,25 @@
  */
 import type { DataSourceEntry } from "../catalog/entries.ts";
 import type { Dataset, FeatureDataset, Split, SplitOptions } from "./dataset.ts";
+import type { CheckedFolders } from "./image_folder.ts";
 
 export interface DataSource extends DataSourceEntry {
   /** Reads split `split` of the dataset `spec` describes (sources that decode files read asynchronously). */
-  load(spec: DataSpec, split: Split): Dataset | FeatureDataset | Promise<Dataset | FeatureDataset>;
+  load(
+    spec: DataSpec,
+    split: Split,
+    context?: LoadContext,
+  ): Dataset | FeatureDataset | Promise<Dataset | FeatureDataset>;
   /** Both splits at once, for sources that share work between them (default: `load` twice). */
   loadSplits?(spec: DataSpec): Record<Split, Dataset | FeatureDataset>;
+}
+
+/** What a run shares between its loads of a dataset (library calls pass none). */
+export interface LoadContext {
+  /** image-folder: splits already read and hashed in this run, reused instead of reading them again. */
+  checkedFolders?: CheckedFolders;
+  /** Says what a load read. */
+  log?: (message: string) => void;
 }
 
 /** Files of one split, overriding the conventional names under `path`. */

@@ -163,6 +163,10 @@ export function detailPage(
     ...Object.entries(doc.inputs.datasets).flatMap(([id, d]): [string, string][] => [
       [`dataset ${id}`, `content ${d.content}`],
       ...d.files.map((f): [string, string] => [`dataset ${id}: ${f.path}`, f.sha256]),
+      ...(d.manifests ?? []).map((m): [string, string] => [
+        `dataset ${id}: ${m.folder} (${m.split}: manifest of ${m.files} files)`,
+        m.sha256,
+      ]),
     ]),
     ...Object.entries(doc.inputs.backbones).flatMap(([id, b]): [string, string][] => [
       [`backbone ${id}: ${b.path}`, b.sha256],

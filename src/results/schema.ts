@@ -86,6 +86,22 @@ export const SummaryRow = z.strictObject({
 
 export const InputFile = z.strictObject({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 
+/**
+ * A folder a dataset split was read from (an image folder), recorded by its manifest instead of a
+ * line per file: `manifest` is the manifest's file beside result.json (one JSON line per file:
+ * path relative to the folder, sha256, bytes; src/data/file_manifest.ts), `sha256` that file's.
+ */
+export const InputManifest = z.strictObject({
+  split: z.enum(["train", "test"]),
+  /** The folder, relative to the project root when inside it. */
+  folder: z.string(),
+  /** The manifest file, relative to the result's directory (`manifests/<dataset>-<split>.jsonl`). */
+  manifest: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  files: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
+
 /** A backbone's ONNX file and, for a model with external data, each data file it reads. */
 export const BackboneInput = z.strictObject({
   path: z.string(),
@@ -154,7 +170,16 @@ export const ResultDocument = z.strictObject({
   harness: z.strictObject({ version: z.string(), commit: z.string(), dirty: z.boolean() }),
   environment: z.record(z.string(), z.unknown()),
   inputs: z.strictObject({
-    datasets: z.record(z.string(), z.strictObject({ content: z.string(), files: z.array(InputFile) })),
+    datasets: z.record(
+      z.string(),
+      z.strictObject({
+        content: z.string(),
+        /** Each file read, besides those of `manifests`. */
+        files: z.array(InputFile),
+        /** Folders recorded by a manifest (absent when none was read, and in results before them). */
+        manifests: z.array(InputManifest).optional(),
+      }),
+    ),
     backbones: z.record(z.string(), BackboneInput),
   }),
   provenance: Provenance.optional(),

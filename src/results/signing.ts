@@ -42,7 +42,9 @@ export type VerifyFailure =
   | "malformed-signature"
   | "bad-algorithm"
   | "untrusted-key"
-  | "bad-signature";
+  | "bad-signature"
+  /** A dataset manifest beside the result (run_dir's manifests/) that its document does not record. */
+  | "manifest-mismatch";
 
 /** The canonical bytes that are signed: the document without its `signature` member. */
 export function signedBytes(doc: Record<string, unknown>): Uint8Array {

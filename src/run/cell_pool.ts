@@ -11,6 +11,7 @@
  */
 import { InvbenchError } from "../errors.ts";
 import { cellTrainingCost, groupKey } from "../matrix/cost.ts";
+import type { CheckedFolder } from "../data/image_folder.ts";
 import type { Cell } from "../matrix/expand.ts";
 import type { ResultRow } from "../results/schema.ts";
 
@@ -48,6 +49,8 @@ export interface WorkerInit {
   jobs: number;
   /** onnxruntime execution provider of the backbones (features the cache does not hold yet). */
   executionProvider?: string;
+  /** The image-folder splits the run has read and hashed (RunContext.checkedFolders), not read again. */
+  checkedFolders: [string, CheckedFolder][];
 }
 
 export type WorkerRequest = WorkerInit | { type: "cell"; cell: Cell };
@@ -152,6 +155,7 @@ export class CellPool {
           baseDir: o.baseDir,
           jobs: o.jobs,
           executionProvider: o.executionProvider,
+          checkedFolders: o.checkedFolders,
         } satisfies WorkerRequest,
       );
       this.#lanes.push(lane);

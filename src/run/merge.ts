@@ -25,6 +25,7 @@ import { splitIntoShards } from "../matrix/shard.ts";
 import { readResult, type ResultDocument, ResultRow } from "../results/schema.ts";
 import type { KeyFile } from "../results/signing.ts";
 import { summarizeRows } from "../results/table.ts";
+import { copyManifests, MANIFESTS_DIR } from "./dataset_inputs.ts";
 import { RESULT_FILES, writeResultFiles } from "./result_files.ts";
 import { readTextIfExists } from "./run_dir.ts";
 
@@ -124,7 +125,9 @@ async function checkOut(out: string): Promise<void> {
     if (e instanceof Deno.errors.NotFound) return;
     throw e;
   }
-  const foreign = names.filter((n) => !(RESULT_FILES as readonly string[]).includes(n));
+  const foreign = names.filter((n) =>
+    !(RESULT_FILES as readonly string[]).includes(n) && n !== MANIFESTS_DIR
+  );
   let earlierMerge = false;
   if (names.includes("result.json")) {
     try {
@@ -284,6 +287,8 @@ export async function mergeShards(o: MergeOptions): Promise<MergeSummary> {
     rows: mergedRows,
     summary: summarizeRows(mergedRows),
   };
+  // The datasets' manifests, the same in every shard that read them (`inputs` agree).
+  for (const s of shards) await copyManifests(s.dir, out, s.doc);
   const written = await writeResultFiles(out, document, o.key);
   return { out, shards: shards.length, cells: mergedRows.length, document: written };
 }

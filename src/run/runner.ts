@@ -9,7 +9,8 @@
  * Running again on the same directory skips finished cells, so a run killed at any point and
  * resumed ends with the same table as an uninterrupted one (timings aside).
  */
-import { InputError } from "../errors.ts";
+import { InputError, RunDirError } from "../errors.ts";
+import type { Dataset, Split } from "../data/dataset.ts";
 import { relative, resolve } from "node:path";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { FeatureCache } from "../cache/feature_cache.ts";
@@ -24,7 +25,6 @@ import { summarizeRows } from "../results/table.ts";
 import { selectBackend } from "../tensor/select.ts";
 import {
   backbone,
-  datasetContent,
   datasetSplits,
   newRunContext,
   prefetchCellFeatures,
@@ -32,6 +32,7 @@ import {
   type RunContext,
 } from "./cell.ts";
 import { CellPool, defaultJobs, scheduleOrder } from "./cell_pool.ts";
+import { manifestChange, recordDataset, writeManifests } from "./dataset_inputs.ts";
 import { boundMallocArenas } from "../util/malloc_tuning.ts";
 import { DEFAULT_EXECUTION_PROVIDER } from "../backbone/execution_provider.ts";
 import { envFingerprint } from "./env.ts";
@@ -197,11 +198,21 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
     locked = await RunLock.acquire(out);
     // Checked again under the lock (another run may have started here meanwhile), now with the
     // inputs' hashes: a resume never mixes cells of two models or data sets.
-    const previous = await checkRunDir(out, plan);
+    const datasets = new Map<string, Record<Split, Dataset>>();
+    for (const c of cells) datasets.set(c.dataset, await datasetSplits(ctx, c.spec.dataset));
+    const previous = await checkRunDir(out, plan).catch(async (e) => {
+      // A folder that changed since the cells were computed: its manifest names the first file.
+      for (const [id, splits] of e instanceof RunDirError ? datasets : []) {
+        const change = await manifestChange(out, id, splits);
+        if (change) throw new RunDirError(`${e.message} (dataset ${id}: ${change})`);
+      }
+      throw e;
+    });
     await Deno.mkdir(cellsDir, { recursive: true });
     if (!previous?.inputs) {
       await atomicWrite(out, "run.json", new TextEncoder().encode(JSON.stringify(plan, null, 2) + "\n"));
     }
+    for (const [id, splits] of datasets) await writeManifests(out, id, splits);
   } catch (e) {
     await locked?.release();
     // A directory this run made and could not use is removed again (only when still empty).
@@ -274,6 +285,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
         cacheDir: cache.dir,
         baseDir: ctx.baseDir,
         executionProvider,
+        checkedFolders: [...ctx.checkedFolders],
         log,
         warn: (m) => (log(`warning: ${m}`), say(`warning: ${m}`)),
       });
@@ -412,13 +424,7 @@ async function assemble(
   for (const c of cells) {
     if (!datasets[c.dataset]) {
       const splits = await datasetSplits(ctx, c.spec.dataset);
-      datasets[c.dataset] = {
-        content: datasetContent(splits),
-        files: [...splits.train.files, ...splits.test.files].map((f) => ({
-          path: portablePath(f.path),
-          sha256: f.sha256,
-        })),
-      };
+      datasets[c.dataset] = recordDataset(c.dataset, splits, portablePath);
     }
     if (!backbones[c.backbone]) {
       const b = await backbone(ctx, c.spec.backbone);

@@ -9,8 +9,11 @@ export const source: DataSource = {
   summary: "PNG/JPEG files in one directory per class under `path` (train/ and test/, or `holdout`)",
   yields: "images",
   fields: ["holdout", "channels"],
-  async load(spec, split) {
-    const folder = await readImageFolder(requirePath(spec), split, spec);
+  async load(spec, split, context) {
+    const folder = await readImageFolder(requirePath(spec), split, spec, {
+      checked: context?.checkedFolders,
+      log: context?.log,
+    });
     const meta = {
       id: spec.id ?? "image-folder",
       source: "image-folder",
