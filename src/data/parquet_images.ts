@@ -156,9 +156,8 @@ export async function readParquetSplit(
   const { columns } = options;
   const files: OpenFile[] = [];
   for (const p of paths) files.push(await openParquet(p, columns));
-  // Every row of the files: (file, row) and label.
-  const where: { file: number; row: number }[] = [];
-  const labelList: number[] = [];
+  // Every row of the files: its file, its row in that file and its label.
+  const fileList: number[] = [], rowList: number[] = [], labelList: number[] = [];
   for (const [fi, f] of files.entries()) {
     const values = await readColumn(f, columns.label, 0, f.groupStarts[f.groupStarts.length - 1]);
     values.forEach((v, row) => {
@@ -171,24 +170,25 @@ export async function readParquetSplit(
           String(v),
         );
       }
-      where.push({ file: fi, row });
+      fileList.push(fi);
+      rowList.push(row);
       labelList.push(y);
     });
   }
   let labels = Int32Array.from(labelList);
+  // The split's rows, compactly (a typed array each, not an object per row).
+  let fileOf = Int32Array.from(fileList), rowOf = Int32Array.from(rowList);
   const classes = options.classes ?? labels.reduce((a, y) => Math.max(a, y + 1), 0);
   for (const [fi, f] of files.entries()) {
-    const offset = where.findIndex((w) => w.file === fi);
+    const offset = fileOf.indexOf(fi);
     checkLabels(labels.subarray(offset, offset + f.groupStarts[f.groupStarts.length - 1]), classes, f.path);
   }
-  let rows = where;
   if (options.holdout) {
     const test = holdoutTest(labels, classes, options.holdout);
-    const keep = where.map((_, i) => i).filter((i) => test.has(i) === (split === "test"));
-    rows = keep.map((i) => where[i]);
-    labels = Int32Array.from(keep, (i) => labels[i]);
+    const keep = Int32Array.from(labels.keys()).filter((i) => test.has(i) === (split === "test"));
+    [fileOf, rowOf, labels] = [fileOf, rowOf, labels].map((a) => keep.map((i) => a[i]));
   }
-  if (rows.length === 0) {
+  if (labels.length === 0) {
     throw new DataError(paths[0] ?? "parquet", {}, `at least one row in the ${split} split`, "none");
   }
 
@@ -199,7 +199,7 @@ export async function readParquetSplit(
   ) => {
     const byGroup = new Map<string, { fi: number; g: number; items: { row: number; position: number }[] }>();
     indices.forEach((index, position) => {
-      const { file: fi, row } = rows[index];
+      const fi = fileOf[index], row = rowOf[index];
       const starts = files[fi].groupStarts;
       let g = 0;
       while (starts[g + 1] <= row) g++;
@@ -220,7 +220,7 @@ export async function readParquetSplit(
   const records: FileRecord[] = [];
   for (const p of paths) records.push(await hashFile(p));
   // Check every image of the split, one row group at a time.
-  const all = Int32Array.from(rows, (_, i) => i);
+  const all = Int32Array.from(labels.keys());
   let shape: DecodedShape | undefined;
   let grey = true;
   const perGroup = 256; // encoded images held at once while checking
