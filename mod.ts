@@ -46,8 +46,16 @@ export {
   type DataSpec,
   loadDataset,
   loadDatasetSplits,
+  type LoadContext,
 } from "./src/data/registry.ts";
 export type { Dataset, FeatureDataset, Split, SplitOptions } from "./src/data/dataset.ts";
+export {
+  type FileManifest,
+  manifestDifference,
+  type ManifestEntry,
+  manifestSummary,
+  parseManifest,
+} from "./src/data/file_manifest.ts";
 export {
   augmentBatch,
   augmentBatchWith,

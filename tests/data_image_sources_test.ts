@@ -188,7 +188,11 @@ evaluation: { aug_draws: 2, structure_points: 50, collision_points: 50 }
   assert.deepEqual(doc.inputs.datasets.folder.files, []);
   for (const [i, split] of (["train", "test"] as const).entries()) {
     const m = doc.inputs.datasets.folder.manifests![i];
-    assert.deepEqual([m.split, m.manifest, m.files], [split, `manifests/folder-${split}.jsonl`, COUNT[split]]);
+    assert.deepEqual([m.split, m.manifest, m.files], [
+      split,
+      `manifests/folder-${split}.jsonl`,
+      COUNT[split],
+    ]);
     const text = await Deno.readTextFile(join(out, m.manifest));
     assert.equal(sha256Hex(text), m.sha256);
     assert.equal(text.trimEnd().split("\n").length, COUNT[split]);
