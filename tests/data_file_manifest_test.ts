@@ -191,6 +191,8 @@ Deno.test("file manifest: a parallel run hashes the folder once, verify checks t
   const ok = await verify();
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /2 dataset manifest\(s\) match the result/);
+  const json = await cli(["verify", join(out, "result.json"), "--keys", join(out, "signer.jwks"), "--json"]);
+  assert.deepEqual(JSON.parse(json.stdout).manifests, { checked: 2, absent: [] });
 
   // A manifest edited after the result was signed.
   const trainManifest = join(out, "manifests", "f-train.jsonl");

@@ -319,9 +319,11 @@ export function buildCli(): Command {
       const kid = await verifyDocument(raw, trusted);
       // The dataset manifests beside it must be the ones it signed (absent ones are reported).
       const absent = await checkManifests(path, doc);
-      const manifests = { checked: manifestFiles(doc).length - absent.length, absent };
-      if (opts.json) printJson({ ok: true, path, kid, schema: raw.schema, manifests });
-      else {
+      const recorded = manifestFiles(doc).length;
+      const manifests = { checked: recorded - absent.length, absent };
+      if (opts.json) {
+        printJson({ ok: true, path, kid, schema: raw.schema, ...(recorded ? { manifests } : {}) });
+      } else {
         console.log(`${path}: valid signature by ${kid}; document follows ${String(raw.schema)}`);
         if (manifests.checked) console.log(`${manifests.checked} dataset manifest(s) match the result`);
         for (const a of absent) console.log(`not checked: ${a} is not there`);
