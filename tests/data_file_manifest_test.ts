@@ -2,8 +2,9 @@
  * An image folder's manifest (src/data/file_manifest.ts) on real PNG files: it round-trips through
  * its file, moving the folder keeps its hash, and a changed, added, removed or renamed file changes
  * it and is named. Through real runs: a parallel run reads and hashes the folder once (its cell
- * workers reuse what the run's thread checked, as log.txt says), the result records each split by
- * its manifest and `verify` checks the manifest files, and a resume after a file changed names it.
+ * workers reuse what the run's thread checked, as log.txt says; a parquet dataset's likewise), the
+ * result records each split by its manifest and `verify` checks the manifest files, and a resume
+ * after a file changed names it.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -22,6 +23,7 @@ import { DataError } from "../src/errors.ts";
 import { readResult } from "../src/results/schema.ts";
 import { sha256Hex } from "../src/util/hash.ts";
 import { cli, ROOT, tempDir } from "./fixtures/harness.ts";
+import { hfParquet } from "./fixtures/hf_parquet.ts";
 
 const MNIST = { train: loadMnist("train"), test: loadMnist("test") };
 const PLANE = 28 * 28;
@@ -132,6 +134,7 @@ name: manifest-run
 version: 0.0.1
 datasets:
   - { id: f, source: image-folder, path: folder }
+  - { id: p, source: parquet, path: parquet }
 backbones:
   - id: fixture
     onnx: ${ROOT}/fixtures/backbones/mnist.onnx
@@ -150,6 +153,14 @@ evaluation: { aug_draws: 1, structure_points: 20, collision_points: 20 }
 Deno.test("file manifest: a parallel run hashes the folder once, verify checks the manifests, a resume names a changed file", async () => {
   await using tmp = await tempDir("manifest-run");
   await writeFolder(join(tmp.dir, "folder"));
+  await Deno.mkdir(join(tmp.dir, "parquet"));
+  for (const split of ["train", "test"] as const) {
+    const rows = Array.from({ length: COUNT[split] }, (_, i) => i);
+    await Deno.writeFile(
+      join(tmp.dir, "parquet", `${split}.parquet`),
+      hfParquet(rows.map((i) => png(split, i)), rows.map((i) => MNIST[split].labels[i])),
+    );
+  }
   const matrix = join(tmp.dir, "matrix.yaml"), out = join(tmp.dir, "out");
   await Deno.writeTextFile(matrix, MATRIX);
   const run = () =>
@@ -172,13 +183,16 @@ Deno.test("file manifest: a parallel run hashes the folder once, verify checks t
   // The run's thread read each split once; each worker took the splits it was handed.
   const log = await Deno.readTextFile(join(out, "log.txt"));
   assert.match(log, /running 2 cells at once/);
-  const read = log.match(/image folder .*: \d+ files read, hashed and checked/g) ?? [];
-  const reused = log.match(/image folder .*: \d+ files as this run checked them/g) ?? [];
-  assert.deepEqual(read.map((l) => / \((train|test)\):/.exec(l)![1]).sort(), ["test", "train"]);
-  assert.ok(
-    reused.length >= 2 && reused.length % 2 === 0,
-    `workers reused the splits: ${reused.length} lines`,
-  );
+  for (const source of ["image folder", "parquet"]) {
+    const read = log.match(new RegExp(`${source} .*: \\d+ (files|rows) read, hashed and checked`, "g")) ?? [];
+    const reused = log.match(new RegExp(`${source} .*: \\d+ (files|rows) as this run checked them`, "g")) ??
+      [];
+    assert.deepEqual(read.map((l) => / \((train|test)\):/.exec(l)![1]).sort(), ["test", "train"], source);
+    assert.ok(
+      reused.length >= 2 && reused.length % 2 === 0,
+      `${source}: workers reused ${reused.length} splits`,
+    );
+  }
 
   const doc = readResult(JSON.parse(await Deno.readTextFile(join(out, "result.json"))));
   const input = doc.inputs.datasets.f;

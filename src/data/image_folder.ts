@@ -12,7 +12,7 @@
  * and decodes it to check it, keeping no pixels. Features are extracted later from batches that
  * `decode` reads and decodes again, re-checking each file's hash, so memory holds one batch of
  * images whatever the folder's size. A run's cell workers are handed each split as the run's main
- * thread checked it (`CheckedFolders`) instead of reading and hashing every file again.
+ * thread checked it (`LoadContext.checked`) instead of reading and hashing every file again.
  */
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
@@ -21,6 +21,7 @@ import { sha256Bytes } from "../util/hash.ts";
 import type { RawSplit, Split } from "./dataset.ts";
 import { type FileManifest, fileSha256, newManifest } from "./file_manifest.ts";
 import { decodeImageInto, imageDecoder, imageHeader } from "./image_decode.ts";
+import type { LoadContext } from "./source.ts";
 
 const IMAGE_EXTENSION = /\.(png|jpe?g)$/i;
 /** Files read and checked at once while loading (libvips decodes on its own threads). */
@@ -206,14 +207,12 @@ export async function checkImages(
 
 /** An image-folder split as loading checked it: what a run's cell workers are handed instead of reading it again. */
 export interface CheckedFolder {
+  kind: "image-folder";
   manifest: FileManifest;
   labels: Int32Array;
   classNames: string[];
   shape: DecodedShape;
 }
-
-/** Checked splits of a run by folder, split and options (plain data: cloned to the cell workers). */
-export type CheckedFolders = Map<string, CheckedFolder>;
 
 /** Reads, hashes and checks every image of split `split` of the folder `dir`. */
 async function checkFolder(
@@ -238,7 +237,7 @@ async function checkFolder(
       manifest.bytes[i] = bytes.byteLength;
     },
   );
-  return { manifest, labels, classNames, shape };
+  return { kind: "image-folder", manifest, labels, classNames, shape };
 }
 
 /** What an image-folder split is, before `finishDecodedImages` applies the split options. */
@@ -259,10 +258,11 @@ export async function readImageFolder(
   dir: string,
   split: Split,
   options: { holdout?: Holdout; channels?: 1 | 3 },
-  context: { checked?: CheckedFolders; log?: (message: string) => void } = {},
+  context: LoadContext = {},
 ): Promise<FolderSplit> {
-  const key = JSON.stringify([dir, split, options.holdout ?? null, options.channels ?? null]);
-  let folder = context.checked?.get(key);
+  const key = JSON.stringify(["image-folder", dir, split, options.holdout ?? null, options.channels ?? null]);
+  const known = context.checked?.get(key);
+  let folder = known?.kind === "image-folder" ? known : undefined;
   if (folder) {
     context.log?.(
       `image folder ${dir} (${split}): ${folder.manifest.names.length} files as this run checked them`,

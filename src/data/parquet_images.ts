@@ -8,6 +8,9 @@
  * (n integers) and decodes every image once to check it, one row group at a time. Extraction then
  * decodes batches of rows through `decodeSource`, reading only the row groups that hold them, so
  * memory holds one row group's encoded images and one batch of pixels whatever the file's size.
+ * A run's cell workers are handed each split as the run's main thread checked it
+ * (`LoadContext.checked`: labels, each row's file and position, the records, the image shape)
+ * instead of hashing every file and decoding every image again.
  */
 import { createHash } from "node:crypto";
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet";
@@ -16,6 +19,7 @@ import { DataError } from "../errors.ts";
 import { checkLabels, type RawSplit } from "./dataset.ts";
 import { decodeImageInto, imageDecoder } from "./image_decode.ts";
 import { checkImages, type DecodedShape, type Holdout, holdoutTest } from "./image_folder.ts";
+import type { LoadContext } from "./source.ts";
 import type { FileRecord } from "./source_file.ts";
 
 /** The columns a parquet dataset reads. */
@@ -144,18 +148,53 @@ export interface ParquetSplit {
   decodeSource(indices: Int32Array): Promise<Uint8Array>;
 }
 
-/**
- * Reads a split from `paths` (`holdout`: the train or test part of them), labels in
- * 0..classes−1 (`classes` given, or the largest label + 1).
- */
-export async function readParquetSplit(
-  paths: readonly string[],
+/** A parquet split as loading checked it: what a run's cell workers are handed instead of reading it again. */
+export interface CheckedParquet {
+  kind: "parquet";
+  records: FileRecord[];
+  labels: Int32Array;
+  classes: number;
+  /** Per row of the split, its file (index in the paths) and its row in that file. */
+  fileOf: Int32Array;
+  rowOf: Int32Array;
+  shape: DecodedShape;
+}
+
+/** Calls `use` with the encoded image of each wanted row of the split, reading each needed row group once. */
+async function eachImage(
+  files: readonly OpenFile[],
+  rows: { fileOf: Int32Array; rowOf: Int32Array },
+  column: string,
+  indices: Int32Array,
+  use: (bytes: Uint8Array, position: number, file: string, field: string) => Promise<void>,
+): Promise<void> {
+  const byGroup = new Map<string, { fi: number; g: number; items: { row: number; position: number }[] }>();
+  indices.forEach((index, position) => {
+    const fi = rows.fileOf[index], row = rows.rowOf[index];
+    const starts = files[fi].groupStarts;
+    let g = 0;
+    while (starts[g + 1] <= row) g++;
+    const key = `${fi}/${g}`;
+    if (!byGroup.has(key)) byGroup.set(key, { fi, g, items: [] });
+    byGroup.get(key)!.items.push({ row, position });
+  });
+  for (const { fi, g, items } of byGroup.values()) {
+    const f = files[fi], start = f.groupStarts[g];
+    const values = await readColumn(f, column, start, f.groupStarts[g + 1]);
+    await Promise.all(items.map(({ row, position }) => {
+      const field = `image_column "${column}", row ${row}`;
+      return use(imageBytes(values[row - start], f.path, field), position, f.path, field);
+    }));
+  }
+}
+
+/** Reads the labels, hashes every file and decodes every image of the split once to check it. */
+async function checkParquet(
+  files: readonly OpenFile[],
   split: "train" | "test",
   options: { columns: ParquetColumns; classes?: number; holdout?: Holdout; channels?: 1 | 3 },
-): Promise<ParquetSplit> {
+): Promise<CheckedParquet> {
   const { columns } = options;
-  const files: OpenFile[] = [];
-  for (const p of paths) files.push(await openParquet(p, columns));
   // Every row of the files: its file, its row in that file and its label.
   const fileList: number[] = [], rowList: number[] = [], labelList: number[] = [];
   for (const [fi, f] of files.entries()) {
@@ -189,36 +228,11 @@ export async function readParquetSplit(
     [fileOf, rowOf, labels] = [fileOf, rowOf, labels].map((a) => keep.map((i) => a[i]));
   }
   if (labels.length === 0) {
-    throw new DataError(paths[0] ?? "parquet", {}, `at least one row in the ${split} split`, "none");
+    throw new DataError(files[0]?.path ?? "parquet", {}, `at least one row in the ${split} split`, "none");
   }
 
-  /** Calls `use` with the encoded image of each wanted row, reading each needed row group once. */
-  const eachImage = async (
-    indices: Int32Array,
-    use: (bytes: Uint8Array, position: number, file: string, field: string) => Promise<void>,
-  ) => {
-    const byGroup = new Map<string, { fi: number; g: number; items: { row: number; position: number }[] }>();
-    indices.forEach((index, position) => {
-      const fi = fileOf[index], row = rowOf[index];
-      const starts = files[fi].groupStarts;
-      let g = 0;
-      while (starts[g + 1] <= row) g++;
-      const key = `${fi}/${g}`;
-      if (!byGroup.has(key)) byGroup.set(key, { fi, g, items: [] });
-      byGroup.get(key)!.items.push({ row, position });
-    });
-    for (const { fi, g, items } of byGroup.values()) {
-      const f = files[fi], start = f.groupStarts[g];
-      const values = await readColumn(f, columns.image, start, f.groupStarts[g + 1]);
-      await Promise.all(items.map(({ row, position }) => {
-        const field = `image_column "${columns.image}", row ${row}`;
-        return use(imageBytes(values[row - start], f.path, field), position, f.path, field);
-      }));
-    }
-  };
-
   const records: FileRecord[] = [];
-  for (const p of paths) records.push(await hashFile(p));
+  for (const f of files) records.push(await hashFile(f.path));
   // Check every image of the split, one row group at a time.
   const all = Int32Array.from(labels.keys());
   let shape: DecodedShape | undefined;
@@ -226,10 +240,16 @@ export async function readParquetSplit(
   const perGroup = 256; // encoded images held at once while checking
   for (let i = 0; i < all.length; i += perGroup) {
     const found: { file: string; field: string; bytes: () => Uint8Array }[] = [];
-    await eachImage(all.subarray(i, i + perGroup), (bytes, _p, file, field) => {
-      found.push({ file, field, bytes: () => bytes });
-      return Promise.resolve();
-    });
+    await eachImage(
+      files,
+      { fileOf, rowOf },
+      columns.image,
+      all.subarray(i, i + perGroup),
+      (bytes, _p, file, field) => {
+        found.push({ file, field, bytes: () => bytes });
+        return Promise.resolve();
+      },
+    );
     const checked = await checkImages(found.length, (j) => found[j], options.channels);
     if (shape && (checked.height !== shape.height || checked.width !== shape.width)) {
       throw new DataError(
@@ -243,29 +263,70 @@ export async function readParquetSplit(
     grey &&= checked.channels === 1;
   }
   const decoded: DecodedShape = { ...shape!, channels: options.channels ?? (grey ? 1 : 3) };
-  const per = decoded.channels * decoded.height * decoded.width;
+  return { kind: "parquet", records, labels, classes, fileOf, rowOf, shape: decoded };
+}
+
+/**
+ * Reads a split from `paths` (`holdout`: the train or test part of them), labels in
+ * 0..classes−1 (`classes` given, or the largest label + 1). A split already in `context.checked`
+ * (a cell worker's, handed over by the run) is taken from there, its files' metadata read again
+ * but not their rows; one read here is added to it. `context.log` is told which happened.
+ */
+export async function readParquetSplit(
+  paths: readonly string[],
+  split: "train" | "test",
+  options: { columns: ParquetColumns; classes?: number; holdout?: Holdout; channels?: 1 | 3 },
+  context: LoadContext = {},
+): Promise<ParquetSplit> {
+  const { columns } = options;
+  const files: OpenFile[] = [];
+  for (const p of paths) files.push(await openParquet(p, columns));
+  const key = JSON.stringify([
+    "parquet",
+    paths,
+    split,
+    columns,
+    options.classes ?? null,
+    options.holdout ?? null,
+    options.channels ?? null,
+  ]);
+  const known = context.checked?.get(key);
+  let checked = known?.kind === "parquet" ? known : undefined;
+  const what = `parquet ${paths.join(", ")} (${split})`;
+  if (checked) context.log?.(`${what}: ${checked.labels.length} rows as this run checked them`);
+  else {
+    checked = await checkParquet(files, split, options);
+    context.checked?.set(key, checked);
+    context.log?.(`${what}: ${checked.labels.length} rows read, hashed and checked`);
+  }
+  const { shape } = checked;
+  const per = shape.channels * shape.height * shape.width;
   const raw: RawSplit = {
     values: new Uint8Array(0),
     perExample: per,
-    labels,
-    classes,
-    files: records,
+    labels: checked.labels,
+    classes: checked.classes,
+    files: checked.records,
     convention: JSON.stringify({
       format: "parquet-images/v1",
       decoder: await imageDecoder(),
-      channels: decoded.channels,
+      channels: shape.channels,
       columns,
       holdout: options.holdout ?? null,
     }),
   };
+  const rows = checked;
   return {
     raw,
-    shape: decoded,
+    shape,
     async decodeSource(indices) {
       const out = new Uint8Array(indices.length * per);
       await eachImage(
+        files,
+        rows,
+        columns.image,
         indices,
-        (bytes, position, file, field) => decodeImageInto(bytes, decoded, out, position * per, file, field),
+        (bytes, position, file, field) => decodeImageInto(bytes, shape, out, position * per, file, field),
       );
       return out;
     },

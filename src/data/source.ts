@@ -5,7 +5,8 @@
  */
 import type { DataSourceEntry } from "../catalog/entries.ts";
 import type { Dataset, FeatureDataset, Split, SplitOptions } from "./dataset.ts";
-import type { CheckedFolders } from "./image_folder.ts";
+import type { CheckedFolder } from "./image_folder.ts";
+import type { CheckedParquet } from "./parquet_images.ts";
 
 export interface DataSource extends DataSourceEntry {
   /** Reads split `split` of the dataset `spec` describes (sources that decode files read asynchronously). */
@@ -18,10 +19,18 @@ export interface DataSource extends DataSourceEntry {
   loadSplits?(spec: DataSpec): Record<Split, Dataset | FeatureDataset>;
 }
 
+/**
+ * Splits of sources that read many images (image-folder, parquet) as a run's first load of them
+ * read, hashed and checked them, by source, files and options: plain data, cloned to the run's cell
+ * workers so that they do not read every file again.
+ */
+export type CheckedSplits = Map<string, CheckedSplit>;
+export type CheckedSplit = CheckedFolder | CheckedParquet;
+
 /** What a run shares between its loads of a dataset (library calls pass none). */
 export interface LoadContext {
-  /** image-folder: splits already read and hashed in this run, reused instead of reading them again. */
-  checkedFolders?: CheckedFolders;
+  /** Splits already read and checked in this run, reused instead of reading them again; new ones are added. */
+  checked?: CheckedSplits;
   /** Says what a load read. */
   log?: (message: string) => void;
 }

@@ -14,7 +14,7 @@ import { OnnxBackbone } from "../backbone/onnx_backbone.ts";
 import type { FeatureCache } from "../cache/feature_cache.ts";
 import type { FeatureRows } from "../cache/feature_rows.ts";
 import type { Dataset, Split } from "../data/dataset.ts";
-import type { CheckedFolders } from "../data/image_folder.ts";
+import type { CheckedSplits } from "../data/source.ts";
 import { loadDatasetSplits } from "../data/registry.ts";
 import type { Cell } from "../matrix/expand.ts";
 import type { BackboneSpec, DatasetSpec } from "../matrix/schema.ts";
@@ -39,8 +39,8 @@ export interface RunContext {
   /** Progress inside the current cell (training epochs), for the runner's progress bar. */
   progress?: (done: number, total: number, what: string) => void;
   datasets: Map<string, Promise<Record<Split, Dataset>>>;
-  /** Image-folder splits read and hashed in this run (a worker's: handed over by the run). */
-  checkedFolders: CheckedFolders;
+  /** Image-folder and parquet splits read and checked in this run (a worker's: handed over by the run). */
+  checkedSplits: CheckedSplits;
   backbones: Map<string, Promise<OnnxBackbone>>;
   collisions: Map<string, Promise<{ raw: number; aligned: number }>>;
   /** The run's method files by their cell reference ("sha256:…"). */
@@ -61,7 +61,7 @@ export function newRunContext(
     baseDir,
     log,
     datasets: new Map(),
-    checkedFolders: new Map(),
+    checkedSplits: new Map(),
     backbones: new Map(),
     collisions: new Map(),
     methodFiles: new Map(),
@@ -89,7 +89,7 @@ export function datasetSplits(ctx: RunContext, spec: DatasetSpec): Promise<Recor
     const splits = await loadDatasetSplits({
       ...rest,
       path: path === undefined ? undefined : resolve(ctx.baseDir, path),
-    }, { checkedFolders: ctx.checkedFolders, log: ctx.log });
+    }, { checked: ctx.checkedSplits, log: ctx.log });
     for (const split of ["train", "test"] as const) {
       if (splits[split].kind !== "images") {
         throw new ConfigError(

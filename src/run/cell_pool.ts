@@ -11,7 +11,7 @@
  */
 import { InvbenchError } from "../errors.ts";
 import { cellTrainingCost, groupKey } from "../matrix/cost.ts";
-import type { CheckedFolder } from "../data/image_folder.ts";
+import type { CheckedSplit } from "../data/source.ts";
 import type { Cell } from "../matrix/expand.ts";
 import type { ResultRow } from "../results/schema.ts";
 
@@ -49,8 +49,8 @@ export interface WorkerInit {
   jobs: number;
   /** onnxruntime execution provider of the backbones (features the cache does not hold yet). */
   executionProvider?: string;
-  /** The image-folder splits the run has read and hashed (RunContext.checkedFolders), not read again. */
-  checkedFolders: [string, CheckedFolder][];
+  /** The splits the run has read and checked (RunContext.checkedSplits), not read again. */
+  checkedSplits: [string, CheckedSplit][];
 }
 
 export type WorkerRequest = WorkerInit | { type: "cell"; cell: Cell };
@@ -155,7 +155,7 @@ export class CellPool {
           baseDir: o.baseDir,
           jobs: o.jobs,
           executionProvider: o.executionProvider,
-          checkedFolders: o.checkedFolders,
+          checkedSplits: o.checkedSplits,
         } satisfies WorkerRequest,
       );
       this.#lanes.push(lane);

@@ -27,7 +27,7 @@ self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
     ctx = newRunContext(backend, cache, m.baseDir, (message) => post({ type: "log", message }));
     ctx.progress = (done, total, what) => post({ type: "progress", done, total, what });
     ctx.executionProvider = m.executionProvider;
-    ctx.checkedFolders = new Map(m.checkedFolders);
+    ctx.checkedSplits = new Map(m.checkedSplits);
     return;
   }
   const context = ctx!;

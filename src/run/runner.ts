@@ -285,7 +285,7 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
         cacheDir: cache.dir,
         baseDir: ctx.baseDir,
         executionProvider,
-        checkedFolders: [...ctx.checkedFolders],
+        checkedSplits: [...ctx.checkedSplits],
         log,
         warn: (m) => (log(`warning: ${m}`), say(`warning: ${m}`)),
       });

@@ -10,10 +10,7 @@ export const source: DataSource = {
   yields: "images",
   fields: ["holdout", "channels"],
   async load(spec, split, context) {
-    const folder = await readImageFolder(requirePath(spec), split, spec, {
-      checked: context?.checkedFolders,
-      log: context?.log,
-    });
+    const folder = await readImageFolder(requirePath(spec), split, spec, context);
     const meta = {
       id: spec.id ?? "image-folder",
       source: "image-folder",

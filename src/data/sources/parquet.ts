@@ -33,10 +33,10 @@ export const source: DataSource = {
   summary: "Hugging Face parquet files in `path`: an image column (struct {bytes, path}) and a label column",
   yields: "images",
   fields: ["image_column", "label_column", "splits", "holdout", "channels"],
-  async load(spec, split) {
+  async load(spec, split, context) {
     const files = splitFiles(spec, spec.holdout ? "train" : split);
     const columns = { image: spec.image_column ?? "image", label: spec.label_column ?? "label" };
-    const read = await readParquetSplit(files, split, { ...spec, columns });
+    const read = await readParquetSplit(files, split, { ...spec, columns }, context);
     const meta = { id: spec.id ?? "parquet", source: "parquet", split };
     return finishDecodedImages(read.raw, read.shape, meta, spec[split] ?? {}, read.decodeSource);
   },
