@@ -44,9 +44,9 @@ export {
   DATA_SOURCES,
   type DataSource,
   type DataSpec,
+  type LoadContext,
   loadDataset,
   loadDatasetSplits,
-  type LoadContext,
 } from "./src/data/registry.ts";
 export type { Dataset, FeatureDataset, Split, SplitOptions } from "./src/data/dataset.ts";
 export {
