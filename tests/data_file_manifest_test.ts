@@ -1,10 +1,7 @@
 /**
  * An image folder's manifest (src/data/file_manifest.ts) on real PNG files: it round-trips through
  * its file, moving the folder keeps its hash, and a changed, added, removed or renamed file changes
- * it and is named. Through real runs: a parallel run reads and hashes the folder once (its cell
- * workers reuse what the run's thread checked, as log.txt says; a parquet dataset's likewise), the
- * result records each split by its manifest and `verify` checks the manifest files, and a resume
- * after a file changed names it.
+ * it and is named. (Runs: tests/data_image_sources_test.ts.)
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -20,10 +17,8 @@ import { loadMnist } from "../src/data/mnist.ts";
 import { encodePng } from "../src/data/png.ts";
 import { loadDatasetSplits } from "../src/data/registry.ts";
 import { DataError } from "../src/errors.ts";
-import { readResult } from "../src/results/schema.ts";
 import { sha256Hex } from "../src/util/hash.ts";
-import { cli, ROOT, tempDir } from "./fixtures/harness.ts";
-import { hfParquet } from "./fixtures/hf_parquet.ts";
+import { tempDir } from "./fixtures/harness.ts";
 
 const MNIST = { train: loadMnist("train"), test: loadMnist("test") };
 const PLANE = 28 * 28;
@@ -127,102 +122,4 @@ Deno.test("file manifest: a changed, added, removed or renamed file changes the 
     assert.equal(now.test.contentHash, original.test.contentHash, `${what}: the test split is unchanged`);
     assert.match(manifestDifference(recorded, m) ?? "", named, what);
   }
-});
-
-const MATRIX = `schema: invbench.matrix/v1
-name: manifest-run
-version: 0.0.1
-datasets:
-  - { id: f, source: image-folder, path: folder }
-  - { id: p, source: parquet, path: parquet }
-backbones:
-  - id: fixture
-    onnx: ${ROOT}/fixtures/backbones/mnist.onnx
-    output: features
-    input: { layout: NCHW, size: [28, 28], channels: 1, mean: [0.1307], std: [0.3081] }
-augmentations:
-  - { id: rot, kind: rotation, degrees: [-30, 30] }
-methods:
-  - { id: ec, kind: none }
-classifiers:
-  - { id: linear, kind: linear, epochs: 2, batch: 32 }
-seeds: [0, 1]
-evaluation: { aug_draws: 1, structure_points: 20, collision_points: 20 }
-`;
-
-Deno.test("file manifest: a parallel run hashes the folder once, verify checks the manifests, a resume names a changed file", async () => {
-  await using tmp = await tempDir("manifest-run");
-  await writeFolder(join(tmp.dir, "folder"));
-  await Deno.mkdir(join(tmp.dir, "parquet"));
-  for (const split of ["train", "test"] as const) {
-    const rows = Array.from({ length: COUNT[split] }, (_, i) => i);
-    await Deno.writeFile(
-      join(tmp.dir, "parquet", `${split}.parquet`),
-      hfParquet(rows.map((i) => png(split, i)), rows.map((i) => MNIST[split].labels[i])),
-    );
-  }
-  const matrix = join(tmp.dir, "matrix.yaml"), out = join(tmp.dir, "out");
-  await Deno.writeTextFile(matrix, MATRIX);
-  const run = () =>
-    cli([
-      "run",
-      matrix,
-      "--out",
-      out,
-      "--cache",
-      join(tmp.dir, "cache"),
-      "--backend",
-      "cpu",
-      "--jobs",
-      "2",
-      "--local-key",
-    ]);
-  const first = await run();
-  assert.equal(first.code, 0, first.stderr);
-
-  // The run's thread read each split once; each worker took the splits it was handed.
-  const log = await Deno.readTextFile(join(out, "log.txt"));
-  assert.match(log, /running 2 cells at once/);
-  for (const source of ["image folder", "parquet"]) {
-    const read = log.match(new RegExp(`${source} .*: \\d+ (files|rows) read, hashed and checked`, "g")) ?? [];
-    const reused = log.match(new RegExp(`${source} .*: \\d+ (files|rows) as this run checked them`, "g")) ??
-      [];
-    assert.deepEqual(read.map((l) => / \((train|test)\):/.exec(l)![1]).sort(), ["test", "train"], source);
-    assert.ok(
-      reused.length >= 2 && reused.length % 2 === 0,
-      `${source}: workers reused ${reused.length} splits`,
-    );
-  }
-
-  const doc = readResult(JSON.parse(await Deno.readTextFile(join(out, "result.json"))));
-  const input = doc.inputs.datasets.f;
-  assert.deepEqual(input.files, []);
-  assert.deepEqual(input.manifests!.map((m) => [m.split, m.manifest, m.files]), [
-    ["train", "manifests/f-train.jsonl", COUNT.train],
-    ["test", "manifests/f-test.jsonl", COUNT.test],
-  ]);
-  const verify = () => cli(["verify", join(out, "result.json"), "--keys", join(out, "signer.jwks")]);
-  const ok = await verify();
-  assert.equal(ok.code, 0, ok.stderr);
-  assert.match(ok.stdout, /2 dataset manifest\(s\) match the result/);
-  const json = await cli(["verify", join(out, "result.json"), "--keys", join(out, "signer.jwks"), "--json"]);
-  assert.deepEqual(JSON.parse(json.stdout).manifests, { checked: 2, absent: [] });
-
-  // A manifest edited after the result was signed.
-  const trainManifest = join(out, "manifests", "f-train.jsonl");
-  const text = await Deno.readTextFile(trainManifest);
-  await Deno.writeTextFile(
-    trainManifest,
-    text.replace(/"bytes":(\d+)/, (_, n) => `"bytes":${Number(n) + 1}`),
-  );
-  const tampered = await verify();
-  assert.equal(tampered.code, 3, tampered.stderr);
-  assert.match(tampered.stderr, /manifests\/f-train\.jsonl: sha256 .* but the result records/);
-  await Deno.writeTextFile(trainManifest, text);
-
-  // An image changed since the cells were computed: the resume is refused, naming it.
-  await Deno.writeFile(join(tmp.dir, "folder", FIRST), png("train", 100));
-  const resumed = await run();
-  assert.equal(resumed.code, 2, resumed.stderr);
-  assert.match(resumed.stderr, new RegExp(`dataset f: ${FIRST}: changed`));
 });

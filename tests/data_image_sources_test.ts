@@ -170,6 +170,8 @@ evaluation: { aug_draws: 2, structure_points: 50, collision_points: 50 }
     join(TMP, "cache"),
     "--backend",
     "cpu",
+    "--jobs",
+    "2",
     "--key",
     key,
   ]);
@@ -196,6 +198,51 @@ evaluation: { aug_draws: 2, structure_points: 50, collision_points: 50 }
     const text = await Deno.readTextFile(join(out, m.manifest));
     assert.equal(sha256Hex(text), m.sha256);
     assert.equal(text.trimEnd().split("\n").length, COUNT[split]);
+  }
+});
+
+Deno.test("image-folder and parquet: that run read each split once, its workers took them as it checked them", async () => {
+  const log = await Deno.readTextFile(join(TMP, "run", "log.txt"));
+  assert.match(log, /running 2 cells at once/);
+  // The splits a line of `what` names for `source`, sorted.
+  const splits = (source: string, what: string) =>
+    [...log.matchAll(new RegExp(`${source} .* \\((train|test)\\): \\d+ (?:files|rows) ${what}`, "g"))]
+      .map((m) => m[1]).sort();
+  for (const source of ["image folder", "parquet"]) {
+    assert.deepEqual(splits(source, "read, hashed and checked"), ["test", "train"], source);
+    // Its one cell ran on a worker, which took both splits as the run's thread had checked them.
+    assert.deepEqual(splits(source, "as this run checked them"), ["test", "train"], source);
+  }
+});
+
+Deno.test("image-folder: verify checks that run's manifests; a resume after an image changed names it", async () => {
+  const out = join(TMP, "run");
+  const verify = (...extra: string[]) =>
+    cli(["verify", join(out, "result.json"), "--keys", join(out, "signer.jwks"), ...extra]);
+  const ok = await verify();
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /2 dataset manifest\(s\) match the result/);
+  assert.deepEqual(JSON.parse((await verify("--json")).stdout).manifests, { checked: 2, absent: [] });
+
+  // A manifest edited after the result was signed.
+  const manifest = join(out, "manifests", "folder-train.jsonl");
+  const text = await Deno.readTextFile(manifest);
+  await Deno.writeTextFile(manifest, text.replace(/"bytes":(\d+)/, (_, n) => `"bytes":${Number(n) + 1}`));
+  const tampered = await verify();
+  assert.equal(tampered.code, 3, tampered.stderr);
+  assert.match(tampered.stderr, /manifests\/folder-train\.jsonl: sha256 .* but the result records/);
+  await Deno.writeTextFile(manifest, text);
+
+  // An image changed since the cells were computed: resuming the run is refused, naming it.
+  const image = "train/digit0/0000.png", path = join(TMP, "folder", image);
+  const original = await Deno.readFile(path);
+  await Deno.writeFile(path, png(SUBSETS.train.images[1]));
+  try {
+    const resumed = await cli(["run", join(TMP, "matrix.yaml"), "--out", out, "--backend", "cpu"]);
+    assert.equal(resumed.code, 2, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`dataset folder: ${image}: changed`));
+  } finally {
+    await Deno.writeFile(path, original);
   }
 });
 
