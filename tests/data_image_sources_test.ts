@@ -246,6 +246,33 @@ Deno.test("image-folder: verify checks that run's manifests; a resume after an i
   }
 });
 
+Deno.test("image-folder: merging shards copies the folder's manifests, which verify", async () => {
+  const key = join(TMP, "key.jwk"), shards = [1, 2].map((i) => join(TMP, `shard-${i}`));
+  for (const [i, dir] of shards.entries()) {
+    const r = await cli([
+      "run",
+      join(TMP, "matrix.yaml"),
+      "--out",
+      dir,
+      "--cache",
+      join(TMP, "cache"),
+      "--backend",
+      "cpu",
+      "--shard",
+      `${i}/2`,
+      "--key",
+      key,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const merged = join(TMP, "merged");
+  const m = await cli(["merge", ...shards, "--out", merged, "--key", key]);
+  assert.equal(m.code, 0, m.stderr);
+  const v = await cli(["verify", join(merged, "result.json"), "--keys", join(merged, "signer.jwks")]);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stdout, /2 dataset manifest\(s\) match the result/);
+});
+
 Deno.test("image-folder: a seeded holdout splits each class, the same way every time", async () => {
   // One folder of classes (the train split's PNGs), no train/ and test/.
   const dir = join(TMP, "flat");
