@@ -77,6 +77,8 @@ export interface Backend {
   readIndex(s: Storage): Promise<Int32Array>;
   /** Synchronous read, only where the backend can (cpu); undefined otherwise. */
   readSync?(s: Storage): Float32Array;
+  /** The storage's own host array, no copy: read it, never write it, nor keep it past a dispose (cpu). */
+  viewSync?(s: Storage): Float32Array;
   /** Releases the storage; using it afterwards is an error. Idempotent. */
   dispose(s: Storage): void;
   /** Waits until all submitted work is done. */

@@ -88,6 +88,15 @@ export class Tensor {
     return this.backend.readSync(this.storage);
   }
 
+  /**
+   * The values without a copy where the backend holds them on the host (cpu), else a copy
+   * (`toArraySync`): read-only, and only until this tensor is disposed.
+   */
+  viewSync(): Float32Array {
+    this.assertLive("viewSync");
+    return this.backend.viewSync ? this.backend.viewSync(this.storage) : this.toArraySync();
+  }
+
   /** The single value of a [1, 1] tensor. */
   async item(): Promise<number> {
     if (this.size !== 1) {

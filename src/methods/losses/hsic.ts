@@ -110,7 +110,7 @@ export function medianDistance(d2: Tensor): Tensor {
   return noGrad(() => {
     const backend = d2.backend;
     if (backend.readSync) {
-      const [a, b] = upperTriangleRanks(d2.toArraySync(), n, k1, k2);
+      const [a, b] = upperTriangleRanks(d2.viewSync(), n, k1, k2);
       const sigma = (Math.sqrt(Math.max(a, 0)) + Math.sqrt(Math.max(b, 0))) / 2;
       return tensor(new Float32Array([sigma]), [1, 1], { backend });
     }

@@ -1,8 +1,8 @@
 /**
  * The CPU backend: every primitive as a tight loop over typed arrays (no per-element closures or
  * allocations), float64 scalars inside reductions, and GEMM through onnxruntime's MLAS kernels
- * (`ort_gemm.ts`) for all but tiny products. Deterministic: every loop has a fixed order, and the
- * ORT GEMM always runs on the same number of threads (GEMM_THREADS).
+ * (`ort_gemm.ts`) for all but tiny products. Deterministic: every loop has a fixed order, and every
+ * ORT product rounds as on GEMM_THREADS threads.
  */
 import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../backend.ts";
 import { cpuModel } from "../adapter_info.ts";
@@ -14,10 +14,9 @@ import { CpuBufferPool } from "./cpu_buffer_pool.ts";
 
 /**
  * Products with fewer multiply-adds than this (m·n·k) run in JS; larger ones through onnxruntime.
- * Measured on a 2-core AVX-512 VM: the native call costs ~6 µs however small the product, which
+ * Measured on a 2-core AVX-512 VM (Node binding): a native call cost ~6 µs however small, which
  * the JS loops (~1.2 G multiply-adds/s) match at about 6-8k multiply-adds (16³: JS 3-4 µs,
- * ORT 6 µs; 24³: JS 10-11 µs, ORT 7 µs). The choice depends only on the shape, so it is
- * deterministic.
+ * ORT 6 µs; 24³: JS 10-11 µs, ORT 7 µs). It depends only on the shape (deterministic).
  */
 export const ORT_MIN_MACS = 8192;
 
@@ -126,6 +125,7 @@ export class CpuBackend implements Backend {
   readSync(s: Storage): Float32Array {
     return f32(s, "readSync").slice();
   }
+  viewSync = (s: Storage): Float32Array => f32(s, "viewSync");
 
   dispose(s: Storage): void {
     if (!(s instanceof CpuStorage)) {

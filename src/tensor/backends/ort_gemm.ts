@@ -1,133 +1,147 @@
 /**
- * float32 GEMM through onnxruntime's CPU execution provider (MLAS), called through the
- * synchronous native binding of onnxruntime-node: the public `InferenceSession.run` is async (it
- * defers to `setImmediate`), but `binding.InferenceSession.run` computes in the calling thread
- * (plus ORT's intra-op pool) and returns the result. One session per (transA, transB) holds a
- * single `Gemm` node with symbolic dims; the output buffer is preallocated by the caller and
- * passed in `fetches`, so ORT writes straight into it.
+ * float32 GEMM through onnxruntime's CPU execution provider (MLAS), called through its C API
+ * (`ort_capi.ts`): one session per (threads, transA, transB) holds a single `Gemm` node with
+ * symbolic dims, and a run reads the operands and writes the caller's output array in place.
  *
- * Session options, measured on a 2-core AVX-512 VM (see the CPU backend's report):
- *   - intra-op threads = GEMM_THREADS (2, whatever the machine: see Determinism), inter-op 1,
- *     sequential, optimisation "all"; a run uses more cores by computing cells at once (--jobs);
- *   - `session.intra_op.allow_spinning = "0"`: with ORT's default spinning, the worker threads of
- *     one session keep spinning after a run and steal the cores from the next session (forward NN,
- *     backward NT/TN alternate) and from the JS elementwise ops in between; a realistic MLP step
- *     ran 2-3.5× slower with spinning on (six GEMMs of a 1024×384×4096 MLP step: 60-73 ms vs
- *     130-260 ms). Single-call throughput is the same within noise.
- *   - `Gemm` and `MatMul` (+ `Transpose`, which the optimiser fuses) ran equally fast; `Gemm`
- *     takes the transposes as attributes directly, so it is the one used.
+ * Session options, measured on a 2-core AVX-512 VM: sequential, optimisation "all", inter-op 1,
+ * and `session.intra_op.allow_spinning = "0"`: with ORT's default spinning, the worker threads of
+ * one session keep spinning after a run and steal the cores from the next session (forward NN,
+ * backward NT/TN alternate) and from the JS elementwise ops in between; a realistic MLP step ran
+ * 2-3.5× slower with spinning on. `Gemm` and `MatMul` (+ `Transpose`) ran equally fast; `Gemm`
+ * takes the transposes as attributes, so it is the one used.
  *
- * Determinism: MLAS splits a GEMM over the output (M/N tiles) and never over K, and the split
- * depends only on the shape and the pool size, so identical inputs give bit-identical outputs.
- * The pool size matters: MLAS splits a product with n > m over columns, and a thread's K block
- * (MLAS_SGEMM_STRIDEK) grows when its share of the columns is narrow, so a product with n > m,
- * n / threads < 128 and k > 128 rounds differently with another thread count (measured:
- * 10×1024·1024×128). The thread count is therefore fixed, not taken from the machine: every
- * reference result was computed with 2 threads (2-core machines), and a 16-core machine or a
- * worker of a parallel run multiplies exactly as they did.
+ * Determinism: MLAS splits a GEMM over the output (M/N tiles) and never over K, so identical
+ * inputs give bit-identical outputs for a given split; but the split depends on the pool size. A
+ * product with n > m is split over columns, and a slice of at most 64 columns (with k > 128 and A
+ * not transposed) gets twice the K block (MLAS_SGEMM_STRIDEK), so e.g. 10×1024·1024×128 rounds
+ * differently on 1 and 2 threads. Every product therefore rounds as MLAS does on a pool of
+ * GEMM_THREADS (2: every reference result was computed so), whatever the machine: with
+ * `setGemmThreads(2)` it runs on such a pool; with 1 (each worker of a parallel run, one per core)
+ * it runs on one thread where `roundsAlike` shows the single-threaded product is the same
+ * computation (most shapes: MLAS's per-slice K blocks equal the whole product's), and on the
+ * 2-thread pool otherwise.
  */
-import { createRequire } from "node:module";
 import type { Shape } from "../backend.ts";
 import { gemmModel } from "./onnx_model.ts";
+import { nameList, ortCApi, ortCApiError, type Ptr } from "./ort_capi.ts";
 
-/** The part of onnxruntime's tensor object the native binding reads. */
-interface OrtTensorLike {
-  type: "float32";
-  dims: number[];
-  data: Float32Array;
-  location: "cpu";
-}
-
-interface NativeSession {
-  loadModel(
-    buffer: ArrayBuffer,
-    byteOffset: number,
-    byteLength: number,
-    options: Record<string, unknown>,
-  ): void;
-  run(
-    feeds: Record<string, OrtTensorLike>,
-    fetches: Record<string, OrtTensorLike>,
-    options: Record<string, unknown>,
-  ): Record<string, unknown>;
-  dispose(): void;
-}
-
-interface NativeBinding {
-  InferenceSession: new () => NativeSession;
-}
-
-interface BindingModule {
-  binding: NativeBinding;
-  initOrt(): void;
-}
-
-let binding: NativeBinding | null = null;
-let loadError: string | null = null;
-/** Sessions indexed by transA * 2 + transB. */
-const sessions: (NativeSession | undefined)[] = [];
-
-function load(): NativeBinding | null {
-  if (binding || loadError !== null) return binding;
-  try {
-    // Loading a native addon needs --allow-ffi; check first so that Deno never prompts.
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
-      loadError = "loading the native binding needs --allow-ffi";
-      return null;
-    }
-    const require = createRequire(import.meta.url);
-    const mod = require(require.resolve("onnxruntime-node/dist/binding.js")) as BindingModule;
-    mod.initOrt();
-    binding = mod.binding;
-  } catch (e) {
-    loadError = e instanceof Error ? e.message : String(e);
-  }
-  return binding;
-}
-
-/** Whether onnxruntime-node's native binding loads here (loads it on first call). */
+/** Whether onnxruntime loads here (loads it on first call). */
 export function ortAvailable(): boolean {
-  return load() !== null;
+  return ortCApi() !== null;
 }
 
-/** Why the binding did not load, or null when it did (or was not tried yet). */
+/** Why onnxruntime did not load, or null when it did (or was not tried yet). */
 export function ortLoadError(): string | null {
-  load();
-  return loadError;
+  return ortCApiError();
 }
 
-/** Intra-op threads of every GEMM session (see Determinism above: rows depend on it). */
+/** The pool size every product rounds as (see Determinism above: rows depend on it). */
 export const GEMM_THREADS = 2;
 
-/** The session options used for every GEMM session. */
-export function ortSessionOptions(): Record<string, unknown> {
-  return {
-    intraOpNumThreads: GEMM_THREADS,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    graphOptimizationLevel: "all",
-    extra: { session: { intra_op: { allow_spinning: "0" } } },
-  };
+/** MLAS: products below this many multiply-adds per thread run on fewer threads. */
+const MLAS_THREAD_COMPLEXITY = 64 * 1024;
+/** MLAS: column slices of a split product are multiples of this. */
+const MLAS_STRIDEN_ALIGN = 16;
+/** MLAS's default N and K blocks of one thread's slice (x86). */
+const MLAS_STRIDEN = 128, MLAS_STRIDEK = 128;
+
+/**
+ * Which code path, and which K blocks, MLAS's single-threaded SGEMM takes for an m×n slice with
+ * inner size k (MlasSgemmOperation): the 1-row and 1-column kernels, or the K block size after
+ * the N/K stride rebalancing (one block when it covers k). Two slices with the same key round
+ * every output element alike.
+ */
+function sliceRounding(m: number, n: number, k: number, transA: boolean, ldb: number, ldc: number): string {
+  if (m === 1 && !transA) return "m1";
+  if (n === 1 && ldb === 1 && ldc === 1) return "n1";
+  let strideN = MLAS_STRIDEN, strideK = MLAS_STRIDEK;
+  if (n >= k) {
+    while (strideK / 2 >= k) {
+      strideN *= 2;
+      strideK /= 2;
+    }
+  } else if (!transA) {
+    while (strideN > 16 && strideN / 2 >= n) {
+      strideK *= 2;
+      strideN /= 2;
+    }
+  }
+  return strideK >= k ? "k:1" : `k:${strideK}`;
 }
 
-function session(transA: boolean, transB: boolean): NativeSession {
-  const key = (transA ? 2 : 0) + (transB ? 1 : 0);
-  let s = sessions[key];
+/**
+ * Whether op(A)·op(B) (m×k · k×n) computed on one thread rounds exactly as MLAS computes it on a
+ * pool of GEMM_THREADS: true when MLAS would not split it, or when every slice of its split
+ * (MlasGemmBatch: over columns in 16-aligned parts when n > m, else over rows) takes the same path
+ * and K blocks as the whole product.
+ */
+export function roundsAlike(m: number, n: number, k: number, transA: boolean, transB: boolean): boolean {
+  const ldb = transB ? k : n, ldc = n;
+  let threads = Math.min(Math.floor((m * n * k) / MLAS_THREAD_COMPLEXITY) + 1, GEMM_THREADS);
+  const whole = sliceRounding(m, n, k, transA, ldb, ldc);
+  // The 1-row and 1-column kernels handle leftover rows or columns apart, so where a slice
+  // starts changes how an element is summed (measured: 300×1024·1024×1 differs on 1 and 2
+  // threads); a split product that takes them is never run on one thread.
+  const special = whole === "m1" || whole === "n1";
+  const alike = (sm: number, sn: number) => sliceRounding(sm, sn, k, transA, ldb, ldc) === whole;
+  if (n > m) {
+    const blocks = Math.ceil(n / MLAS_STRIDEN_ALIGN);
+    threads = Math.min(threads, blocks);
+    if (threads <= 1) return true;
+    if (special) return false;
+    for (let t = 0, start = 0; t < threads; t++) {
+      const width = Math.min(n - start, partition(blocks, threads, t) * MLAS_STRIDEN_ALIGN);
+      if (!alike(m, width)) return false;
+      start += width;
+    }
+    return true;
+  }
+  threads = Math.min(threads, m);
+  if (threads <= 1) return true;
+  if (special) return false;
+  for (let t = 0; t < threads; t++) if (!alike(partition(m, threads, t), n)) return false;
+  return true;
+}
+
+/** MlasPartitionWork: the share of `total` items of part `t` of `parts` (the first ones get one more). */
+function partition(total: number, parts: number, t: number): number {
+  return Math.floor(total / parts) + (t < total % parts ? 1 : 0);
+}
+
+/** Threads a product runs on where its rounding allows (1 or GEMM_THREADS); see `setGemmThreads`. */
+let runThreads = GEMM_THREADS;
+
+/**
+ * Runs products on `threads` threads (1 or GEMM_THREADS) from now on. One is for each worker of a
+ * parallel run, which has a core to itself; the values are the same either way.
+ */
+export function setGemmThreads(threads: number): void {
+  runThreads = threads;
+}
+
+const sessions = new Map<string, NonNullable<Ptr>>();
+let names: { inputs: BigUint64Array; outputs: BigUint64Array } | undefined;
+const inputs = new BigUint64Array(2), outputs = new BigUint64Array(1);
+const dimsA = new BigInt64Array(2), dimsB = new BigInt64Array(2), dimsY = new BigInt64Array(2);
+
+function session(threads: number, transA: boolean, transB: boolean): NonNullable<Ptr> {
+  const key = `${threads}${+transA}${+transB}`;
+  let s = sessions.get(key);
   if (s) return s;
-  const b = load();
-  if (!b) throw new Error(`ort_gemm: onnxruntime-node is unavailable: ${loadError}`);
-  const bytes = gemmModel(transA, transB);
-  s = new b.InferenceSession();
-  s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, ortSessionOptions());
-  sessions[key] = s;
+  const api = ortCApi();
+  if (!api) throw new Error(`ort_gemm: onnxruntime is unavailable: ${ortCApiError()}`);
+  s = api.session(gemmModel(transA, transB), threads);
+  sessions.set(key, s);
   return s;
 }
+
+const address = (p: NonNullable<Ptr>) => BigInt(Deno.UnsafePointer.value(p));
 
 /**
  * out = op(a) · op(b) with onnxruntime, where `a` is stored as `aShape` and `b` as `bShape`
  * (before transposition). `out` must hold rows(op(a)) × cols(op(b)) floats; it is overwritten.
- * All of m, n, k must be positive (the caller handles empty products). Throws when the binding
- * is unavailable (check `ortAvailable()` first).
+ * All of m, n, k must be positive (the caller handles empty products). Throws when onnxruntime
+ * is unavailable (check `ortAvailable()` first). Rounds as MLAS on GEMM_THREADS threads.
  */
 export function ortGemm(
   a: Float32Array,
@@ -138,22 +152,48 @@ export function ortGemm(
   transB: boolean,
   out: Float32Array,
 ): void {
-  const m = transA ? aShape[1] : aShape[0];
+  const m = transA ? aShape[1] : aShape[0], k = transA ? aShape[0] : aShape[1];
   const n = transB ? bShape[0] : bShape[1];
-  session(transA, transB).run(
-    {
-      A: { type: "float32", dims: [aShape[0], aShape[1]], data: a, location: "cpu" },
-      B: { type: "float32", dims: [bShape[0], bShape[1]], data: b, location: "cpu" },
-    },
-    { Y: { type: "float32", dims: [m, n], data: out, location: "cpu" } },
-    {},
-  );
+  const alone = runThreads < GEMM_THREADS && roundsAlike(m, n, k, transA, transB);
+  gemmOnThreads(alone ? runThreads : GEMM_THREADS, a, aShape, b, bShape, transA, transB, out);
+}
+
+/** `ortGemm` on a pool of exactly `threads` threads, whatever the rounding (tests compare them). */
+export function gemmOnThreads(
+  threads: number,
+  a: Float32Array,
+  aShape: Shape,
+  b: Float32Array,
+  bShape: Shape,
+  transA: boolean,
+  transB: boolean,
+  out: Float32Array,
+): void {
+  const m = transA ? aShape[1] : aShape[0], n = transB ? bShape[0] : bShape[1];
+  const s = session(threads, transA, transB);
+  const api = ortCApi()!;
+  dimsA.set([BigInt(aShape[0]), BigInt(aShape[1])]);
+  dimsB.set([BigInt(bShape[0]), BigInt(bShape[1])]);
+  dimsY.set([BigInt(m), BigInt(n)]);
+  const va = api.tensor(a.subarray(0, aShape[0] * aShape[1]), dimsA);
+  const vb = api.tensor(b.subarray(0, bShape[0] * bShape[1]), dimsB);
+  const vy = api.tensor(out.subarray(0, m * n), dimsY);
+  try {
+    inputs[0] = address(va);
+    inputs[1] = address(vb);
+    outputs[0] = address(vy);
+    names ??= { inputs: nameList(["A", "B"]), outputs: nameList(["Y"]) };
+    api.run(s, names.inputs, inputs, names.outputs, outputs);
+  } finally {
+    api.releaseValue(va);
+    api.releaseValue(vb);
+    api.releaseValue(vy);
+  }
 }
 
 /** Releases the cached sessions (they are re-created on the next call). */
 export function disposeOrtSessions(): void {
-  for (let i = 0; i < sessions.length; i++) {
-    sessions[i]?.dispose();
-    sessions[i] = undefined;
-  }
+  const api = ortCApi();
+  for (const s of sessions.values()) api?.releaseSession(s);
+  sessions.clear();
 }
