@@ -282,6 +282,43 @@ Deno.test("tta on real MNIST: copies of an input rotated by 90° are the input's
   assert(maxAbsDiff(clean.parts[0], clean.parts[1]) > 0.1, "F is not invariant");
 });
 
+Deno.test("tta: a fixed rotation of the clean image is extracted once for every seed, with each seed's bits", async () => {
+  const model = await OnnxBackbone.load({
+    id: "mnist-cnn",
+    onnx: resolve(ROOT, "fixtures/backbones/mnist.onnx"),
+    input: { ...INPUT, size: [28, 28], mean: [0.1307], std: [0.3081] },
+  });
+  const dataset = loadMnist("test");
+  const indices = Int32Array.from({ length: 48 }, (_, i) => i);
+  const rot: AugmentationSpec = { id: "r", kind: "rotation", degrees: [-180, 180] };
+  const copy = ttaCopies(rot, 8)[3]; // 135°
+  const shared = new FeatureCache({ dir: `${tmp}/tta-fixed` });
+  const extract = (seed: number, cache?: FeatureCache) =>
+    extractFeatures({
+      backbone: model,
+      dataset,
+      indices,
+      augmentation: ttaAugmentation(null, copy),
+      seed,
+      cache,
+    });
+  const uncached = [await extract(0), await extract(2)];
+  assertEquals(uncached[0].data, uncached[1].data, "seed 0 and seed 2 draw the same fixed rotation");
+  for (const seed of [0, 1, 2]) {
+    assertEquals((await extract(seed, shared)).data, uncached[0].data, `seed ${seed}`);
+  }
+  assertEquals(shared.computed, 1);
+  // A copy on top of a random view is not fixed: its features differ by seed.
+  const onView = ttaAugmentation(rot, copy);
+  assert(!onView.fixed);
+  const views = await Promise.all(
+    [0, 1].map((seed) =>
+      extractFeatures({ backbone: model, dataset, indices, augmentation: onView, seed, cache: shared })
+    ),
+  );
+  assert(maxAbsDiff(views[0].data, views[1].data) > 0.1, "views of different seeds");
+});
+
 Deno.test("tta copies on top of an augmented view: the view as augmented() draws it, then the copy", () => {
   const dataset = loadMnist("test");
   const { images, indices } = batchOf(dataset, Int32Array.from({ length: 32 }, (_, i) => i));

@@ -482,3 +482,22 @@ Deno.test("cpu: fused biasRelu and reluGrad are bit for bit the add/relu and ste
     assert.deepEqual(bits(be.reluGrad(G, t, r * c)), bits(want), "reluGrad");
   }
 });
+
+Deno.test("cpu: fused logsumexpGrad is bit for bit the sub/exp/mul it replaces", () => {
+  const r = 41, c = 300;
+  const x = rand(31, r * c, -30, 30), g = rand(32, r, -2, 2);
+  // SimCLR's masked diagonal (−1e9), an underflowing exp, ±0 gradients, ±Inf and NaN.
+  x.set([-1e9, -200, 0, -0, 88, Infinity, -Infinity, NaN]);
+  g.set([0, -0, 1e-30, Infinity]);
+  const bits = (s: Storage) => new Int32Array(be.readSync(s).buffer);
+  const X = be.upload(x), G = be.upload(g), Y = be.logsumexp(X, [r, c]);
+  const composed = be.binary(
+    "mul",
+    be.unary("exp", be.binary("sub", X, [r, c], Y, [r, 1], [r, c]), r * c),
+    [r, c],
+    G,
+    [r, 1],
+    [r, c],
+  );
+  assert.deepEqual(bits(be.logsumexpGrad(X, [r, c], Y, G)), bits(composed));
+});

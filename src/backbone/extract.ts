@@ -43,6 +43,11 @@ export interface FeatureAugmentation {
   /** Kind, parameters (defaults applied) and code version, as plain JSON: equal keys ⇒ equal views. */
   key: Record<string, unknown>;
   /**
+   * True when the views draw nothing (a fixed transform): they are the same for every seed and
+   * view, so one extraction serves them all (the cache key leaves both out).
+   */
+  fixed?: boolean;
+  /**
    * View `view` of `images` (NCHW at the model's channels and size; uint8 0–255 or float32 in [0, 1]),
    * normalised with `normalize`: float32 NCHW of the same shape. `ids` are the images' stable ids
    * (the dataset's source indices).
@@ -122,8 +127,8 @@ export function extractionKey(o: ExtractOptions, rows: ArrayLike<number>): Featu
     indices: describeIndices(rows),
     preprocess: specForKey(o.backbone.spec),
     augmentation: aug ? aug.key : "clean",
-    seed: aug ? o.seed ?? 0 : null,
-    view: aug ? o.view ?? 0 : null,
+    seed: aug && !aug.fixed ? o.seed ?? 0 : null,
+    view: aug && !aug.fixed ? o.view ?? 0 : null,
   };
 }
 

@@ -79,6 +79,8 @@ export interface Backend {
   readSync?(s: Storage): Float32Array;
   /** The storage's own host array, no copy: read it, never write it, nor keep it past a dispose (cpu). */
   viewSync?(s: Storage): Float32Array;
+  /** A new storage of `length` floats and its host array, for the caller to fill (cpu). */
+  hostAlloc?(length: number): { storage: Storage; data: Float32Array };
   /** Releases the storage; using it afterwards is an error. Idempotent. */
   dispose(s: Storage): void;
   /** Waits until all submitted work is done. */
@@ -153,4 +155,9 @@ export interface Backend {
   biasRelu?(a: Storage, shape: Shape, bias: Storage): Storage;
   /** g · step(t) elementwise (relu's gradient), bit for bit what `unary` step then `binary` mul return. */
   reluGrad?(g: Storage, t: Storage, length: number): Storage;
+  /**
+   * exp(x − y) · g for x [r, c], y and g [r, 1] (logsumexp's gradient), in one pass: bit for bit
+   * what `binary` sub, `unary` exp and `binary` mul return.
+   */
+  logsumexpGrad?(x: Storage, shape: Shape, y: Storage, g: Storage): Storage;
 }

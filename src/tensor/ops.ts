@@ -6,6 +6,7 @@
 import { TensorError } from "../errors.ts";
 import type { Backend, BinaryOp, Shape, UnaryOp } from "./backend.ts";
 import { getBackend, IndexTensor, keep, result, shapeStr, Tensor } from "./tensor.ts";
+import { sqDistFromGram } from "./fused_ops.ts";
 
 // ---- validation helpers ------------------------------------------------------------------
 
@@ -461,7 +462,9 @@ export function logsumexp(x: Tensor): Tensor {
   // deno-lint-ignore prefer-const
   let y: Tensor;
   y = result(backend, backend.logsumexp(x.storage, x.shape), [x.rows, 1], [x], "logsumexp", (g) => [
-    mul(exp(sub(x, y)), g),
+    backend.logsumexpGrad
+      ? new Tensor(backend, backend.logsumexpGrad(x.storage, x.shape, y.storage, g.storage), x.shape)
+      : mul(exp(sub(x, y)), g),
   ]);
   return y;
 }
@@ -710,5 +713,5 @@ export function pairwiseSqDist(x: Tensor, y: Tensor): Tensor {
   const xx = sum(square(x), 1);
   const yy = transpose(sum(square(y), 1));
   // Clamp at 0: the expansion can round slightly negative for near-identical rows.
-  return relu(add(add(xx, yy), mul(matmul(x, y, false, true), -2)));
+  return sqDistFromGram(xx, yy, matmul(x, y, false, true));
 }

@@ -77,6 +77,8 @@ export function ttaAugmentation(base: AugmentSpec | null, copy: TtaCopy): Featur
       copy: copyKey,
       pipeline: AUGMENT_PIPELINE_VERSION,
     },
+    // A fixed rotation of the clean image is the same for every seed: the seeds share its features.
+    fixed: copy.kind === "rotation" && !base,
     apply: ({ images, ids, seed, split, view, normalize }) => {
       if (geometric) {
         // The base view in [0, 1] pixel units (warped, filled with 0, not normalised), then the

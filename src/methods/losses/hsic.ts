@@ -17,8 +17,6 @@
 import { TensorError } from "../../errors.ts";
 import {
   add,
-  div,
-  exp,
   gatherElems,
   indexTensor,
   mean,
@@ -29,11 +27,10 @@ import {
   sortRows,
   sqrt,
   square,
-  sub,
-  sum,
   tensor,
 } from "../../tensor/ops.ts";
 import { noGrad, type Tensor, tidy } from "../../tensor/tensor.ts";
+import { doubleCenter, gaussianOfSqDist, sumOfProducts } from "../../tensor/fused_ops.ts";
 import { type AdapterLoss, checkPaired, type LossBatch } from "./spec.ts";
 import type { LossEntry } from "../../catalog/entries.ts";
 
@@ -124,16 +121,11 @@ export function medianDistance(d2: Tensor): Tensor {
   });
 }
 
-/** Double centring HKH of a square matrix. */
-function center(k: Tensor): Tensor {
-  return add(sub(sub(k, mean(k, 0)), mean(k, 1)), mean(k));
-}
-
 /** Gaussian kernel matrix of the rows of z with bandwidth σ (a number, or a [1, 1] tensor). */
 export function gaussianKernel(z: Tensor, sigma?: number): Tensor {
   const d2 = pairwiseSqDist(z, z);
   const s = sigma === undefined ? medianDistance(d2) : tensor([sigma], [1, 1], { backend: z.backend });
-  return exp(neg(div(d2, add(mul(square(s), 2), KERNEL_EPS))));
+  return gaussianOfSqDist(d2, add(mul(square(s), 2), KERNEL_EPS));
 }
 
 /** The biased HSIC ([1, 1]) between paired rows of x [n, d] and y [n, d']. */
@@ -147,10 +139,12 @@ export function hsic(x: Tensor, y: Tensor, bandwidth?: number): Tensor {
   // A side without gradient (the anchors, in training) needs only its centred kernel: its
   // intermediates are freed at once instead of at the end of the step (same values).
   const centred = (z: Tensor) =>
-    z.requiresGrad ? center(gaussianKernel(z, bandwidth)) : tidy(() => center(gaussianKernel(z, bandwidth)));
+    z.requiresGrad
+      ? doubleCenter(gaussianKernel(z, bandwidth))
+      : tidy(() => doubleCenter(gaussianKernel(z, bandwidth)));
   const kc = centred(x);
   const lc = centred(y);
-  return mul(sum(mul(kc, lc)), 1 / ((n - 1) * (n - 1)));
+  return mul(sumOfProducts(kc, lc), 1 / ((n - 1) * (n - 1)));
 }
 
 /** The HSIC loss −HSIC(anchors, y). */

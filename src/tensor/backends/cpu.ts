@@ -9,7 +9,16 @@ import { cpuModel } from "../adapter_info.ts";
 import { ortAvailable, ortGemm, ortLoadError } from "./ort_gemm.ts";
 import { sortRowsInto } from "./cpu_radix_sort.ts";
 import { jsMatmul, transposeInto } from "./cpu_matmul.ts";
-import { biasReluInto, BINARY_CODES, binaryRun, reluGradInto, unaryInto } from "./cpu_elementwise.ts";
+import {
+  adamwInto,
+  biasReluInto,
+  BINARY_CODES,
+  binaryRun,
+  logsumexpGradInto,
+  logsumexpInto,
+  reluGradInto,
+  unaryInto,
+} from "./cpu_elementwise.ts";
 import { CpuBufferPool } from "./cpu_buffer_pool.ts";
 
 /**
@@ -126,6 +135,10 @@ export class CpuBackend implements Backend {
     return f32(s, "readSync").slice();
   }
   viewSync = (s: Storage): Float32Array => f32(s, "viewSync");
+  hostAlloc(length: number): { storage: Storage; data: Float32Array } {
+    const data = this.pool.take(length);
+    return { storage: new CpuStorage(data), data };
+  }
 
   dispose(s: Storage): void {
     if (!(s instanceof CpuStorage)) {
@@ -253,25 +266,8 @@ export class CpuBackend implements Backend {
   }
 
   logsumexp(a: Storage, shape: Shape): Storage {
-    const A = f32(a, "logsumexp");
-    const [r, c] = shape;
-    const out = this.pool.take(r);
-    for (let i = 0; i < r; i++) {
-      const base = i * c;
-      let mx = -Infinity, nan = false;
-      for (let j = 0; j < c; j++) {
-        const v = A[base + j];
-        if (v > mx) mx = v;
-        else if (v !== v) nan = true;
-      }
-      if (nan) out[i] = NaN;
-      else if (mx === -Infinity || mx === Infinity) out[i] = mx; // all -inf (or c = 0), or some +inf
-      else {
-        let s = 0;
-        for (let j = 0; j < c; j++) s += Math.exp(A[base + j] - mx);
-        out[i] = mx + Math.log(s);
-      }
-    }
+    const out = this.pool.take(shape[0]);
+    logsumexpInto(f32(a, "logsumexp"), shape[0], shape[1], out);
     return new CpuStorage(out);
   }
 
@@ -381,20 +377,19 @@ export class CpuBackend implements Backend {
   }
 
   adamw(param: Storage, grad: Storage, m: Storage, v: Storage, length: number, h: AdamWStep): void {
-    const P = f32(param, "adamw"), G = f32(grad, "adamw"), M = f32(m, "adamw"), V = f32(v, "adamw");
-    const { lr, beta1, beta2, eps, weightDecay, step } = h;
-    const b1c = 1 - beta1, b2c = 1 - beta2;
-    const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
-    const decay = lr * weightDecay;
-    // The documented formula term by term, in float64; m and v are stored rounded to float32,
-    // the parameter update uses their float64 values.
-    for (let i = 0; i < length; i++) {
-      const g = G[i], p = P[i];
-      const mi = beta1 * M[i] + b1c * g;
-      const vi = beta2 * V[i] + b2c * g * g;
-      M[i] = mi;
-      V[i] = vi;
-      P[i] = p - decay * p - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
-    }
+    adamwInto(f32(param, "adamw"), f32(grad, "adamw"), f32(m, "adamw"), f32(v, "adamw"), length, h);
+  }
+
+  logsumexpGrad(x: Storage, shape: Shape, y: Storage, g: Storage): Storage {
+    const out = this.pool.take(shape[0] * shape[1]);
+    logsumexpGradInto(
+      f32(x, "logsumexpGrad"),
+      shape[0],
+      shape[1],
+      f32(y, "logsumexpGrad"),
+      f32(g, "logsumexpGrad"),
+      out,
+    );
+    return new CpuStorage(out);
   }
 }

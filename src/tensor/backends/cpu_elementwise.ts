@@ -1,5 +1,8 @@
-/** The CPU backend's elementwise kernels: broadcast binary ops and unary ops as tight loops. */
-import type { BinaryOp, UnaryOp } from "../backend.ts";
+/**
+ * The CPU backend's elementwise kernels: broadcast binary ops, unary ops, fused passes (bias+relu,
+ * relu's gradient, logsumexp and its gradient) and AdamW as tight loops.
+ */
+import type { AdamWStep, BinaryOp, UnaryOp } from "../backend.ts";
 
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
 export const BINARY_CODES: Record<BinaryOp, number> = {
@@ -123,6 +126,70 @@ export function reluGradInto(g: Float32Array, t: Float32Array, out: Float32Array
   for (let i = 0; i < n; i++) {
     const u = tb[i];
     out[i] = g[i] * (1 - (((u - 1) | (0x7f800000 - u)) >>> 31));
+  }
+}
+
+/** Row-wise log Σ_j exp(a_ij) of a [r, c], stable (max subtracted), NaN where a row has one. */
+export function logsumexpInto(A: Float32Array, r: number, c: number, out: Float32Array): void {
+  for (let i = 0; i < r; i++) {
+    const base = i * c;
+    let mx = -Infinity, nan = false;
+    for (let j = 0; j < c; j++) {
+      const v = A[base + j];
+      if (v > mx) mx = v;
+      else if (v !== v) nan = true;
+    }
+    if (nan) out[i] = NaN;
+    else if (mx === -Infinity || mx === Infinity) out[i] = mx; // all -inf (or c = 0), or some +inf
+    else {
+      let s = 0;
+      for (let j = 0; j < c; j++) s += Math.exp(A[base + j] - mx);
+      out[i] = mx + Math.log(s);
+    }
+  }
+}
+
+/**
+ * out = exp(x − y) · g for x [r, c], y and g [r, 1] (logsumexp's gradient): one pass, each step
+ * rounded to float32 as the sub, exp and mul kernels round it in three.
+ */
+export function logsumexpGradInto(
+  x: Float32Array,
+  r: number,
+  c: number,
+  y: Float32Array,
+  g: Float32Array,
+  out: Float32Array,
+): void {
+  for (let i = 0; i < r; i++) {
+    const o = i * c, yi = y[i], gi = g[i];
+    for (let j = 0; j < c; j++) out[o + j] = Math.fround(Math.exp(Math.fround(x[o + j] - yi))) * gi;
+  }
+}
+
+/**
+ * AdamW in place: the documented formula term by term, in float64; m and v are stored rounded to
+ * float32, the parameter update uses their float64 values.
+ */
+export function adamwInto(
+  P: Float32Array,
+  G: Float32Array,
+  M: Float32Array,
+  V: Float32Array,
+  length: number,
+  h: AdamWStep,
+): void {
+  const { lr, beta1, beta2, eps, weightDecay, step } = h;
+  const b1c = 1 - beta1, b2c = 1 - beta2;
+  const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+  const decay = lr * weightDecay;
+  for (let i = 0; i < length; i++) {
+    const g = G[i], p = P[i];
+    const mi = beta1 * M[i] + b1c * g;
+    const vi = beta2 * V[i] + b2c * g * g;
+    M[i] = mi;
+    V[i] = vi;
+    P[i] = p - decay * p - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
   }
 }
 

@@ -1,0 +1,140 @@
+/**
+ * Host kernels of the fused ops (src/tensor/fused_ops.ts): each computes in one or two passes what
+ * a chain of plain CPU kernels computes in several, rounding every intermediate to float32 where
+ * that chain stores it and summing in float64 in the same order, so the bits are the chain's.
+ */
+
+const f = Math.fround;
+
+/** relu on one float32 as the relu kernel does it on the bits: −0 and negatives → +0, NaN kept. */
+function relu(v: number): number {
+  return v > 0 || v !== v ? v : 0;
+}
+
+/** 1 where v > 0 (not NaN), else 0: the step kernel. */
+function step(v: number): number {
+  return v > 0 ? 1 : 0;
+}
+
+/** out_ij = relu((xx_i + yy_j) + gram_ij·(−2)), gram [n, m]: `pairwiseSqDist`'s tail. */
+export function sqDistInto(
+  xx: Float32Array,
+  yy: Float32Array,
+  gram: Float32Array,
+  n: number,
+  m: number,
+  out: Float32Array,
+): void {
+  for (let i = 0; i < n; i++) {
+    const o = i * m, xi = xx[i];
+    for (let j = 0; j < m; j++) out[o + j] = relu(f(f(xi + yy[j]) + f(gram[o + j] * -2)));
+  }
+}
+
+/**
+ * The gradients of `sqDistInto` given g and its output d: gram's g·step(d)·(−2), xx's row sums
+ * and yy's column sums of g·step(d) (float64, stored as float32).
+ */
+export function sqDistGradInto(
+  g: Float32Array,
+  d: Float32Array,
+  n: number,
+  m: number,
+  gram: Float32Array,
+  xx: Float32Array,
+  yy: Float32Array,
+): void {
+  const cols = new Float64Array(m);
+  for (let i = 0; i < n; i++) {
+    const o = i * m;
+    let row = 0;
+    for (let j = 0; j < m; j++) {
+      const r = f(g[o + j] * step(d[o + j]));
+      gram[o + j] = r * -2;
+      row += r;
+      cols[j] += r;
+    }
+    xx[i] = row;
+  }
+  yy.set(cols);
+}
+
+/** out = exp(−(d / t)) elementwise: the Gaussian kernel of squared distances d, t = 2σ² + ε. */
+export function gaussianInto(d: Float32Array, t: number, out: Float32Array, length: number): void {
+  for (let i = 0; i < length; i++) out[i] = Math.exp(-f(d[i] / t));
+}
+
+/** Its gradient: −(g·k) / t, k the kernel's output. */
+export function gaussianGradInto(
+  g: Float32Array,
+  k: Float32Array,
+  t: number,
+  out: Float32Array,
+  length: number,
+): void {
+  for (let i = 0; i < length; i++) out[i] = -f(g[i] * k[i]) / t;
+}
+
+/** Row sums (float64 in column order) and column sums (float64 in row order) of a [n, m], as float32. */
+function rowAndColumnSums(a: Float32Array, n: number, m: number): { rows: Float32Array; cols: Float32Array } {
+  const rows = new Float32Array(n), cols = new Float64Array(m);
+  for (let i = 0; i < n; i++) {
+    const o = i * m;
+    let s = 0;
+    for (let j = 0; j < m; j++) {
+      const v = a[o + j];
+      s += v;
+      cols[j] += v;
+    }
+    rows[i] = s;
+  }
+  return { rows, cols: Float32Array.from(cols) };
+}
+
+/** Σ of a float32 vector in float64, as float32 (the sum kernel over one axis). */
+function total(v: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i];
+  return f(s);
+}
+
+/**
+ * Double centring of k [n, n]: ((k − mean over rows) − mean over columns) + mean, each mean the
+ * sum kernel's float32 sum times 1/count, as `center` composes it.
+ */
+export function doubleCenterInto(k: Float32Array, n: number, out: Float32Array): void {
+  const { rows, cols } = rowAndColumnSums(k, n, n);
+  const all = f(total(rows) * (1 / (n * n)));
+  for (let j = 0; j < n; j++) cols[j] = f(cols[j] * (1 / n));
+  for (let i = 0; i < n; i++) {
+    const o = i * n, ri = f(rows[i] * (1 / n));
+    for (let j = 0; j < n; j++) out[o + j] = f(f(f(k[o + j] - cols[j]) - ri) + all);
+  }
+}
+
+/**
+ * Its gradient given g, accumulated as reverse-mode accumulates the four paths into k: the
+ * overall mean's, the row means', g itself, then the column means' (each path's value rounded as
+ * its own kernels round it, a "+ 0" where a sum's gradient passes through `add(g, 0)`).
+ */
+export function doubleCenterGradInto(g: Float32Array, n: number, out: Float32Array): void {
+  const { rows, cols } = rowAndColumnSums(g, n, n);
+  const all = f(f(f(total(cols) * (1 / (n * n))) + 0) + 0) + 0;
+  for (let j = 0; j < n; j++) cols[j] = f(f(-cols[j] * (1 / n)) + 0);
+  for (let i = 0; i < n; i++) {
+    const o = i * n, head = f(all + f(f(-rows[i] * (1 / n)) + 0));
+    for (let j = 0; j < n; j++) out[o + j] = f(f(head + g[o + j]) + cols[j]);
+  }
+}
+
+/** Σ_ij a_ij·b_ij: products rounded to float32, summed per row then over rows in float64. */
+export function sumOfProducts(a: Float32Array, b: Float32Array, n: number, m: number): number {
+  const rows = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * m;
+    let s = 0;
+    for (let j = 0; j < m; j++) s += f(a[o + j] * b[o + j]);
+    rows[i] = s;
+  }
+  return total(rows);
+}

@@ -1,0 +1,129 @@
+/**
+ * Chains of ops that HSIC's Gaussian kernels run on [n, n] matrices every step, as single ops:
+ * the same values and gradients, bit for bit, as the chains they stand for (each op's doc names
+ * its chain; tests/fused_ops_test.ts compares both). On a backend whose tensors live in host
+ * memory (cpu) each is one or two passes over its matrix with no intermediate matrices
+ * (src/tensor/backends/cpu_fused.ts), where the chain made four to nine; elsewhere it is the chain.
+ */
+import { add, div, exp, mean, mul, neg, relu, sub, sum } from "./ops.ts";
+import { type Backend } from "./backend.ts";
+import { result, shapeStr, Tensor } from "./tensor.ts";
+import { TensorError } from "../errors.ts";
+import {
+  doubleCenterGradInto,
+  doubleCenterInto,
+  gaussianGradInto,
+  gaussianInto,
+  sqDistGradInto,
+  sqDistInto,
+  sumOfProducts as sumOfProductsHost,
+} from "./backends/cpu_fused.ts";
+
+type HostBackend = Backend & Required<Pick<Backend, "viewSync" | "hostAlloc">>;
+
+/** The inputs' backend when its tensors can be read and written in host memory, else null. */
+function host(...ts: Tensor[]): HostBackend | null {
+  const b = ts[0].backend;
+  for (const t of ts) {
+    if (t.disposed) throw new TensorError("fused op", `input ${shapeStr(t.shape)} was disposed`);
+    if (t.backend !== b) throw new TensorError("fused op", "inputs live on different backends");
+  }
+  return b.viewSync && b.hostAlloc ? b as HostBackend : null;
+}
+
+/** A new storage of `length` floats on a host backend, filled by `fill`. */
+function filled(b: HostBackend, length: number, fill: (out: Float32Array) => void) {
+  const { storage, data } = b.hostAlloc(length);
+  fill(data);
+  return storage;
+}
+
+/**
+ * relu((xx + yy) + gram·(−2)) for xx [n, 1], yy [1, m], gram [n, m]: the squared distances of
+ * `pairwiseSqDist` from the rows' squared norms and their Gram matrix.
+ */
+export function sqDistFromGram(xx: Tensor, yy: Tensor, gram: Tensor): Tensor {
+  const b = host(xx, yy, gram);
+  const [n, m] = gram.shape;
+  if (xx.rows !== n || xx.cols !== 1 || yy.rows !== 1 || yy.cols !== m) {
+    throw new TensorError(
+      "sqDistFromGram",
+      `xx ${shapeStr(xx.shape)}, yy ${shapeStr(yy.shape)}, gram ${
+        shapeStr(gram.shape)
+      }; expected [n, 1], [1, m], [n, m]`,
+    );
+  }
+  if (!b) return relu(add(add(xx, yy), mul(gram, -2)));
+  const out = filled(
+    b,
+    n * m,
+    (d) => sqDistInto(b.viewSync(xx.storage), b.viewSync(yy.storage), b.viewSync(gram.storage), n, m, d),
+  );
+  // deno-lint-ignore prefer-const
+  let y: Tensor;
+  y = result(b, out, [n, m], [xx, yy, gram], "sqDistFromGram", (g) => {
+    const gg = b.hostAlloc(n * m), gx = b.hostAlloc(n), gy = b.hostAlloc(m);
+    sqDistGradInto(b.viewSync(g.storage), b.viewSync(y.storage), n, m, gg.data, gx.data, gy.data);
+    return [
+      new Tensor(b, gx.storage, [n, 1]),
+      new Tensor(b, gy.storage, [1, m]),
+      new Tensor(b, gg.storage, [n, m]),
+    ];
+  });
+  return y;
+}
+
+/** exp(−(d2 / t)) for squared distances d2 and t [1, 1] (2σ² + ε): a Gaussian kernel matrix. */
+export function gaussianOfSqDist(d2: Tensor, t: Tensor): Tensor {
+  const b = host(d2, t);
+  if (!b || t.requiresGrad) return exp(neg(div(d2, t)));
+  const len = d2.size, tv = b.viewSync(t.storage)[0];
+  const out = filled(b, len, (k) => gaussianInto(b.viewSync(d2.storage), tv, k, len));
+  // deno-lint-ignore prefer-const
+  let y: Tensor;
+  y = result(b, out, d2.shape, [d2, t], "gaussianOfSqDist", (g) => {
+    const gd = b.hostAlloc(len);
+    gaussianGradInto(b.viewSync(g.storage), b.viewSync(y.storage), tv, gd.data, len);
+    return [new Tensor(b, gd.storage, d2.shape), null];
+  });
+  return y;
+}
+
+/** Double centring H·K·H of a square matrix: ((k − mean(k, 0)) − mean(k, 1)) + mean(k). */
+export function doubleCenter(k: Tensor): Tensor {
+  const b = host(k);
+  const n = k.rows;
+  if (k.cols !== n) throw new TensorError("doubleCenter", `${shapeStr(k.shape)}; expected a square matrix`);
+  if (!b) return add(sub(sub(k, mean(k, 0)), mean(k, 1)), mean(k));
+  const out = filled(b, n * n, (c) => doubleCenterInto(b.viewSync(k.storage), n, c));
+  return result(b, out, k.shape, [k], "doubleCenter", (g) => {
+    const gk = b.hostAlloc(n * n);
+    doubleCenterGradInto(b.viewSync(g.storage), n, gk.data);
+    return [new Tensor(b, gk.storage, k.shape)];
+  });
+}
+
+/** Σ_ij a_ij·b_ij as [1, 1]: sum(mul(a, b)). */
+export function sumOfProducts(a: Tensor, c: Tensor): Tensor {
+  const b = host(a, c);
+  if (a.rows !== c.rows || a.cols !== c.cols) {
+    throw new TensorError(
+      "sumOfProducts",
+      `${shapeStr(a.shape)} and ${shapeStr(c.shape)}; expected equal shapes`,
+    );
+  }
+  if (!b) return sum(mul(a, c));
+  const out = filled(b, 1, (s) => {
+    s[0] = sumOfProductsHost(b.viewSync(a.storage), b.viewSync(c.storage), a.rows, a.cols);
+  });
+  return result(b, out, [1, 1], [a, c], "sumOfProducts", (g) => {
+    // The gradient reaches the product through two sums' `add(g, 0)`: g + 0.
+    const g0 = b.viewSync(g.storage)[0] + 0;
+    const times = (x: Tensor) => {
+      const o = b.hostAlloc(x.size), v = b.viewSync(x.storage);
+      for (let i = 0; i < x.size; i++) o.data[i] = g0 * v[i];
+      return new Tensor(b, o.storage, x.shape);
+    };
+    return [a.requiresGrad ? times(c) : null, c.requiresGrad ? times(a) : null];
+  });
+}

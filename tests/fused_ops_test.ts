@@ -1,0 +1,83 @@
+/**
+ * The fused ops of src/tensor/fused_ops.ts against the op chains they stand for, on the CPU
+ * backend: the same value bits and the same gradient bits, through reverse mode, on random data
+ * with the edge values (zeros, a clamped negative distance, a constant row).
+ */
+import assert from "node:assert/strict";
+import { add, div, exp, mean, mul, neg, param, relu, sub, sum, tensor } from "../src/tensor/ops.ts";
+import { doubleCenter, gaussianOfSqDist, sqDistFromGram, sumOfProducts } from "../src/tensor/fused_ops.ts";
+import { grad } from "../src/tensor/autograd.ts";
+import { CpuBackend } from "../src/tensor/backends/cpu.ts";
+import { CounterRng } from "../src/rng/philox.ts";
+import type { Tensor } from "../src/tensor/tensor.ts";
+
+const be = new CpuBackend();
+const bits = (t: Tensor) => Array.from(new Int32Array(t.toArraySync().buffer));
+const values = (label: string, n: number, lo: number, hi: number) =>
+  new CounterRng(5, "fused", label).uniforms(n, lo, hi);
+
+/**
+ * Value and gradient bits of `op(...inputs)` and `chain(...inputs)` under the loss Σ w∘out (w a
+ * fixed random weight, so every element's gradient differs), for every input that takes a grad.
+ */
+function compare(
+  name: string,
+  inputs: { data: Float32Array; shape: [number, number]; grad: boolean }[],
+  op: (...xs: Tensor[]) => Tensor,
+  chain: (...xs: Tensor[]) => Tensor,
+) {
+  const run = (f: (...xs: Tensor[]) => Tensor) => {
+    const xs = inputs.map((
+      i,
+    ) => (i.grad ? param(i.data, i.shape, be) : tensor(i.data, i.shape, { backend: be })));
+    const out = f(...xs);
+    const w = tensor(values(`${name} w`, out.size, -2, 2), out.shape, { backend: be });
+    const gs = grad(sum(mul(out, w)), xs.filter((x) => x.requiresGrad));
+    return { out: bits(out), grads: gs.map(bits) };
+  };
+  const fused = run(op), plain = run(chain);
+  assert.deepEqual(fused.out, plain.out, `${name}: values`);
+  fused.grads.forEach((g, i) => assert.deepEqual(g, plain.grads[i], `${name}: gradient ${i}`));
+}
+
+Deno.test("fused ops: values and gradients bit for bit those of the chains they replace", () => {
+  const n = 67, m = 45;
+  const xx = values("xx", n, 0, 4), yy = values("yy", m, 0, 4), gram = values("gram", n * m, -3, 3);
+  gram[0] = 100; // a distance that rounds negative and is clamped to 0
+  compare(
+    "sqDistFromGram",
+    [{ data: xx, shape: [n, 1], grad: true }, { data: yy, shape: [1, m], grad: true }, {
+      data: gram,
+      shape: [n, m],
+      grad: true,
+    }],
+    sqDistFromGram,
+    (a, b, g) => relu(add(add(a, b), mul(g, -2))),
+  );
+  const d2 = values("d2", n * n, 0, 9);
+  d2.set([0, -0, 1e-30]);
+  compare(
+    "gaussianOfSqDist",
+    [{ data: d2, shape: [n, n], grad: true }, { data: new Float32Array([1.7]), shape: [1, 1], grad: false }],
+    gaussianOfSqDist,
+    (d, t) => exp(neg(div(d, t))),
+  );
+  const k = values("k", n * n, 0, 1);
+  k.fill(0.25, 0, n); // a constant row
+  compare(
+    "doubleCenter",
+    [{ data: k, shape: [n, n], grad: true }],
+    doubleCenter,
+    (x) => add(sub(sub(x, mean(x, 0)), mean(x, 1)), mean(x)),
+  );
+  compare(
+    "sumOfProducts",
+    [{ data: values("a", n * m, -1, 1), shape: [n, m], grad: false }, {
+      data: values("b", n * m, -1, 1),
+      shape: [n, m],
+      grad: true,
+    }],
+    sumOfProducts,
+    (a, b) => sum(mul(a, b)),
+  );
+});
