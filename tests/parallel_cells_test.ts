@@ -69,6 +69,9 @@ Deno.test("parallel cells: adapters go first, and cells sharing features go toge
   const adapters = cells.filter((c) => isAdapter(c.spec.method)).length;
   assert.ok(adapters > 0 && adapters < cells.length);
   assert.equal(order.findIndex((c) => !isAdapter(c.spec.method)), adapters, "every adapter cell first");
+  // Then tta, whose 8 backbone passes per input made it the last cells to finish when it came last.
+  const tta = cells.filter((c) => c.spec.method.kind === "tta").length;
+  assert.ok(order.slice(adapters, adapters + tta).every((c) => c.spec.method.kind === "tta"), "tta next");
   // The first two cells read the same features (one extraction before both workers start).
   assert.deepEqual([order[1].augmentation, order[1].seed], [order[0].augmentation, order[0].seed]);
 });

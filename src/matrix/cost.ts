@@ -45,13 +45,20 @@ export function viewsOf(cell: Cell): number {
   return typeof m.views === "number" ? m.views : 0;
 }
 
-/** The per-cell work beyond extraction: adapter training and the classifier fit. */
+/**
+ * The per-cell work beyond the group's extraction: adapter training, the backbone passes of a
+ * method that averages transformed copies of every input (tta's `copies`, train and test inputs
+ * and each augmented draw), and the classifier fit.
+ */
 export function cellTrainingCost(cell: Cell): number {
-  const n = splitSizes(cell.spec.dataset).train;
+  const n = splitSizes(cell.spec.dataset);
   const m = cell.spec.method;
   const t = isAdapter(m) ? (m as ResolvedAdapter).training : undefined;
-  const adapter = t ? n * t.epochs * t.views * (t.hidden / 1024) : 0;
-  return adapter + n * cell.spec.classifier.epochs / 10;
+  const adapter = t ? n.train * t.epochs * t.views * (t.hidden / 1024) : 0;
+  const copies = (m as { copies?: unknown }).copies;
+  const passes = (typeof copies === "number" ? copies : 0) * pixelFactor(cell) *
+    (n.train + n.test * (1 + cell.spec.evaluation.aug_draws));
+  return adapter + passes + n.train * cell.spec.classifier.epochs / 10;
 }
 
 /** Estimated cost of a set of cells run together: each group's extraction once, plus every cell. */
