@@ -112,23 +112,50 @@ export function fitRidge(
     for (let c = 0; c < din; c++) xc[c * n + r] = x[i * din + c] - mx[c];
     for (let c = 0; c < dout; c++) yc[c * n + r] = y[i * dout + c] - my[c];
   }
+  // Every entry is one float64 dot product over the rows in order; four entries that share a
+  // column of a are summed in one loop over it (a quarter of its loads, the same sums).
   const dot = (a: Float64Array, ao: number, b: Float64Array, bo: number) => {
     let s = 0;
     for (let r = 0; r < n; r++) s += a[ao + r] * b[bo + r];
     return s;
   };
+  const four = new Float64Array(4);
+  const dot4 = (a: Float64Array, ao: number, b: Float64Array, bo: number) => {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let r = 0; r < n; r++) {
+      const v = a[ao + r];
+      s0 += v * b[bo + r];
+      s1 += v * b[bo + n + r];
+      s2 += v * b[bo + 2 * n + r];
+      s3 += v * b[bo + 3 * n + r];
+    }
+    four[0] = s0, four[1] = s1, four[2] = s2, four[3] = s3;
+    return four;
+  };
+  /** put(j, Σ_r a[i][r]·b[j][r]) for the columns j < count of b (column-major, n rows each). */
+  const row = (
+    a: Float64Array,
+    i: number,
+    b: Float64Array,
+    count: number,
+    put: (j: number, v: number) => void,
+  ) => {
+    let j = 0;
+    for (; j + 4 <= count; j += 4) {
+      const v = dot4(a, i * n, b, j * n);
+      for (let k = 0; k < 4; k++) put(j + k, v[k]);
+    }
+    for (; j < count; j++) put(j, dot(a, i * n, b, j * n));
+  };
   const a = new Float64Array(din * din);
   for (let i = 0; i < din; i++) {
-    for (let j = 0; j <= i; j++) {
-      const v = dot(xc, i * n, xc, j * n) / n;
-      a[i * din + j] = v;
-      a[j * din + i] = v;
-    }
+    row(xc, i, xc, i + 1, (j, v) => {
+      a[i * din + j] = v / n;
+      a[j * din + i] = v / n;
+    });
   }
   const rhs = new Float64Array(din * dout);
-  for (let i = 0; i < din; i++) {
-    for (let j = 0; j < dout; j++) rhs[i * dout + j] = dot(xc, i * n, yc, j * n) / n;
-  }
+  for (let i = 0; i < din; i++) row(xc, i, yc, dout, (j, v) => (rhs[i * dout + j] = v / n));
   let trace = 0;
   for (let i = 0; i < din; i++) trace += a[i * din + i];
   // A floor keeps the system definite for constant inputs (then W = 0 and b = ȳ).
