@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { add, div, exp, mean, mul, neg, param, relu, sub, sum, tensor } from "../src/tensor/ops.ts";
 import { doubleCenter, gaussianOfSqDist, sqDistFromGram, sumOfProducts } from "../src/tensor/fused_ops.ts";
+import { rowPeriod } from "../src/tensor/backends/cpu_fused.ts";
 import { grad } from "../src/tensor/autograd.ts";
 import { CpuBackend } from "../src/tensor/backends/cpu.ts";
 import { CounterRng } from "../src/rng/philox.ts";
@@ -62,6 +63,20 @@ Deno.test("fused ops: values and gradients bit for bit those of the chains they 
     gaussianOfSqDist,
     (d, t) => exp(neg(div(d, t))),
   );
+  // Rows repeating with period 12 (HSIC's anchors: one clean feature per view): one period is
+  // computed and copied, with the same bits.
+  const periodic = new Float32Array(48 * n);
+  for (let r = 0; r < 48; r++) periodic.set(d2.subarray((r % 12) * n, (r % 12 + 1) * n), r * n);
+  compare(
+    "gaussianOfSqDist, periodic rows",
+    [{ data: periodic, shape: [48, n], grad: true }, {
+      data: new Float32Array([0.9]),
+      shape: [1, 1],
+      grad: false,
+    }],
+    gaussianOfSqDist,
+    (d, t) => exp(neg(div(d, t))),
+  );
   const k = values("k", n * n, 0, 1);
   k.fill(0.25, 0, n); // a constant row
   compare(
@@ -80,4 +95,21 @@ Deno.test("fused ops: values and gradients bit for bit those of the chains they 
     sumOfProducts,
     (a, b) => sum(mul(a, b)),
   );
+});
+
+Deno.test("fused ops: rowPeriod finds the repeat of HSIC's anchors and nothing in distinct rows", () => {
+  const rows = (period: number, count: number, cols: number) => {
+    const base = values(`period ${period}`, period * cols, -1, 1), out = new Float32Array(count * cols);
+    for (let r = 0; r < count; r++) {
+      out.set(base.subarray((r % period) * cols, (r % period + 1) * cols), r * cols);
+    }
+    return out;
+  };
+  assert.equal(rowPeriod(rows(256, 1024, 8), 1024, 8), 256);
+  assert.equal(rowPeriod(rows(7, 21, 5), 21, 5), 7);
+  assert.equal(rowPeriod(values("distinct", 64 * 9, -1, 1), 64, 9), 64);
+  // One differing bit in the last row breaks the period.
+  const almost = rows(4, 16, 3);
+  almost[almost.length - 1] = -almost[almost.length - 1];
+  assert.equal(rowPeriod(almost, 16, 3), 16);
 });

@@ -78,7 +78,7 @@ export function gaussianOfSqDist(d2: Tensor, t: Tensor): Tensor {
   const b = host(d2, t);
   if (!b || t.requiresGrad) return exp(neg(div(d2, t)));
   const len = d2.size, tv = b.viewSync(t.storage)[0];
-  const out = filled(b, len, (k) => gaussianInto(b.viewSync(d2.storage), tv, k, len));
+  const out = filled(b, len, (k) => gaussianInto(b.viewSync(d2.storage), tv, k, d2.rows, d2.cols));
   // deno-lint-ignore prefer-const
   let y: Tensor;
   y = result(b, out, d2.shape, [d2, t], "gaussianOfSqDist", (g) => {

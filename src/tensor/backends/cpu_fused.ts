@@ -59,9 +59,41 @@ export function sqDistGradInto(
   yy.set(cols);
 }
 
-/** out = exp(−(d / t)) elementwise: the Gaussian kernel of squared distances d, t = 2σ² + ε. */
-export function gaussianInto(d: Float32Array, t: number, out: Float32Array, length: number): void {
+/**
+ * The smallest p < rows such that row i of a [rows, cols] equals row i − p, bit for bit, for
+ * every i ≥ p; rows when there is none. HSIC's anchors are each clean feature repeated once per
+ * view, so their distance matrix repeats with the batch size.
+ */
+export function rowPeriod(a: Float32Array, rows: number, cols: number): number {
+  const bits = new Int32Array(a.buffer, a.byteOffset, rows * cols);
+  const sameRows = (i: number, k: number) => {
+    for (let j = 0; j < cols; j++) if (bits[i * cols + j] !== bits[k * cols + j]) return false;
+    return true;
+  };
+  for (let p = 1; p < rows; p++) {
+    if (rows % p !== 0 || bits[p * cols] !== bits[0] || !sameRows(p, 0)) continue;
+    let periodic = true;
+    for (let i = p + 1; i < rows && periodic; i++) periodic = sameRows(i, i - p);
+    if (periodic) return p;
+  }
+  return rows;
+}
+
+/**
+ * out = exp(−(d / t)) elementwise for d [rows, cols]: the Gaussian kernel of squared distances d,
+ * t = 2σ² + ε. Where the rows repeat (`rowPeriod`), one period is computed and copied: the same
+ * values, a fraction of the exponentials.
+ */
+export function gaussianInto(
+  d: Float32Array,
+  t: number,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+): void {
+  const period = rowPeriod(d, rows, cols), length = period * cols;
   for (let i = 0; i < length; i++) out[i] = Math.exp(-f(d[i] / t));
+  for (let start = length; start < rows * cols; start += length) out.copyWithin(start, 0, length);
 }
 
 /** Its gradient: −(g·k) / t, k the kernel's output. */
