@@ -319,6 +319,32 @@ Deno.test("tta: a fixed rotation of the clean image is extracted once for every 
   assert(maxAbsDiff(views[0].data, views[1].data) > 0.1, "views of different seeds");
 });
 
+Deno.test("tta noise copies of one view: each is the base view plus its own draw, whatever came before", () => {
+  const dataset = loadMnist("test");
+  const { images, indices } = batchOf(dataset, Int32Array.from({ length: 24 }, (_, i) => i));
+  const normalize = { mean: INPUT.mean, std: INPUT.std };
+  const noise: AugmentationSpec = { id: "n", kind: "gaussian_noise", std: 1 };
+  const direct = (imgs: typeof images, index: number) => {
+    const base = augmentBatch(imgs, indices, noise, 3, "test", 2, { normalize });
+    return augmentBatch({ ...imgs, data: base }, indices, noise, 3, "test/tta", index, { inputScale: 1 });
+  };
+  const copy = (imgs: typeof images, index: number) =>
+    ttaAugmentation(noise, { kind: "draw", spec: noise, index }).apply({
+      images: imgs,
+      ids: indices,
+      seed: 3,
+      split: "test",
+      view: 2,
+      normalize,
+    });
+  // Copies 0..2 of the same images (the base view is drawn once and reused), then other images.
+  for (const index of [0, 1, 2, 1]) assertEquals(copy(images, index), direct(images, index), `copy ${index}`);
+  const changed = { ...images, data: images.data.slice() };
+  changed.data[100] = 255 - changed.data[100];
+  assertEquals(copy(changed, 1), direct(changed, 1), "a changed pixel is not served the old base view");
+  assert(maxAbsDiff(copy(changed, 1), copy(images, 1)) > 0, "the changed image's copy differs");
+});
+
 Deno.test("tta copies on top of an augmented view: the view as augmented() draws it, then the copy", () => {
   const dataset = loadMnist("test");
   const { images, indices } = batchOf(dataset, Int32Array.from({ length: 32 }, (_, i) => i));

@@ -89,7 +89,15 @@ export function ttaAugmentation(base: AugmentSpec | null, copy: TtaCopy): Featur
         return augmentBatch(start, ids, second, seed, ttaStream(split), index, { normalize });
       }
       // Noise: the base view normalised (with its own noise), then the copy's noise on top.
-      const start = augmentBatch(images, ids, base ?? { kind: "identity" }, seed, split, view, { normalize });
+      const start = baseView(
+        images,
+        ids,
+        base ?? { kind: "identity" },
+        seed,
+        split,
+        view,
+        normalize,
+      );
       return augmentBatch(
         { ...images, data: start },
         ids,
@@ -101,6 +109,66 @@ export function ttaAugmentation(base: AugmentSpec | null, copy: TtaCopy): Featur
       );
     },
   };
+}
+
+/**
+ * The last base view computed, for the next copies of the same images: a method extracts its K
+ * copies one after another, and each drew the same noisy base view again (K − 1 of every K noise
+ * draws of an augmented test input). Reused only for equal images, ids, spec and stream.
+ */
+let lastBase: {
+  key: string;
+  pixels: Uint8Array | Float32Array;
+  ids: Int32Array;
+  view: Float32Array;
+} | null = null;
+
+function baseView(
+  images: Parameters<FeatureAugmentation["apply"]>[0]["images"],
+  ids: Int32Array,
+  spec: AugmentSpec,
+  seed: number,
+  split: string,
+  view: number,
+  normalize: { mean: readonly number[]; std: readonly number[] },
+): Float32Array {
+  const key = JSON.stringify([
+    spec,
+    seed,
+    split,
+    view,
+    normalize,
+    images.n,
+    images.channels,
+    images.height,
+    images.width,
+  ]);
+  const same = lastBase !== null && lastBase.key === key &&
+    lastBase.pixels.constructor === images.data.constructor &&
+    equalArrays(lastBase.ids, ids) && equalArrays(lastBase.pixels, images.data);
+  if (!same) {
+    lastBase = {
+      key,
+      pixels: images.data.slice(),
+      ids: ids.slice(),
+      view: augmentBatch(images, ids, spec, seed, split, view, { normalize }),
+    };
+  }
+  return lastBase!.view.slice();
+}
+
+/** Equal bit for bit (floats compared as their bits: −0 is not +0). */
+function equalArrays(
+  a: Int32Array | Uint8Array | Float32Array,
+  b: Int32Array | Uint8Array | Float32Array,
+): boolean {
+  const bits = (
+    x: typeof a,
+  ) => (x instanceof Float32Array ? new Int32Array(x.buffer, x.byteOffset, x.length) : x);
+  const p = bits(a), q = bits(b);
+  if (p.length !== q.length || p.constructor !== q.constructor) return false;
+  for (let i = 0; i < p.length; i++) if (p[i] !== q[i]) return false;
+  return true;
 }
 
 /** Element-wise mean of K equally shaped feature matrices (float64 accumulation). */
