@@ -4,8 +4,29 @@
  * with the edge values (zeros, a clamped negative distance, a constant row).
  */
 import assert from "node:assert/strict";
-import { add, div, exp, mean, mul, neg, param, relu, sub, sum, tensor } from "../src/tensor/ops.ts";
-import { doubleCenter, gaussianOfSqDist, sqDistFromGram, sumOfProducts } from "../src/tensor/fused_ops.ts";
+import {
+  add,
+  biasRelu,
+  div,
+  exp,
+  mean,
+  mul,
+  neg,
+  param,
+  relu,
+  step,
+  sub,
+  sum,
+  tensor,
+} from "../src/tensor/ops.ts";
+import {
+  addDiagonal,
+  doubleCenter,
+  gaussianOfSqDist,
+  reluGradWithColumnSums,
+  sqDistFromGram,
+  sumOfProducts,
+} from "../src/tensor/fused_ops.ts";
 import { rowPeriod } from "../src/tensor/backends/cpu_fused.ts";
 import { grad } from "../src/tensor/autograd.ts";
 import { CpuBackend } from "../src/tensor/backends/cpu.ts";
@@ -95,6 +116,42 @@ Deno.test("fused ops: values and gradients bit for bit those of the chains they 
     sumOfProducts,
     (a, b) => sum(mul(a, b)),
   );
+  // SimCLR's self mask, with −0 off the diagonal (the chain's add turns it into +0).
+  const logits = values("logits", n * n, -2, 2);
+  logits.set([-0, 0, -0], 1);
+  compare(
+    "addDiagonal",
+    [{ data: logits, shape: [n, n], grad: true }],
+    (x) => addDiagonal(x, -1e9),
+    (x) => {
+      const mask = new Float32Array(n * n);
+      for (let a = 0; a < n; a++) mask[a * n + a] = -1e9;
+      return add(x, tensor(mask, [n, n], { backend: be }));
+    },
+  );
+  // A hidden layer: relu(x + bias), whose backward takes relu's gradient and its column sums at once.
+  const pre = values("pre", n * m, -1, 1);
+  pre.set([0, -0, 1e-40]);
+  compare(
+    "biasRelu",
+    [{ data: pre, shape: [n, m], grad: true }, {
+      data: values("bias", m, -0.5, 0.5),
+      shape: [1, m],
+      grad: true,
+    }],
+    biasRelu,
+    (x, b) => relu(add(x, b)),
+  );
+});
+
+Deno.test("fused ops: reluGradWithColumnSums is reluGrad and sum over rows", () => {
+  const r = 33, c = 20;
+  const g = tensor(values("g", r * c, -2, 2), [r, c], { backend: be });
+  const t = tensor(values("t", r * c, -1, 1), [r, c], { backend: be });
+  const chain = (a: Tensor, b: Tensor) => mul(a, step(b));
+  const [gz, sums] = reluGradWithColumnSums(g, t, chain);
+  assert.deepEqual(bits(gz), bits(chain(g, t)));
+  assert.deepEqual(bits(sums), bits(sum(chain(g, t), 0)));
 });
 
 Deno.test("fused ops: rowPeriod finds the repeat of HSIC's anchors and nothing in distinct rows", () => {

@@ -5,15 +5,17 @@
  * memory (cpu) each is one or two passes over its matrix with no intermediate matrices
  * (src/tensor/backends/cpu_fused.ts), where the chain made four to nine; elsewhere it is the chain.
  */
-import { add, div, exp, mean, mul, neg, relu, sub, sum } from "./ops.ts";
+import { add, div, exp, mean, mul, neg, relu, sub, sum, tensor } from "./ops.ts";
 import { type Backend } from "./backend.ts";
 import { result, shapeStr, Tensor } from "./tensor.ts";
 import { TensorError } from "../errors.ts";
 import {
+  addDiagonalInto,
   doubleCenterGradInto,
   doubleCenterInto,
   gaussianGradInto,
   gaussianInto,
+  reluGradColumnSumsInto,
   sqDistGradInto,
   sqDistInto,
   sumOfProducts as sumOfProductsHost,
@@ -126,4 +128,42 @@ export function sumOfProducts(a: Tensor, c: Tensor): Tensor {
     };
     return [a.requiresGrad ? times(c) : null, c.requiresGrad ? times(a) : null];
   });
+}
+
+/**
+ * x + mask for a square x, mask `value` on the diagonal and 0 elsewhere: add(x, tensor(mask))
+ * without making the mask (an n² array per call).
+ */
+export function addDiagonal(x: Tensor, value: number): Tensor {
+  const b = host(x);
+  const n = x.rows;
+  if (x.cols !== n) throw new TensorError("addDiagonal", `${shapeStr(x.shape)}; expected a square matrix`);
+  if (!b) {
+    const mask = new Float32Array(n * n);
+    for (let a = 0; a < n; a++) mask[a * n + a] = value;
+    return add(x, tensor(mask, [n, n], { backend: x.backend }));
+  }
+  const out = filled(b, n * n, (o) => addDiagonalInto(b.viewSync(x.storage), n, Math.fround(value), o));
+  // add's gradient to a full-size operand is g itself.
+  return result(b, out, x.shape, [x], "addDiagonal", (g) => [g]);
+}
+
+/**
+ * A hidden layer's gradients from relu's: g·step(t) and its column sums ([1, c]), as reluGrad and
+ * sum(·, 0) give them; one pass on a host backend. Not recorded.
+ */
+export function reluGradWithColumnSums(
+  g: Tensor,
+  t: Tensor,
+  grad: (g: Tensor, t: Tensor) => Tensor,
+): [Tensor, Tensor] {
+  const b = host(g, t);
+  if (!b) {
+    const gz = grad(g, t);
+    return [gz, sum(gz, 0)];
+  }
+  const [r, c] = g.shape;
+  const gz = b.hostAlloc(r * c), sums = b.hostAlloc(c);
+  reluGradColumnSumsInto(b.viewSync(g.storage), b.viewSync(t.storage), r, c, gz.data, sums.data);
+  return [new Tensor(b, gz.storage, [r, c]), new Tensor(b, sums.storage, [1, c])];
 }

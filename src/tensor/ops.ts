@@ -6,7 +6,7 @@
 import { TensorError } from "../errors.ts";
 import type { Backend, BinaryOp, Shape, UnaryOp } from "./backend.ts";
 import { getBackend, IndexTensor, keep, result, shapeStr, Tensor } from "./tensor.ts";
-import { sqDistFromGram } from "./fused_ops.ts";
+import { reluGradWithColumnSums, sqDistFromGram } from "./fused_ops.ts";
 
 // ---- validation helpers ------------------------------------------------------------------
 
@@ -219,8 +219,9 @@ export function biasRelu(x: Tensor, bias: Tensor): Tensor {
     [x, bias],
     "biasRelu",
     (g) => {
-      const gz = reluGrad(g, y);
-      return [x.requiresGrad ? gz : null, bias.requiresGrad ? sum(gz, 0) : null];
+      if (!bias.requiresGrad) return [x.requiresGrad ? reluGrad(g, y) : null, null];
+      const [gz, sums] = reluGradWithColumnSums(g, y, reluGrad);
+      return [x.requiresGrad ? gz : null, sums];
     },
   );
   return y;

@@ -14,7 +14,6 @@
  */
 import { TensorError } from "../../errors.ts";
 import {
-  add,
   div,
   full,
   gatherElems,
@@ -28,9 +27,9 @@ import {
   square,
   sub,
   sum,
-  tensor,
 } from "../../tensor/ops.ts";
 import { type Tensor } from "../../tensor/tensor.ts";
+import { addDiagonal } from "../../tensor/fused_ops.ts";
 import { type AdapterLoss, inputsPerView, type LossBatch } from "./spec.ts";
 import type { LossEntry } from "../../catalog/entries.ts";
 
@@ -66,10 +65,8 @@ export function simclrLoss(y: Tensor, views: number, opts: { temperature?: numbe
   const m = y.rows, s = views - 1;
   const z = normalizeRows(y);
   const logits = mul(matmul(z, z, false, true), 1 / tau);
-  // Diagonal mask: SELF_MASK on the diagonal, 0 elsewhere.
-  const mask = new Float32Array(m * m);
-  for (let a = 0; a < m; a++) mask[a * m + a] = SELF_MASK;
-  const lse = logsumexp(add(logits, tensor(mask, [m, m], { backend: y.backend })));
+  // SELF_MASK added on the diagonal, 0 elsewhere.
+  const lse = logsumexp(addDiagonal(logits, SELF_MASK));
   // Columns of the s positives of each row a: (a + kN) mod M, k = 1..s.
   const pos = new Int32Array(m * s);
   for (let a = 0; a < m; a++) for (let k = 1; k <= s; k++) pos[a * s + k - 1] = (a + k * n) % m;

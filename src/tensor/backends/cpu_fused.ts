@@ -170,3 +170,35 @@ export function sumOfProducts(a: Float32Array, b: Float32Array, n: number, m: nu
   }
   return total(rows);
 }
+
+/**
+ * g·step(t) into `out` (relu's gradient, as the reluGrad kernel rounds it) and its column sums
+ * into `sums` (float64 row by row, stored as float32: the sum kernel over axis 0), in one pass:
+ * a hidden layer's pre-activation and bias gradients.
+ */
+export function reluGradColumnSumsInto(
+  g: Float32Array,
+  t: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array,
+  sums: Float32Array,
+): void {
+  const tb = new Int32Array(t.buffer, t.byteOffset, rows * cols), acc = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const u = tb[o + j];
+      const v = f(g[o + j] * (1 - (((u - 1) | (0x7f800000 - u)) >>> 31)));
+      out[o + j] = v;
+      acc[j] += v;
+    }
+  }
+  sums.set(acc);
+}
+
+/** out = x + 0 off the diagonal and x + value on it, for a square x (SimCLR's self-similarity mask). */
+export function addDiagonalInto(x: Float32Array, n: number, value: number, out: Float32Array): void {
+  for (let i = 0; i < n * n; i++) out[i] = x[i] + 0;
+  for (let a = 0; a < n; a++) out[a * n + a] = x[a * n + a] + value;
+}
