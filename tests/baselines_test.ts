@@ -254,14 +254,18 @@ const INPUT = {
   std: [0.3081],
 } as const;
 const tmp = await Deno.makeTempDir({ prefix: "invbench-baselines-test-" });
-globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
 
-Deno.test("tta on real MNIST: copies of an input rotated by 90° are the input's copies shifted (C4, K = 4)", async () => {
-  const model = await OnnxBackbone.load({
+/** The shipped MNIST CNN (trained on clean MNIST) as the tta tests' backbone. */
+const fixtureBackbone = () =>
+  OnnxBackbone.load({
     id: "mnist-cnn",
     onnx: resolve(ROOT, "fixtures/backbones/mnist.onnx"),
     input: { ...INPUT, size: [28, 28], mean: [0.1307], std: [0.3081] },
   });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+
+Deno.test("tta on real MNIST: copies of an input rotated by 90° are the input's copies shifted (C4, K = 4)", async () => {
+  const model = await fixtureBackbone();
   const dataset = loadMnist("test");
   const indices = Int32Array.from({ length: 64 }, (_, i) => i);
   const cache = new FeatureCache({ dir: `${tmp}/tta-shift` });
@@ -283,11 +287,7 @@ Deno.test("tta on real MNIST: copies of an input rotated by 90° are the input's
 });
 
 Deno.test("tta: a fixed rotation of the clean image is extracted once for every seed, with each seed's bits", async () => {
-  const model = await OnnxBackbone.load({
-    id: "mnist-cnn",
-    onnx: resolve(ROOT, "fixtures/backbones/mnist.onnx"),
-    input: { ...INPUT, size: [28, 28], mean: [0.1307], std: [0.3081] },
-  });
+  const model = await fixtureBackbone();
   const dataset = loadMnist("test");
   const indices = Int32Array.from({ length: 48 }, (_, i) => i);
   const rot: AugmentationSpec = { id: "r", kind: "rotation", degrees: [-180, 180] };
