@@ -5,9 +5,9 @@
  * fresh ArrayBuffer after the run, even one passed in `fetches` (measured: a 1024×1024 output cost
  * 1025 page faults and a 4 MiB copy per product, about as long as the product itself).
  *
- * Functions are taken from the `OrtApi` table by index. The table is append-only across releases
- * (onnxruntime_c_api.h: "new functions are added at the end"), so these indices hold for every
- * release since the one that added the highest of them (AddSessionConfigEntry, 1.8).
+ * Functions are taken from the `OrtApi` table by index, counted in onnxruntime_c_api.h. The table
+ * only grows at its end from release to release, so the indices of these early entries do not
+ * change; the package pinned in package.json (1.30) is the one the tests run.
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -32,7 +32,7 @@ const API = {
   AddSessionConfigEntry: 130,
 } as const;
 
-/** The API version asked for: any release since 1.8 serves it. */
+/** The API version asked for (onnxruntime 1.8's): every later release serves it. */
 const ORT_API_VERSION = 8;
 const ONNX_FLOAT = 1, ORT_ENABLE_ALL = 99, ORT_SEQUENTIAL = 0, ORT_ARENA_ALLOCATOR = 1, ORT_LOGGING_ERROR = 3;
 
