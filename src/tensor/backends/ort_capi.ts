@@ -50,11 +50,11 @@ function libraryPath(): string {
     Deno.build.os === "windows" ? "win32" : Deno.build.os,
     Deno.build.arch === "x86_64" ? "x64" : "arm64",
   );
+  // The names the Node binding itself loads, so that both use one copy of the library.
   const file = Deno.build.os === "windows"
     ? "onnxruntime.dll"
     : Deno.build.os === "darwin"
-    ? [...Deno.readDirSync(dir)].find((e) => /^libonnxruntime\.[\d.]+dylib$/.test(e.name))?.name ??
-      "libonnxruntime.dylib"
+    ? "libonnxruntime.1.dylib"
     : "libonnxruntime.so.1";
   return join(dir, file);
 }
