@@ -2,8 +2,8 @@
  * Cells on several cores at once: `jobs` workers (Deno Workers, one V8 isolate each in this
  * process), each running `runCell` with its own CPU backend and its own RunContext over the shared
  * feature cache. A cell's row is a function of its spec alone, never of which worker ran it or
- * when: randomness is keyed by purpose, every worker's GEMM uses the same thread count
- * (ort_gemm.ts's GEMM_THREADS), and the runner writes rows by cell id and assembles them in matrix order.
+ * when: randomness is keyed by purpose, every worker's GEMM rounds as on the same thread
+ * count (ort_gemm.ts's GEMM_THREADS), and the runner writes rows by cell id and assembles them in matrix order.
  *
  * What a cell computes stays in `runCell` (cell.ts); this file only moves cells and rows between
  * threads. The runner puts each cell's standard features in the cache before handing it over

@@ -65,7 +65,7 @@ export interface RunOptions {
   cacheDir?: string;
   /**
    * Cells computed at once (default: one per core, at most 4), each in its own worker; 1 runs them
-   * in turn in this thread. Rows do not depend on it (every GEMM uses GEMM_THREADS threads).
+   * in turn in this thread. Rows do not depend on it (every GEMM rounds as on GEMM_THREADS threads).
    */
   jobs?: number;
   /** Neither read nor write the feature cache (reproduce: a cache is as trusted as its machine). */

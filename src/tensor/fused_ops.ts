@@ -150,18 +150,12 @@ export function addDiagonal(x: Tensor, value: number): Tensor {
 
 /**
  * A hidden layer's gradients from relu's: g·step(t) and its column sums ([1, c]), as reluGrad and
- * sum(·, 0) give them; one pass on a host backend. Not recorded.
+ * sum(·, 0) give them, in one pass; null where the backend is not a host one (the caller takes
+ * the two ops). Not recorded.
  */
-export function reluGradWithColumnSums(
-  g: Tensor,
-  t: Tensor,
-  grad: (g: Tensor, t: Tensor) => Tensor,
-): [Tensor, Tensor] {
+export function reluGradWithColumnSums(g: Tensor, t: Tensor): [Tensor, Tensor] | null {
   const b = host(g, t);
-  if (!b) {
-    const gz = grad(g, t);
-    return [gz, sum(gz, 0)];
-  }
+  if (!b) return null;
   const [r, c] = g.shape;
   const gz = b.hostAlloc(r * c), sums = b.hostAlloc(c);
   reluGradColumnSumsInto(b.viewSync(g.storage), b.viewSync(t.storage), r, c, gz.data, sums.data);

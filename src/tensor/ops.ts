@@ -219,9 +219,9 @@ export function biasRelu(x: Tensor, bias: Tensor): Tensor {
     [x, bias],
     "biasRelu",
     (g) => {
-      if (!bias.requiresGrad) return [x.requiresGrad ? reluGrad(g, y) : null, null];
-      const [gz, sums] = reluGradWithColumnSums(g, y, reluGrad);
-      return [x.requiresGrad ? gz : null, sums];
+      const fused = bias.requiresGrad ? reluGradWithColumnSums(g, y) : null;
+      const gz = fused ? fused[0] : reluGrad(g, y);
+      return [x.requiresGrad ? gz : null, bias.requiresGrad ? fused?.[1] ?? sum(gz, 0) : null];
     },
   );
   return y;

@@ -184,12 +184,11 @@ export function reluGradColumnSumsInto(
   out: Float32Array,
   sums: Float32Array,
 ): void {
-  const tb = new Int32Array(t.buffer, t.byteOffset, rows * cols), acc = new Float64Array(cols);
+  const acc = new Float64Array(cols);
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
     for (let j = 0; j < cols; j++) {
-      const u = tb[o + j];
-      const v = f(g[o + j] * (1 - (((u - 1) | (0x7f800000 - u)) >>> 31)));
+      const v = f(g[o + j] * step(t[o + j]));
       out[o + j] = v;
       acc[j] += v;
     }
