@@ -143,9 +143,8 @@ function baseView(
     images.height,
     images.width,
   ]);
-  const same = lastBase !== null && lastBase.key === key &&
-    lastBase.pixels.constructor === images.data.constructor &&
-    equalArrays(lastBase.ids, ids) && equalArrays(lastBase.pixels, images.data);
+  const same = lastBase !== null && lastBase.key === key && equalArrays(lastBase.ids, ids) &&
+    equalArrays(lastBase.pixels, images.data);
   if (!same) {
     lastBase = {
       key,
@@ -157,7 +156,7 @@ function baseView(
   return lastBase!.view.slice();
 }
 
-/** Equal bit for bit (floats compared as their bits: −0 is not +0). */
+/** Equal bit for bit, and of one kind (floats compared as their bits: −0 is not +0). */
 function equalArrays(
   a: Int32Array | Uint8Array | Float32Array,
   b: Int32Array | Uint8Array | Float32Array,
