@@ -7,6 +7,7 @@ import { calculateJwkThumbprint } from "jose";
 import type { Command } from "commander";
 import { buildCli } from "../src/cli/main.ts";
 import { EXIT } from "../src/errors.ts";
+import { simdLevel } from "../src/run/numeric_platform.ts";
 import { readResult } from "../src/results/schema.ts";
 import { generateKeys, readPrivateKey, signDocument } from "../src/results/signing.ts";
 import { renderCsv, renderMarkdown } from "../src/results/table.ts";
@@ -269,6 +270,7 @@ Deno.test("cli: env --backend cpu prints the fingerprint as JSON", async () => {
   assert.equal(env.v8, Deno.version.v8);
   assert.match(env.onnxruntime, /^\d+\.\d+\.\d+/);
   assert.equal(typeof env.cpu.cores, "number");
+  assert.equal(env.cpu.simd, simdLevel());
   assert.ok(env.os.startsWith(Deno.build.os));
 });
 

@@ -408,7 +408,8 @@ export function buildCli(): Command {
         cacheDir: opts.cache,
         ...cliProgress(),
       });
-      const { rerun, cells, ...comparison } = c;
+      const { rerun, cells, caveat, ...comparison } = c;
+      if (caveat) console.error(`note: ${caveat}`);
       let attestation: string | undefined;
       if (key) {
         const statement = attest(raw, doc, rerun, c, tolerance, cells);
@@ -425,6 +426,7 @@ export function buildCli(): Command {
           out: opts.out,
           cells,
           attestation,
+          caveat,
           comparison,
         });
       } else console.log(formatComparison(c));

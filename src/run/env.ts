@@ -1,16 +1,19 @@
 /**
  * The environment fingerprint recorded in every result table: what ran the numbers. Two results
- * are comparable bit-for-bit only when their fingerprints agree on backend and device.
+ * are comparable bit for bit only when their fingerprints agree on the numeric platform
+ * (numeric_platform.ts: backend, architecture, vector extension, onnxruntime and Deno).
  */
 import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
 import { describeAdapter } from "../tensor/adapter_info.ts";
 import { requestWebGpuAdapter } from "../tensor/request_adapter.ts";
 import { selectBackend } from "../tensor/select.ts";
+import { simdLevel } from "./numeric_platform.ts";
 
 export interface EnvFingerprint {
   os: string;
-  cpu: { model: string; cores: number };
+  /** `simd`: the vector extension onnxruntime's kernels use here (numeric_platform.ts). */
+  cpu: { model: string; cores: number; simd: string };
   memoryGiB: number;
   deno: string;
   v8: string;
@@ -37,7 +40,7 @@ export async function envFingerprint(backend = "auto"): Promise<EnvFingerprint> 
   const choice = await selectBackend(backend);
   return {
     os: `${Deno.build.os} ${Deno.osRelease()} ${Deno.build.arch}`,
-    cpu: { model: cpus()[0]?.model ?? "unknown", cores: navigator.hardwareConcurrency },
+    cpu: { model: cpus()[0]?.model ?? "unknown", cores: navigator.hardwareConcurrency, simd: simdLevel() },
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     deno: Deno.version.deno,
     v8: Deno.version.v8,

@@ -12,6 +12,7 @@ import { compareResults, type Comparison, type Tolerance } from "../results/comp
 import type { ResultDocument } from "../results/schema.ts";
 import { CounterRng } from "../rng/philox.ts";
 import { PROJECT_ROOT } from "./harness.ts";
+import { exactnessCaveat } from "./numeric_platform.ts";
 import { runMatrix } from "./runner.ts";
 
 export interface ReproduceOptions {
@@ -45,6 +46,8 @@ export function sampleCells(doc: ResultDocument, n: number): string[] {
 export interface Reproduction extends Comparison {
   cells: string[];
   rerun: ResultDocument;
+  /** Why bit-for-bit agreement is not to be expected here, or null where it is. */
+  caveat: string | null;
 }
 
 export async function reproduce(doc: ResultDocument, o: ReproduceOptions): Promise<Reproduction> {
@@ -86,5 +89,6 @@ export async function reproduce(doc: ResultDocument, o: ReproduceOptions): Promi
     noCache: o.cacheDir === undefined,
   });
   const comparison = compareResults(doc, rerun.document, o.tolerance, new Set(chosen));
-  return { ...comparison, cells: chosen, rerun: rerun.document };
+  const caveat = exactnessCaveat(doc.environment, rerun.document.environment);
+  return { ...comparison, cells: chosen, rerun: rerun.document, caveat };
 }

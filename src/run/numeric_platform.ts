@@ -1,0 +1,55 @@
+/**
+ * What decides the last bits of a CPU-backend result besides its inputs: onnxruntime's MLAS picks its
+ * GEMM and convolution kernels by the widest vector extension the CPU offers (AVX-512F, AVX2 with
+ * FMA, AVX, SSE; NEON on arm64), and kernels of different widths sum in different orders; V8's
+ * Math.exp/log/sin come with the Deno release. Two CPU results are promised bit for bit only where
+ * all of these agree (docs/results.md): e.g. an AVX2 machine differs from an AVX-512 one in the last
+ * bits of the backbone's features, which training then amplifies.
+ */
+
+/** The vector extension MLAS dispatches on here: "avx512f", "avx2", "avx", "sse", "neon" or "unknown". */
+export function simdLevel(): string {
+  if (Deno.build.arch === "aarch64") return "neon";
+  if (Deno.build.os !== "linux") return "unknown";
+  let flags: Set<string>;
+  try {
+    const line = /^flags\s*:(.*)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"));
+    if (!line) return "unknown";
+    flags = new Set(line[1].trim().split(/\s+/));
+  } catch {
+    return "unknown";
+  }
+  // Linux lists avx512f only where the OS saves the AVX-512 state, as MLAS also requires.
+  if (flags.has("avx512f")) return "avx512f";
+  if (flags.has("avx2") && flags.has("fma")) return "avx2";
+  return flags.has("avx") ? "avx" : "sse";
+}
+
+/** The parts of an environment fingerprint that decide CPU-backend bits, as one comparable line. */
+export function numericPlatform(environment: Record<string, unknown>): string {
+  const env = environment as {
+    os?: string;
+    cpu?: { simd?: string };
+    deno?: string;
+    onnxruntime?: string;
+    backend?: { chosen?: string };
+  };
+  const arch = env.os?.split(" ").at(-1) ?? "unknown";
+  const simd = env.cpu?.simd ?? "(vector extension not recorded)";
+  return `${
+    env.backend?.chosen ?? "unknown"
+  } backend, ${arch} ${simd}, onnxruntime ${env.onnxruntime}, deno ${env.deno}`;
+}
+
+/**
+ * Null where a re-run in `here` can agree bit for bit with a result computed in `there` (same
+ * numeric platform, CPU backend), else why not, in one line.
+ */
+export function exactnessCaveat(
+  there: Record<string, unknown>,
+  here: Record<string, unknown>,
+): string | null {
+  const [a, b] = [numericPlatform(there), numericPlatform(here)];
+  if (a === b && a.startsWith("cpu ")) return null;
+  return `the result ran on ${a}, this re-run on ${b}: not bit for bit (docs/results.md)`;
+}

@@ -1,0 +1,63 @@
+/**
+ * The numeric platform (src/run/numeric_platform.ts): this machine's vector extension as
+ * /proc/cpuinfo states it, and when a re-run may be expected to agree bit for bit.
+ */
+import assert from "node:assert/strict";
+import { exactnessCaveat, numericPlatform, simdLevel } from "../src/run/numeric_platform.ts";
+
+const env = (simd: string | undefined, over: Record<string, unknown> = {}) => ({
+  os: "linux 6.1.0 x86_64",
+  cpu: { model: "AMD EPYC", cores: 2, ...(simd === undefined ? {} : { simd }) },
+  deno: "2.9.6",
+  onnxruntime: "1.30.0",
+  backend: { chosen: "cpu" },
+  ...over,
+});
+
+Deno.test("numeric platform: the vector extension is the widest /proc/cpuinfo lists that MLAS uses", () => {
+  const level = simdLevel();
+  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return;
+  const flags = new Set(
+    /^flags\s*:(.*)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"))![1].trim().split(/\s+/),
+  );
+  const expected = flags.has("avx512f")
+    ? "avx512f"
+    : flags.has("avx2") && flags.has("fma")
+    ? "avx2"
+    : flags.has("avx")
+    ? "avx"
+    : "sse";
+  assert.equal(level, expected);
+});
+
+Deno.test("numeric platform: bits are promised only on the same backend, vector extension, onnxruntime and Deno", () => {
+  assert.equal(
+    exactnessCaveat(
+      env("avx512f"),
+      env("avx512f", { cpu: { model: "Intel Xeon", cores: 2, simd: "avx512f" } }),
+    ),
+    null,
+  );
+  for (
+    const other of [
+      env("avx2"),
+      env("avx512f", { onnxruntime: "1.31.0" }),
+      env("avx512f", { deno: "2.10.0" }),
+      env("avx512f", { os: "linux 6.1.0 aarch64" }),
+      env("avx512f", { backend: { chosen: "webgpu" } }),
+    ]
+  ) {
+    const caveat = String(exactnessCaveat(env("avx512f"), other));
+    assert.ok(caveat.endsWith("not bit for bit (docs/results.md)"), JSON.stringify(other));
+    assert.ok(caveat.includes(numericPlatform(other)));
+  }
+  // Two WebGPU results never promise bits; nor does a result that did not record its extension.
+  assert.notEqual(
+    exactnessCaveat(
+      env("avx2", { backend: { chosen: "webgpu" } }),
+      env("avx2", { backend: { chosen: "webgpu" } }),
+    ),
+    null,
+  );
+  assert.match(exactnessCaveat(env(undefined), env("avx512f"))!, /vector extension not recorded/);
+});
