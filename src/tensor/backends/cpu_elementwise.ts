@@ -72,7 +72,7 @@ export function binaryRun(
 }
 
 /** The raw bits of a float array, as int32. */
-function bitsOf(a: Float32Array): Int32Array {
+export function bitsOf(a: Float32Array): Int32Array {
   return new Int32Array(a.buffer, a.byteOffset, a.length);
 }
 
@@ -120,13 +120,18 @@ export function biasReluInto(
   }
 }
 
+/**
+ * The step kernel on a float32's bits u (as int32): 1 exactly when 0 < u ≤ +Inf's bits (positive,
+ * not ±0, not NaN), else 0. Branch-free: a branch on signed data mispredicts half the time.
+ */
+export function stepOfBits(u: number): number {
+  return 1 - (((u - 1) | (0x7f800000 - u)) >>> 31);
+}
+
 /** out = g · step(t): the step as in `unaryInto`'s "step", the product rounded like `binaryRun`'s mul. */
 export function reluGradInto(g: Float32Array, t: Float32Array, out: Float32Array, n: number): void {
   const tb = bitsOf(t);
-  for (let i = 0; i < n; i++) {
-    const u = tb[i];
-    out[i] = g[i] * (1 - (((u - 1) | (0x7f800000 - u)) >>> 31));
-  }
+  for (let i = 0; i < n; i++) out[i] = g[i] * stepOfBits(tb[i]);
 }
 
 /** Row-wise log Σ_j exp(a_ij) of a [r, c], stable (max subtracted), NaN where a row has one. */
@@ -225,12 +230,8 @@ export function unaryInto(op: UnaryOp, a: Float32Array, out: Float32Array, n: nu
       return;
     }
     case "step": {
-      // Branch-free: 1 exactly when 0 < bits ≤ +Inf's bits (positive, not ±0, not NaN).
       const ab = bitsOf(a);
-      for (let i = 0; i < n; i++) {
-        const u = ab[i];
-        out[i] = 1 - (((u - 1) | (0x7f800000 - u)) >>> 31);
-      }
+      for (let i = 0; i < n; i++) out[i] = stepOfBits(ab[i]);
       return;
     }
     case "scale":

@@ -4,16 +4,13 @@
  * that chain stores it and summing in float64 in the same order, so the bits are the chain's.
  */
 
+import { bitsOf, stepOfBits } from "./cpu_elementwise.ts";
+
 const f = Math.fround;
 
 /** relu on one float32 as the relu kernel does it on the bits: −0 and negatives → +0, NaN kept. */
 function relu(v: number): number {
   return v > 0 || v !== v ? v : 0;
-}
-
-/** 1 where v > 0 (not NaN), else 0: the step kernel. */
-function step(v: number): number {
-  return v > 0 ? 1 : 0;
 }
 
 /** out_ij = relu((xx_i + yy_j) + gram_ij·(−2)), gram [n, m]: `pairwiseSqDist`'s tail. */
@@ -44,12 +41,12 @@ export function sqDistGradInto(
   xx: Float32Array,
   yy: Float32Array,
 ): void {
-  const cols = new Float64Array(m);
+  const cols = new Float64Array(m), db = bitsOf(d);
   for (let i = 0; i < n; i++) {
     const o = i * m;
     let row = 0;
     for (let j = 0; j < m; j++) {
-      const r = f(g[o + j] * step(d[o + j]));
+      const r = f(g[o + j] * stepOfBits(db[o + j]));
       gram[o + j] = r * -2;
       row += r;
       cols[j] += r;
@@ -184,11 +181,11 @@ export function reluGradColumnSumsInto(
   out: Float32Array,
   sums: Float32Array,
 ): void {
-  const acc = new Float64Array(cols);
+  const acc = new Float64Array(cols), tb = bitsOf(t);
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
     for (let j = 0; j < cols; j++) {
-      const v = f(g[o + j] * step(t[o + j]));
+      const v = f(g[o + j] * stepOfBits(tb[o + j]));
       out[o + j] = v;
       acc[j] += v;
     }
