@@ -111,6 +111,23 @@ Deno.test("cli: compare exits 0 when results agree and 4 on a mismatch or a miss
   assert.match(diff.stdout, new RegExp(`${a.rows[2].cell} +r2 +0\\.97 +0\\.5 `));
   assert.match(diff.stdout, /result: MISMATCH/);
   assert.match(diff.stderr, /invbench: results differ/);
+  // A mismatch between results of other numeric platforms (here: AVX2 against AVX-512) says so.
+  const platform = (doc: typeof a, simd: string) => {
+    doc.environment = { ...doc.environment, os: "linux 6.1 x86_64", cpu: { simd }, deno: "2.9.6" };
+    return doc;
+  };
+  const avx512 = await writeJson("avx512.json", platform(clone(a), "avx512f"));
+  const avx2 = await writeJson("avx2.json", platform(clone(changed), "avx2"));
+  const across = await cli(["compare", avx512, avx2, "--tolerance", "0", "--seed-sd", "0"]);
+  assert.equal(across.code, 4);
+  assert.match(
+    across.stderr,
+    /note: .*avx512\.json ran on cpu backend, x86_64 avx512f.*avx2\.json on .*x86_64 avx2/,
+  );
+  const alike = await writeJson("avx512b.json", platform(clone(changed), "avx512f"));
+  const within = await cli(["compare", avx512, alike, "--tolerance", "0", "--seed-sd", "0"]);
+  assert.equal(within.code, 4);
+  assert.doesNotMatch(within.stderr, /note:/, "the same platform: a mismatch is a difference");
 
   const missing = await cli(["compare", pathA, await writeJson("fewer.json", resultDoc(a.rows.slice(1)))]);
   assert.equal(missing.code, 4);

@@ -48,7 +48,10 @@ Deno.test("numeric platform: bits are promised only on the same backend, vector 
     ]
   ) {
     const caveat = String(exactnessCaveat(env("avx512f"), other));
-    assert.ok(caveat.endsWith("not bit for bit (docs/results.md)"), JSON.stringify(other));
+    assert.ok(
+      caveat.endsWith("bit-for-bit agreement is not promised (docs/results.md)"),
+      JSON.stringify(other),
+    );
     assert.ok(caveat.includes(numericPlatform(other)));
   }
   // Two WebGPU results never promise bits; nor does a result that did not record its extension.
@@ -60,4 +63,9 @@ Deno.test("numeric platform: bits are promised only on the same backend, vector 
     null,
   );
   assert.match(exactnessCaveat(env(undefined), env("avx512f"))!, /vector extension not recorded/);
+  assert.match(exactnessCaveat(env(undefined), env(undefined))!, /vector extension not recorded/);
+  assert.match(
+    exactnessCaveat(env("avx2"), env("avx512f"), ["a.json", "b.json"])!,
+    /^a\.json ran on .*, b\.json on /,
+  );
 });

@@ -54,6 +54,7 @@ import { describeShards } from "../launch/plan.ts";
 import { slurmScripts, submitSlurm, writeSlurmScripts } from "../launch/slurm.ts";
 import { mergeShards } from "../run/merge.ts";
 import { reproduce } from "../run/reproduce.ts";
+import { exactnessCaveat } from "../run/numeric_platform.ts";
 import { resolveShard } from "../run/scheduler_shard.ts";
 import { runMatrix } from "../run/runner.ts";
 import { BACKEND_KINDS } from "../tensor/select.ts";
@@ -347,8 +348,11 @@ export function buildCli(): Command {
       if (!(tol.absolute >= 0) || !(tol.seedSd >= 0)) {
         throw new InputError("tolerances must be ≥ 0");
       }
-      const c = compareResults((await readDocument(a)).doc, (await readDocument(b)).doc, tol);
-      if (opts.json) printJson({ ok: c.agree, a, b, tolerance: tol, comparison: c });
+      const [docA, docB] = [(await readDocument(a)).doc, (await readDocument(b)).doc];
+      const c = compareResults(docA, docB, tol);
+      const caveat = exactnessCaveat(docA.environment, docB.environment, [a, b]);
+      if (caveat && !c.agree) console.error(`note: ${caveat}`);
+      if (opts.json) printJson({ ok: c.agree, a, b, tolerance: tol, caveat, comparison: c });
       else console.log(formatComparison(c));
       if (!c.agree) throw new ResultsDifferError("results differ");
     });

@@ -25,6 +25,8 @@ export function simdLevel(): string {
   return flags.has("avx") ? "avx" : "sse";
 }
 
+const UNRECORDED = "(vector extension not recorded)";
+
 /** The parts of an environment fingerprint that decide CPU-backend bits, as one comparable line. */
 export function numericPlatform(environment: Record<string, unknown>): string {
   const env = environment as {
@@ -35,21 +37,25 @@ export function numericPlatform(environment: Record<string, unknown>): string {
     backend?: { chosen?: string };
   };
   const arch = env.os?.split(" ").at(-1) ?? "unknown";
-  const simd = env.cpu?.simd ?? "(vector extension not recorded)";
+  const simd = env.cpu?.simd ?? UNRECORDED;
   return `${
     env.backend?.chosen ?? "unknown"
   } backend, ${arch} ${simd}, onnxruntime ${env.onnxruntime}, deno ${env.deno}`;
 }
 
 /**
- * Null where a re-run in `here` can agree bit for bit with a result computed in `there` (same
- * numeric platform, CPU backend), else why not, in one line.
+ * Null where a result computed in `here` can agree bit for bit with one computed in `there` (same
+ * numeric platform, CPU backend), else why not, in one line; `names` say what the two are.
  */
 export function exactnessCaveat(
   there: Record<string, unknown>,
   here: Record<string, unknown>,
+  names: [string, string] = ["the result", "this re-run"],
 ): string | null {
   const [a, b] = [numericPlatform(there), numericPlatform(here)];
-  if (a === b && a.startsWith("cpu ")) return null;
-  return `the result ran on ${a}, this re-run on ${b}: not bit for bit (docs/results.md)`;
+  // Two results that do not record their vector extension may still differ in it.
+  if (a === b && a.startsWith("cpu ") && !a.includes(UNRECORDED)) return null;
+  return `${names[0]} ran on ${a}, ${
+    names[1]
+  } on ${b}: bit-for-bit agreement is not promised (docs/results.md)`;
 }
