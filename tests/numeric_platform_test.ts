@@ -3,7 +3,7 @@
  * /proc/cpuinfo states it, and when a re-run may be expected to agree bit for bit.
  */
 import assert from "node:assert/strict";
-import { exactnessCaveat, numericPlatform, simdLevel } from "../src/run/numeric_platform.ts";
+import { exactnessCaveat, numericPlatform, simdLevel, simdOfCpuinfo } from "../src/run/numeric_platform.ts";
 
 const env = (simd: string | undefined, over: Record<string, unknown> = {}) => ({
   os: "linux 6.1.0 x86_64",
@@ -14,20 +14,16 @@ const env = (simd: string | undefined, over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-Deno.test("numeric platform: the vector extension is the widest /proc/cpuinfo lists that MLAS uses", () => {
-  const level = simdLevel();
-  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return;
-  const flags = new Set(
-    /^flags\s*:(.*)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"))![1].trim().split(/\s+/),
-  );
-  const expected = flags.has("avx512f")
-    ? "avx512f"
-    : flags.has("avx2") && flags.has("fma")
-    ? "avx2"
-    : flags.has("avx")
-    ? "avx"
-    : "sse";
-  assert.equal(level, expected);
+Deno.test("numeric platform: the vector extension is the widest of /proc/cpuinfo's flags that MLAS uses", () => {
+  const cpuinfo = (flags: string) =>
+    `processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: ${flags}\nbogomips\t: 4890\n`;
+  const base = "fpu sse sse2 ssse3 sse4_1 sse4_2";
+  assert.equal(simdOfCpuinfo(cpuinfo(`${base} avx fma avx2 avx512f avx512bw avx512vl`)), "avx512f"); // Zen 5
+  assert.equal(simdOfCpuinfo(cpuinfo(`${base} avx fma avx2 bmi2 vaes`)), "avx2"); // Zen 3
+  assert.equal(simdOfCpuinfo(cpuinfo(`${base} avx avx2`)), "avx", "AVX2 without FMA is not MLAS's FMA3 path");
+  assert.equal(simdOfCpuinfo(cpuinfo(base)), "sse");
+  assert.equal(simdOfCpuinfo("processor\t: 0\n"), "unknown");
+  assert.ok(["avx512f", "avx2", "avx", "sse", "neon", "unknown"].includes(simdLevel()));
 });
 
 Deno.test("numeric platform: bits are promised only on the same backend, vector extension, onnxruntime and Deno", () => {

@@ -11,14 +11,18 @@
 export function simdLevel(): string {
   if (Deno.build.arch === "aarch64") return "neon";
   if (Deno.build.os !== "linux") return "unknown";
-  let flags: Set<string>;
   try {
-    const line = /^flags\s*:(.*)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"));
-    if (!line) return "unknown";
-    flags = new Set(line[1].trim().split(/\s+/));
+    return simdOfCpuinfo(Deno.readTextFileSync("/proc/cpuinfo"));
   } catch {
     return "unknown";
   }
+}
+
+/** The widest vector extension MLAS uses among an x86-64 /proc/cpuinfo's flags ("unknown" without flags). */
+export function simdOfCpuinfo(cpuinfo: string): string {
+  const line = /^flags\s*:(.*)$/m.exec(cpuinfo);
+  if (!line) return "unknown";
+  const flags = new Set(line[1].trim().split(/\s+/));
   // Linux lists avx512f only where the OS saves the AVX-512 state, as MLAS also requires.
   if (flags.has("avx512f")) return "avx512f";
   if (flags.has("avx2") && flags.has("fma")) return "avx2";
