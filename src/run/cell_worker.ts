@@ -8,6 +8,7 @@ import { FeatureCache } from "../cache/feature_cache.ts";
 import { CpuBackend } from "../tensor/backends/cpu.ts";
 import { MAX_POOLED_BYTES } from "../tensor/backends/cpu_buffer_pool.ts";
 import { GEMM_THREADS, setGemmThreads } from "../tensor/backends/ort_gemm.ts";
+import { setElementwiseThreads } from "../tensor/backends/cpu_threads.ts";
 import { releaseFreeMemory } from "../util/malloc_tuning.ts";
 import { newRunContext, runCell, type RunContext } from "./cell.ts";
 import { sendableError, type WorkerReply, type WorkerRequest } from "./cell_pool.ts";
@@ -25,8 +26,11 @@ self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
       onWarning: (message) => post({ type: "warning", message }),
     });
     backend = new CpuBackend({ poolBytes: Math.floor(MAX_POOLED_BYTES / m.jobs) });
-    // A worker without spare cores multiplies on its own thread (the same values, see ort_gemm.ts).
-    setGemmThreads(navigator.hardwareConcurrency >= GEMM_THREADS * m.jobs ? GEMM_THREADS : 1);
+    // A worker without spare cores multiplies, and runs its element-wise kernels, on its own
+    // thread (the same values: see ort_gemm.ts, cpu_threads.ts).
+    const threads = navigator.hardwareConcurrency >= GEMM_THREADS * m.jobs ? GEMM_THREADS : 1;
+    setGemmThreads(threads);
+    setElementwiseThreads(threads);
     ctx = newRunContext(backend, cache, m.baseDir, (message) => post({ type: "log", message }));
     ctx.progress = (done, total, what) => post({ type: "progress", done, total, what });
     ctx.executionProvider = m.executionProvider;

@@ -13,13 +13,12 @@ import {
   addDiagonalInto,
   doubleCenterGradInto,
   doubleCenterInto,
-  gaussianGradInto,
   gaussianInto,
-  reluGradColumnSumsInto,
   sqDistGradInto,
   sqDistInto,
   sumOfProducts as sumOfProductsHost,
 } from "./backends/cpu_fused.ts";
+import { runSplit } from "./backends/cpu_threads.ts";
 
 type HostBackend = Backend & Required<Pick<Backend, "viewSync" | "hostAlloc">>;
 
@@ -85,7 +84,7 @@ export function gaussianOfSqDist(d2: Tensor, t: Tensor): Tensor {
   let y: Tensor;
   y = result(b, out, d2.shape, [d2, t], "gaussianOfSqDist", (g) => {
     const gd = b.hostAlloc(len);
-    gaussianGradInto(b.viewSync(g.storage), b.viewSync(y.storage), tv, gd.data, len);
+    runSplit("gaussianGrad", len, len, b.viewSync(g.storage), b.viewSync(y.storage), tv, gd.data);
     return [new Tensor(b, gd.storage, d2.shape), null];
   });
   return y;
@@ -158,6 +157,16 @@ export function reluGradWithColumnSums(g: Tensor, t: Tensor): [Tensor, Tensor] |
   if (!b) return null;
   const [r, c] = g.shape;
   const gz = b.hostAlloc(r * c), sums = b.hostAlloc(c);
-  reluGradColumnSumsInto(b.viewSync(g.storage), b.viewSync(t.storage), r, c, gz.data, sums.data);
+  runSplit(
+    "reluGradColumnSums",
+    c,
+    r * c,
+    b.viewSync(g.storage),
+    b.viewSync(t.storage),
+    r,
+    c,
+    gz.data,
+    sums.data,
+  );
   return [new Tensor(b, gz.storage, [r, c]), new Tensor(b, sums.storage, [1, c])];
 }

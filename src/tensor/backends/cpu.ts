@@ -7,19 +7,10 @@
 import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../backend.ts";
 import { cpuModel } from "../adapter_info.ts";
 import { ortAvailable, ortGemm, ortLoadError } from "./ort_gemm.ts";
-import { sortRowsInto } from "./cpu_radix_sort.ts";
 import { jsMatmul, transposeInto } from "./cpu_matmul.ts";
-import {
-  adamwInto,
-  biasReluInto,
-  BINARY_CODES,
-  binaryRun,
-  logsumexpGradInto,
-  logsumexpInto,
-  reluGradInto,
-  unaryInto,
-} from "./cpu_elementwise.ts";
+import { BINARY_CODES } from "./cpu_elementwise.ts";
 import { CpuBufferPool } from "./cpu_buffer_pool.ts";
+import { runSplit } from "./cpu_threads.ts";
 
 /**
  * Products with fewer multiply-adds than this (m·n·k) run in JS; larger ones through onnxruntime.
@@ -170,7 +161,7 @@ export class CpuBackend implements Backend {
   unary(op: UnaryOp, a: Storage, length: number, param?: number): Storage {
     const A = f32(a, "unary");
     const out = this.pool.take(length);
-    unaryInto(op, A, out, length, param ?? 0);
+    runSplit("unary", length, length, op, A, out, param ?? 0);
     return new CpuStorage(out);
   }
 
@@ -185,14 +176,15 @@ export class CpuBackend implements Backend {
     const aScalar = aShape[0] === 1 && aShape[1] === 1, bScalar = bShape[0] === 1 && bShape[1] === 1;
     if ((aFull || aScalar) && (bFull || bScalar)) {
       // One flat run: full with full, or full with a scalar.
-      binaryRun(code, out, 0, A, 0, aFull && !aScalar ? 1 : 0, B, 0, bFull && !bScalar ? 1 : 0, R * C);
+      const sa = aFull && !aScalar ? 1 : 0, sb = bFull && !bScalar ? 1 : 0;
+      runSplit("binaryFlat", R * C, R * C, code, out, A, sa, B, sb);
       return new CpuStorage(out);
     }
     // A row vector [1, C] repeats per row (row stride 0); a column vector [R, 1] gives one value
     // per row (column step 0).
     const aRow = aShape[0] === 1 ? 0 : aShape[1], aCol = aShape[1] === 1 ? 0 : 1;
     const bRow = bShape[0] === 1 ? 0 : bShape[1], bCol = bShape[1] === 1 ? 0 : 1;
-    for (let i = 0; i < R; i++) binaryRun(code, out, i * C, A, i * aRow, aCol, B, i * bRow, bCol, C);
+    runSplit("binaryRows", R, R * C, code, out, C, A, aRow, aCol, B, bRow, bCol);
     return new CpuStorage(out);
   }
 
@@ -267,7 +259,7 @@ export class CpuBackend implements Backend {
 
   logsumexp(a: Storage, shape: Shape): Storage {
     const out = this.pool.take(shape[0]);
-    logsumexpInto(f32(a, "logsumexp"), shape[0], shape[1], out);
+    runSplit("logsumexp", shape[0], shape[0] * shape[1], f32(a, "logsumexp"), shape[1], out);
     return new CpuStorage(out);
   }
 
@@ -275,7 +267,7 @@ export class CpuBackend implements Backend {
     const A = f32(a, "sortRows");
     const [r, c] = shape;
     const values = this.pool.take(r * c), indices = this.pool.takeIndex(r * c);
-    sortRowsInto(A, r, c, values, indices);
+    runSplit("sortRows", r, r * c, A, c, values, indices);
     return { values: new CpuStorage(values), indices: new CpuStorage(indices) };
   }
 
@@ -365,31 +357,26 @@ export class CpuBackend implements Backend {
   biasRelu(a: Storage, shape: Shape, bias: Storage): Storage {
     const A = f32(a, "biasRelu"), B = f32(bias, "biasRelu");
     const out = this.pool.take(shape[0] * shape[1]);
-    biasReluInto(A, shape[0], shape[1], B, out);
+    runSplit("biasRelu", shape[0], shape[0] * shape[1], A, shape[1], B, out);
     return new CpuStorage(out);
   }
 
   reluGrad(g: Storage, t: Storage, length: number): Storage {
     const G = f32(g, "reluGrad"), T = f32(t, "reluGrad");
     const out = this.pool.take(length);
-    reluGradInto(G, T, out, length);
+    runSplit("reluGrad", length, length, G, T, out);
     return new CpuStorage(out);
   }
 
   adamw(param: Storage, grad: Storage, m: Storage, v: Storage, length: number, h: AdamWStep): void {
-    adamwInto(f32(param, "adamw"), f32(grad, "adamw"), f32(m, "adamw"), f32(v, "adamw"), length, h);
+    const [P, G, M, V] = [param, grad, m, v].map((s) => f32(s, "adamw"));
+    runSplit("adamw", length, length, P, G, M, V, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.step);
   }
 
   logsumexpGrad(x: Storage, shape: Shape, y: Storage, g: Storage): Storage {
     const out = this.pool.take(shape[0] * shape[1]);
-    logsumexpGradInto(
-      f32(x, "logsumexpGrad"),
-      shape[0],
-      shape[1],
-      f32(y, "logsumexpGrad"),
-      f32(g, "logsumexpGrad"),
-      out,
-    );
+    const [X, Y, G] = [x, y, g].map((s) => f32(s, "logsumexpGrad"));
+    runSplit("logsumexpGrad", shape[0], shape[0] * shape[1], X, shape[1], Y, G, out);
     return new CpuStorage(out);
   }
 }

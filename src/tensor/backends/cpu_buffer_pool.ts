@@ -12,7 +12,10 @@
  * short batch of an epoch), only as many as it takes, so the pool follows the current phase
  * without throwing away the full step's arrays each time a smaller step comes between (which
  * left them as garbage while the next step allocated them again: twice a step's memory).
+ * New arrays are shared memory where kernels split over two threads (cpu_threads.ts).
  */
+
+import { newFloats, newIndices } from "./cpu_threads.ts";
 
 /** Shorter arrays are not pooled. */
 export const MIN_POOLED = 4096;
@@ -45,15 +48,15 @@ export class CpuBufferPool {
         return a;
       }
     }
-    return new Float32Array(length);
+    return newFloats(length);
   }
 
   /** A float array of `length` zeros. */
   takeZeroed(length: number): Float32Array {
-    if (length < MIN_POOLED) return new Float32Array(length);
+    if (length < MIN_POOLED) return newFloats(length);
     const list = touch(this.#free, length);
     const a = list?.pop();
-    if (!a) return new Float32Array(length);
+    if (!a) return newFloats(length);
     this.#bytes -= a.byteLength;
     return a.fill(0);
   }
@@ -61,7 +64,7 @@ export class CpuBufferPool {
   /** An int32 array of `length` elements with arbitrary contents (the caller writes all of them). */
   takeIndex(length: number): Int32Array {
     const a = length >= MIN_POOLED ? touch(this.#freeIndex, length)?.pop() : undefined;
-    if (!a) return new Int32Array(length);
+    if (!a) return newIndices(length);
     this.#bytes -= a.byteLength;
     return a;
   }

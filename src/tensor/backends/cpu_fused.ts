@@ -171,7 +171,8 @@ export function sumOfProducts(a: Float32Array, b: Float32Array, n: number, m: nu
 /**
  * g·step(t) into `out` (relu's gradient, as the reluGrad kernel rounds it) and its column sums
  * into `sums` (float64 row by row, stored as float32: the sum kernel over axis 0), in one pass:
- * a hidden layer's pre-activation and bias gradients.
+ * a hidden layer's pre-activation and bias gradients. Only columns [lo, hi) (default all): each
+ * column's sum runs over the rows in the same order whatever the range, so ranges can be split.
  */
 export function reluGradColumnSumsInto(
   g: Float32Array,
@@ -180,17 +181,19 @@ export function reluGradColumnSumsInto(
   cols: number,
   out: Float32Array,
   sums: Float32Array,
+  lo = 0,
+  hi = cols,
 ): void {
-  const acc = new Float64Array(cols), tb = bitsOf(t);
+  const acc = new Float64Array(hi - lo), tb = bitsOf(t);
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
-    for (let j = 0; j < cols; j++) {
+    for (let j = lo; j < hi; j++) {
       const v = f(g[o + j] * stepOfBits(tb[o + j]));
       out[o + j] = v;
-      acc[j] += v;
+      acc[j - lo] += v;
     }
   }
-  sums.set(acc);
+  sums.set(acc, lo);
 }
 
 /** out = x + 0 off the diagonal and x + value on it, for a square x (SimCLR's self-similarity mask). */
