@@ -10,6 +10,10 @@
  * runs both in one sitting and prints the ratio.
  *
  *   deno bench -A benchmarks/train_step_bench.ts            (INVBENCH_BENCH_WEBGPU=0 skips webgpu)
+ *
+ * INVBENCH_BENCH_ELEMENTWISE_THREADS=1 runs the cpu backend's element-wise kernels on one thread
+ * instead of splitting them over two (src/tensor/backends/cpu_threads.ts): the same values, to
+ * measure what the split buys.
  */
 import {
   AdamW,
@@ -24,9 +28,13 @@ import {
   trainStep,
 } from "../mod.ts";
 import { benchBackends } from "./bench_backends.ts";
+import { setElementwiseThreads } from "../src/tensor/backends/cpu_threads.ts";
 import { STEP_LOSSES, STEP_SHAPES, stepBenchName } from "./twins.ts";
 
 const N = 256, S = 3, ROWS = (S + 1) * N;
+
+const elementwiseThreads = Deno.env.get("INVBENCH_BENCH_ELEMENTWISE_THREADS");
+if (elementwiseThreads) setElementwiseThreads(Number(elementwiseThreads));
 
 async function finish(t: Tensor): Promise<void> {
   await t.toArray();
