@@ -171,18 +171,19 @@ export function sumOfProducts(a: Float32Array, b: Float32Array, n: number, m: nu
 /**
  * g·step(t) into `out` (relu's gradient, as the reluGrad kernel rounds it) and its column sums
  * into `sums` (float64 row by row, stored as float32: the sum kernel over axis 0), in one pass:
- * a hidden layer's pre-activation and bias gradients. Only columns [lo, hi) (default all): each
- * column's sum runs over the rows in the same order whatever the range, so ranges can be split.
+ * a hidden layer's pre-activation and bias gradients. Only columns [lo, hi) of g [rows, cols]:
+ * each column's sum runs over the rows in the same order whatever the range, so the columns can
+ * be split (cpu_split_kernels.ts).
  */
 export function reluGradColumnSumsInto(
+  lo: number,
+  hi: number,
   g: Float32Array,
   t: Float32Array,
   rows: number,
   cols: number,
   out: Float32Array,
   sums: Float32Array,
-  lo = 0,
-  hi = cols,
 ): void {
   const acc = new Float64Array(hi - lo), tb = bitsOf(t);
   for (let i = 0; i < rows; i++) {

@@ -69,19 +69,8 @@ export const SPLIT_KERNELS = {
     reluGradInto(g.subarray(lo, hi), t.subarray(lo, hi), out.subarray(lo, hi), hi - lo);
   },
 
-  /** Columns [lo, hi) of `reluGradColumnSumsInto` over g [rows, cols]. */
-  reluGradColumnSums(
-    lo: number,
-    hi: number,
-    g: Float32Array,
-    t: Float32Array,
-    rows: number,
-    cols: number,
-    out: Float32Array,
-    sums: Float32Array,
-  ): void {
-    reluGradColumnSumsInto(g, t, rows, cols, out, sums, lo, hi);
-  },
+  /** Columns [lo, hi) of relu's gradient and its column sums (takes its range itself). */
+  reluGradColumnSums: reluGradColumnSumsInto,
 
   /** Elements [lo, hi) of `unaryInto`. */
   unary(lo: number, hi: number, op: UnaryOp, a: Float32Array, out: Float32Array, param: number): void {
