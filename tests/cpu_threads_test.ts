@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { CpuBackend } from "../src/tensor/backends/cpu.ts";
-import { elementwiseThreads, helperJobs, setElementwiseThreads } from "../src/tensor/backends/cpu_threads.ts";
+import {
+  elementwiseThreads,
+  forgetHelperBuffers,
+  HELD_BYTES,
+  helperHeld,
+  helperJobs,
+  setElementwiseThreads,
+} from "../src/tensor/backends/cpu_threads.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 import { AdamW, lossFor, Mlp, tensor, trainStep } from "../mod.ts";
 
@@ -81,4 +88,20 @@ if (helperJobs.get("unary") !== 1) Deno.exit(3);`,
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("cpu threads: the helper holds at most HELD_BYTES of buffers, the ones the caller counts", () => {
+  setElementwiseThreads(2);
+  // No pool: every output is a new buffer, dropped here as soon as the next op runs.
+  const backend = new CpuBackend({ poolBytes: 0 });
+  const length = 1 << 22, x = backend.upload(new Float32Array(length));
+  for (let i = 0; i * length * 4 < 2 * HELD_BYTES; i++) backend.dispose(backend.unary("neg", x, length));
+  const held = helperHeld()!;
+  assert.equal(held.helper, held.caller, "both threads count the same buffers");
+  assert.ok(held.bytes <= HELD_BYTES, `${held.bytes} bytes held`);
+  assert.ok(held.bytes >= HELD_BYTES - 2 * length * 4, "the helper keeps what fits");
+  // After a phase, the helper keeps only what the next job sends it again: x and one output.
+  forgetHelperBuffers();
+  backend.dispose(backend.unary("neg", x, length));
+  assert.deepEqual(helperHeld(), { caller: 2, helper: 2, bytes: 2 * length * 4 });
 });

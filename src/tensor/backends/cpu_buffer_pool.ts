@@ -15,7 +15,7 @@
  * New arrays are shared memory where kernels split over two threads (cpu_threads.ts).
  */
 
-import { newFloats, newIndices } from "./cpu_threads.ts";
+import { forgetHelperBuffers, newFloats, newIndices } from "./cpu_threads.ts";
 
 /** Shorter arrays are not pooled. */
 export const MIN_POOLED = 4096;
@@ -91,11 +91,12 @@ export class CpuBufferPool {
     }
   }
 
-  /** Drops every held array. */
+  /** Drops every held array (and lets the helper thread drop the ones it was sent). */
   clear(): void {
     this.#free.clear();
     this.#freeIndex.clear();
     this.#bytes = 0;
+    forgetHelperBuffers();
   }
 }
 

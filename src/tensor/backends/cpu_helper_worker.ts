@@ -5,14 +5,25 @@
  */
 import { type MessagePort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { SPLIT_KERNELS } from "./cpu_split_kernels.ts";
-import { ARG, ARG_SLOTS, CONTROL, type HelperMessage, JOB_HEAD, KERNEL_NAMES } from "./cpu_threads.ts";
+import {
+  ARG,
+  ARG_SLOTS,
+  CONTROL,
+  HeldBuffers,
+  type HelperMessage,
+  JOB_HEAD,
+  KERNEL_NAMES,
+} from "./cpu_threads.ts";
 
 const { control, slots, port } = workerData as {
   control: Int32Array;
   slots: Float64Array;
   port: MessagePort;
 };
-const buffers = new Map<number, SharedArrayBuffer>(), strings = new Map<number, string>();
+// The buffers held, updated as the caller updates its copy (cpu_threads.ts); those just sent wait in
+// `arrived` until their job uses them.
+const held = new HeldBuffers<SharedArrayBuffer>(), arrived = new Map<number, SharedArrayBuffer>();
+const strings = new Map<number, string>();
 let received = 0;
 
 /** Reads messages until `count` have arrived (they were posted before the job was). */
@@ -20,10 +31,10 @@ function receive(count: number): void {
   while (received < count) {
     const m = receiveMessageOnPort(port);
     if (!m) continue;
-    const { buffers: add, strings: names, drop } = m.message as HelperMessage;
-    for (const [id, b] of add) buffers.set(id, b);
+    const { clear, buffers, strings: names } = m.message as HelperMessage;
+    if (clear) held.clear();
+    for (const [id, b] of buffers) arrived.set(id, b);
     for (const [id, s] of names) strings.set(id, s);
-    for (const id of drop) buffers.delete(id);
     received++;
   }
 }
@@ -36,14 +47,17 @@ function int(v: number): number {
   return (v | 0) === v && !Object.is(v, -0) ? v | 0 : v;
 }
 
-function decode(count: number): unknown[] {
+function decode(count: number, job: number): unknown[] {
   const args: unknown[] = [];
   for (let i = 0; i < count; i++) {
     const at = JOB_HEAD + i * ARG_SLOTS, kind = slots[at], v = slots[at + 1];
     if (kind === ARG.number) args.push(int(v));
     else if (kind === ARG.string) args.push(strings.get(v));
     else {
-      const b = buffers.get(v)!, offset = int(slots[at + 2]), length = int(slots[at + 3]);
+      const id = int(v), b = held.get(id) ?? arrived.get(id)!;
+      arrived.delete(id);
+      held.use(id, b, b.byteLength, job);
+      const offset = int(slots[at + 2]), length = int(slots[at + 3]);
       args.push(
         kind === ARG.floats ? new Float32Array(b, offset, length) : new Int32Array(b, offset, length),
       );
@@ -65,10 +79,11 @@ for (let last = 0;;) {
       hi: number,
       ...rest: unknown[]
     ) => void;
-    kernel(int(slots[1]), int(slots[2]), ...decode(slots[3]));
+    kernel(int(slots[1]), int(slots[2]), ...decode(slots[3], last));
   } catch {
     status = -last;
   }
+  Atomics.store(control, CONTROL.held, held.size);
   Atomics.store(control, CONTROL.done, status);
   Atomics.notify(control, CONTROL.done);
 }

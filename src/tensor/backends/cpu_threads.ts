@@ -11,9 +11,12 @@
  * its range, its numbers, its arrays by buffer number) and the caller waits with `Atomics.wait`
  * once its own range is done, so the kernels stay synchronous: ~20 µs there and back, where a
  * message to the worker's event loop took ~170 µs (Deno's worker_threads messages are slow; both
- * measured on a 2-core Zen 3 VM). Buffers and strings reach the helper once, as messages it reads
- * with `receiveMessageOnPort` when a job needs them; a buffer the caller no longer holds is
- * dropped there too. Where the helper cannot start, every kernel runs whole on the calling thread.
+ * measured on a 2-core Zen 3 VM). Buffers and strings reach the helper as messages it reads with
+ * `receiveMessageOnPort` when a job needs them. The helper keeps the buffers it was sent in a
+ * `HeldBuffers` set of at most `HELD_BYTES` that both threads update alike, job by job, so the
+ * caller knows without asking which ones it must send again, and the memory the helper alone keeps
+ * alive is bounded whatever the garbage collector does. Where the helper cannot start, every kernel
+ * runs whole on the calling thread.
  */
 import { MessageChannel, Worker as ThreadWorker } from "node:worker_threads";
 import { SPLIT_KERNELS, type SplitArgs, type SplitKernelName } from "./cpu_split_kernels.ts";
@@ -37,9 +40,11 @@ export const CONTROL = {
   job: 1,
   /** 1 once the helper listens. */
   alive: 2,
-  /** Messages (buffers, strings, drops) sent before the job; the helper reads that many first. */
+  /** Messages (buffers, strings) sent before the job; the helper reads that many first. */
   messages: 3,
-  size: 4,
+  /** How many buffers the helper holds after its last job (tests compare it with the caller's count). */
+  held: 4,
+  size: 5,
 } as const;
 
 /** A job in shared memory (Float64Array): kernel index, range, argument count, then 4 slots an argument. */
@@ -50,11 +55,62 @@ export const ARG = { number: 0, floats: 1, indices: 2, string: 3 } as const;
 /** The kernels by index, the same list on both threads. */
 export const KERNEL_NAMES = Object.keys(SPLIT_KERNELS) as SplitKernelName[];
 
-/** What the caller sends the helper besides jobs: new buffers and strings by number, dropped buffers. */
+/** What the caller sends the helper besides jobs: buffers it lacks and new strings, by number. */
 export interface HelperMessage {
+  /** Forget every held buffer first (`forgetHelperBuffers`). */
+  clear: boolean;
   buffers: [number, SharedArrayBuffer][];
   strings: [number, string][];
-  drop: number[];
+}
+
+/**
+ * Most bytes of buffers the helper holds; beyond it the least recently used go (not the job's
+ * own). The buffer pool's own bound: a paper-shape step's split buffers take 126-218 MiB.
+ */
+export const HELD_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The buffers the helper holds, by number, least recently used first. Both threads apply the same
+ * `clear` and `use` calls in the same order (the caller while encoding a job, the helper while
+ * decoding it), so both hold the same set: a buffer the caller finds missing is one to send.
+ */
+export class HeldBuffers<T> {
+  #held = new Map<number, { value: T; bytes: number; job: number }>();
+  #bytes = 0;
+
+  get size(): number {
+    return this.#held.size;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  has(id: number): boolean {
+    return this.#held.has(id);
+  }
+
+  get(id: number): T | undefined {
+    return this.#held.get(id)?.value;
+  }
+
+  /** Marks `id` used by `job` (adding it with `value` if absent), then evicts beyond `HELD_BYTES`. */
+  use(id: number, value: T, bytes: number, job: number): void {
+    const old = this.#held.get(id);
+    if (old) this.#held.delete(id);
+    else this.#bytes += bytes;
+    this.#held.set(id, { value: old?.value ?? value, bytes, job });
+    for (const [k, e] of this.#held) {
+      if (this.#bytes <= HELD_BYTES || e.job === job) break;
+      this.#held.delete(k);
+      this.#bytes -= e.bytes;
+    }
+  }
+
+  clear(): void {
+    this.#held.clear();
+    this.#bytes = 0;
+  }
 }
 
 let threads = Math.min(2, navigator.hardwareConcurrency);
@@ -96,12 +152,12 @@ class Helper {
   readonly worker: ThreadWorker;
   job = 0;
   messages = 0;
-  #buffers = new WeakMap<SharedArrayBuffer, number>();
+  /** The buffers the helper holds, as it will after the jobs sent so far. */
+  readonly held = new HeldBuffers<SharedArrayBuffer>();
+  #ids = new WeakMap<SharedArrayBuffer, number>();
   #strings = new Map<string, number>();
   #nextId = 1;
-  #pending: HelperMessage = { buffers: [], strings: [], drop: [] };
-  // A buffer collected here is dropped by the helper with the next job.
-  #collected = new FinalizationRegistry<number>((id) => this.#pending.drop.push(id));
+  #pending: HelperMessage = { clear: false, buffers: [], strings: [] };
 
   constructor() {
     const { control, slots } = this, port = this.channel.port2;
@@ -112,13 +168,11 @@ class Helper {
     this.worker.unref();
   }
 
-  #bufferId(b: SharedArrayBuffer): number {
-    let id = this.#buffers.get(b);
-    if (id === undefined) {
-      this.#buffers.set(b, id = this.#nextId++);
-      this.#collected.register(b, id);
-      this.#pending.buffers.push([id, b]);
-    }
+  #bufferId(b: SharedArrayBuffer, job: number): number {
+    let id = this.#ids.get(b);
+    if (id === undefined) this.#ids.set(b, id = this.#nextId++);
+    if (!this.held.has(id)) this.#pending.buffers.push([id, b]);
+    this.held.use(id, b, b.byteLength, job);
     return id;
   }
 
@@ -131,10 +185,25 @@ class Helper {
     return id;
   }
 
-  /** Writes job `name` over [lo, hi) into shared memory; false when an argument cannot be sent. */
-  encode(name: SplitKernelName, lo: number, hi: number, args: readonly unknown[]): boolean {
-    const s = this.slots;
-    if (args.length > MAX_ARGS) return false;
+  /** The helper forgets every buffer with the next job (they are sent again when used). */
+  forget(): void {
+    this.held.clear();
+    this.#pending = { clear: true, buffers: [], strings: this.#pending.strings };
+  }
+
+  /**
+   * Writes job `name` over [lo, hi) into shared memory and returns its number; null (nothing
+   * written) when an argument cannot be sent.
+   */
+  encode(name: SplitKernelName, lo: number, hi: number, args: readonly unknown[]): number | null {
+    if (args.length > MAX_ARGS) return null;
+    for (const a of args) {
+      const typed = a instanceof Float32Array || a instanceof Int32Array;
+      if (typed ? !(a.buffer instanceof SharedArrayBuffer) : typeof a !== "number" && typeof a !== "string") {
+        return null;
+      }
+    }
+    const s = this.slots, job = this.job >= 0x3fffffff ? 1 : this.job + 1;
     s[0] = KERNEL_NAMES.indexOf(name);
     s[1] = lo;
     s[2] = hi;
@@ -147,35 +216,52 @@ class Helper {
       } else if (typeof a === "string") {
         s[at] = ARG.string;
         s[at + 1] = this.#stringId(a);
-      } else if (a instanceof Float32Array || a instanceof Int32Array) {
-        if (!(a.buffer instanceof SharedArrayBuffer)) return false;
-        s[at] = a instanceof Float32Array ? ARG.floats : ARG.indices;
-        s[at + 1] = this.#bufferId(a.buffer);
-        s[at + 2] = a.byteOffset;
-        s[at + 3] = a.length;
-      } else return false;
+      } else {
+        const v = a as Float32Array | Int32Array;
+        s[at] = v instanceof Float32Array ? ARG.floats : ARG.indices;
+        s[at + 1] = this.#bufferId(v.buffer as SharedArrayBuffer, job);
+        s[at + 2] = v.byteOffset;
+        s[at + 3] = v.length;
+      }
     }
-    return true;
+    return this.job = job;
   }
 
-  /** Sends what the helper lacks for the encoded job, then starts it; returns its number. */
-  start(): number {
+  /** Sends what the helper lacks for the encoded job `job`, then starts it. */
+  start(job: number): void {
     const p = this.#pending;
-    if (p.buffers.length || p.strings.length || p.drop.length) {
+    if (p.clear || p.buffers.length || p.strings.length) {
       this.channel.port1.postMessage(p);
-      this.#pending = { buffers: [], strings: [], drop: [] };
+      this.#pending = { clear: false, buffers: [], strings: [] };
       this.messages++;
     }
     Atomics.store(this.control, CONTROL.messages, this.messages);
-    const job = this.job = this.job >= 0x3fffffff ? 1 : this.job + 1;
     Atomics.store(this.control, CONTROL.job, job);
     Atomics.notify(this.control, CONTROL.job);
-    return job;
   }
 }
 
 /** The helper; null where it could not start, undefined before the first split. */
 let helper: Helper | null | undefined;
+
+/**
+ * Lets the helper drop every buffer it holds (with its next job): for the end of a phase, such as
+ * a cell, whose buffers the caller has freed. They are sent again when used.
+ */
+export function forgetHelperBuffers(): void {
+  helper?.forget();
+}
+
+/** Buffers the helper holds after its last job, as the caller and the helper count them (tests). */
+export function helperHeld(): { caller: number; helper: number; bytes: number } | null {
+  return helper
+    ? {
+      caller: helper.held.size,
+      helper: Atomics.load(helper.control, CONTROL.held),
+      bytes: helper.held.bytes,
+    }
+    : null;
+}
 
 function startHelper(): Helper | null {
   let h: Helper;
@@ -213,11 +299,12 @@ export function runSplit<K extends SplitKernelName>(
   const h = threads < 2 || total < 2 || elements < MIN_SPLIT_ELEMENTS || helper === null
     ? null
     : helper ??= startHelper();
-  if (!h || !h.encode(name, mid, total, args)) {
+  const job = h?.encode(name, mid, total, args);
+  if (!h || !job) {
     kernel(0, total, ...args);
     return;
   }
-  const job = h.start();
+  h.start(job);
   helperJobs.set(name, (helperJobs.get(name) ?? 0) + 1);
   const begin = performance.now();
   kernel(0, mid, ...args);
