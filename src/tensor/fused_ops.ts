@@ -10,15 +10,14 @@ import { type Backend } from "./backend.ts";
 import { result, shapeStr, Tensor } from "./tensor.ts";
 import { TensorError } from "../errors.ts";
 import {
-  addDiagonalInto,
-  doubleCenterGradInto,
-  doubleCenterInto,
+  type CenterTerms,
+  doubleCenterGradTerms,
+  doubleCenterTerms,
   gaussianInto,
   sqDistGradInto,
-  sqDistInto,
-  sumOfProducts as sumOfProductsHost,
+  total,
 } from "./backends/cpu_fused.ts";
-import { runSplit } from "./backends/cpu_threads.ts";
+import { newFloats, runSplit } from "./backends/cpu_threads.ts";
 
 type HostBackend = Backend & Required<Pick<Backend, "viewSync" | "hostAlloc">>;
 
@@ -55,11 +54,8 @@ export function sqDistFromGram(xx: Tensor, yy: Tensor, gram: Tensor): Tensor {
     );
   }
   if (!b) return relu(add(add(xx, yy), mul(gram, -2)));
-  const out = filled(
-    b,
-    n * m,
-    (d) => sqDistInto(b.viewSync(xx.storage), b.viewSync(yy.storage), b.viewSync(gram.storage), n, m, d),
-  );
+  const [X, Y, G] = [xx, yy, gram].map((t) => b.viewSync(t.storage));
+  const out = filled(b, n * m, (d) => runSplit("sqDist", n, n * m, X, Y, G, m, d));
   // deno-lint-ignore prefer-const
   let y: Tensor;
   y = result(b, out, [n, m], [xx, yy, gram], "sqDistFromGram", (g) => {
@@ -79,7 +75,12 @@ export function gaussianOfSqDist(d2: Tensor, t: Tensor): Tensor {
   const b = host(d2, t);
   if (!b || t.requiresGrad) return exp(neg(div(d2, t)));
   const len = d2.size, tv = b.viewSync(t.storage)[0];
-  const out = filled(b, len, (k) => gaussianInto(b.viewSync(d2.storage), tv, k, d2.rows, d2.cols));
+  const d = b.viewSync(d2.storage);
+  const out = filled(
+    b,
+    len,
+    (k) => gaussianInto(d, tv, k, d2.rows, d2.cols, (n) => runSplit("gaussianExp", n, n, d, tv, k)),
+  );
   // deno-lint-ignore prefer-const
   let y: Tensor;
   y = result(b, out, d2.shape, [d2, t], "gaussianOfSqDist", (g) => {
@@ -90,16 +91,31 @@ export function gaussianOfSqDist(d2: Tensor, t: Tensor): Tensor {
   return y;
 }
 
+/** The terms' vectors copied where the helper thread can read them (cpu_threads.ts). */
+function shared(t: CenterTerms): CenterTerms {
+  const copy = (v: Float32Array) => {
+    const c = newFloats(v.length);
+    c.set(v);
+    return c;
+  };
+  return { rows: copy(t.rows), cols: copy(t.cols), all: t.all };
+}
+
 /** Double centring H·K·H of a square matrix: ((k − mean(k, 0)) − mean(k, 1)) + mean(k). */
 export function doubleCenter(k: Tensor): Tensor {
   const b = host(k);
   const n = k.rows;
   if (k.cols !== n) throw new TensorError("doubleCenter", `${shapeStr(k.shape)}; expected a square matrix`);
   if (!b) return add(sub(sub(k, mean(k, 0)), mean(k, 1)), mean(k));
-  const out = filled(b, n * n, (c) => doubleCenterInto(b.viewSync(k.storage), n, c));
+  const K = b.viewSync(k.storage);
+  const out = filled(b, n * n, (c) => {
+    const { rows, cols, all } = shared(doubleCenterTerms(K, n));
+    runSplit("doubleCenterRows", n, n * n, K, n, rows, cols, all, c);
+  });
   return result(b, out, k.shape, [k], "doubleCenter", (g) => {
-    const gk = b.hostAlloc(n * n);
-    doubleCenterGradInto(b.viewSync(g.storage), n, gk.data);
+    const gk = b.hostAlloc(n * n), G = b.viewSync(g.storage);
+    const { rows, cols, all } = shared(doubleCenterGradTerms(G, n));
+    runSplit("doubleCenterGradRows", n, n * n, G, n, rows, cols, all, gk.data);
     return [new Tensor(b, gk.storage, k.shape)];
   });
 }
@@ -115,14 +131,17 @@ export function sumOfProducts(a: Tensor, c: Tensor): Tensor {
   }
   if (!b) return sum(mul(a, c));
   const out = filled(b, 1, (s) => {
-    s[0] = sumOfProductsHost(b.viewSync(a.storage), b.viewSync(c.storage), a.rows, a.cols);
+    const rows = newFloats(a.rows);
+    runSplit("rowProductSums", a.rows, a.size, b.viewSync(a.storage), b.viewSync(c.storage), a.cols, rows);
+    s[0] = total(rows);
   });
   return result(b, out, [1, 1], [a, c], "sumOfProducts", (g) => {
     // The gradient reaches the product through two sums' `add(g, 0)`: g + 0.
     const g0 = b.viewSync(g.storage)[0] + 0;
     const times = (x: Tensor) => {
-      const o = b.hostAlloc(x.size), v = b.viewSync(x.storage);
-      for (let i = 0; i < x.size; i++) o.data[i] = g0 * v[i];
+      // v·g0, the unary scale kernel: g0·v in either order.
+      const o = b.hostAlloc(x.size);
+      runSplit("unary", x.size, x.size, "scale", b.viewSync(x.storage), o.data, g0);
       return new Tensor(b, o.storage, x.shape);
     };
     return [a.requiresGrad ? times(c) : null, c.requiresGrad ? times(a) : null];
@@ -142,7 +161,11 @@ export function addDiagonal(x: Tensor, value: number): Tensor {
     for (let a = 0; a < n; a++) mask[a * n + a] = value;
     return add(x, tensor(mask, [n, n], { backend: x.backend }));
   }
-  const out = filled(b, n * n, (o) => addDiagonalInto(b.viewSync(x.storage), n, Math.fround(value), o));
+  const out = filled(
+    b,
+    n * n,
+    (o) => runSplit("addDiagonal", n, n * n, b.viewSync(x.storage), n, Math.fround(value), o),
+  );
   // add's gradient to a full-size operand is g itself.
   return result(b, out, x.shape, [x], "addDiagonal", (g) => [g]);
 }

@@ -192,23 +192,12 @@ export class CpuBackend implements Backend {
     const A = f32(a, "sum");
     const [r, c] = shape;
     if (axis === 0) {
-      // Accumulate row by row (streaming through memory) into a float64 row.
-      const acc = new Float64Array(c);
-      for (let i = 0; i < r; i++) {
-        const base = i * c;
-        for (let j = 0; j < c; j++) acc[j] += A[base + j];
-      }
       const out = this.pool.take(c);
-      out.set(acc);
+      runSplit("sumColumns", c, r * c, A, r, c, out);
       return new CpuStorage(out);
     }
     const out = this.pool.take(r);
-    for (let i = 0; i < r; i++) {
-      const base = i * c;
-      let s = 0;
-      for (let j = 0; j < c; j++) s += A[base + j];
-      out[i] = s;
-    }
+    runSplit("sumRows", r, r * c, A, c, out);
     return new CpuStorage(out);
   }
 

@@ -13,16 +13,20 @@ function relu(v: number): number {
   return v > 0 || v !== v ? v : 0;
 }
 
-/** out_ij = relu((xx_i + yy_j) + gram_ij·(−2)), gram [n, m]: `pairwiseSqDist`'s tail. */
+/**
+ * out_ij = relu((xx_i + yy_j) + gram_ij·(−2)) for rows [lo, hi) of gram [n, m]: `pairwiseSqDist`'s
+ * tail.
+ */
 export function sqDistInto(
+  lo: number,
+  hi: number,
   xx: Float32Array,
   yy: Float32Array,
   gram: Float32Array,
-  n: number,
   m: number,
   out: Float32Array,
 ): void {
-  for (let i = 0; i < n; i++) {
+  for (let i = lo; i < hi; i++) {
     const o = i * m, xi = xx[i];
     for (let j = 0; j < m; j++) out[o + j] = relu(f(f(xi + yy[j]) + f(gram[o + j] * -2)));
   }
@@ -78,8 +82,8 @@ export function rowPeriod(a: Float32Array, rows: number, cols: number): number {
 
 /**
  * out = exp(−(d / t)) elementwise for d [rows, cols]: the Gaussian kernel of squared distances d,
- * t = 2σ² + ε. Where the rows repeat (`rowPeriod`), one period is computed and copied: the same
- * values, a fraction of the exponentials.
+ * t = 2σ² + ε. Where the rows repeat (`rowPeriod`), one period is computed (by `exps`, which
+ * fills [0, n) with `gaussianExpInto`) and copied: the same values, a fraction of the exponentials.
  */
 export function gaussianInto(
   d: Float32Array,
@@ -87,10 +91,16 @@ export function gaussianInto(
   out: Float32Array,
   rows: number,
   cols: number,
+  exps = (n: number) => gaussianExpInto(0, n, d, t, out),
 ): void {
-  const period = rowPeriod(d, rows, cols), length = period * cols;
-  for (let i = 0; i < length; i++) out[i] = Math.exp(-f(d[i] / t));
+  const length = rowPeriod(d, rows, cols) * cols;
+  exps(length);
   for (let start = length; start < rows * cols; start += length) out.copyWithin(start, 0, length);
+}
+
+/** Elements [lo, hi) of exp(−(d / t)). */
+export function gaussianExpInto(lo: number, hi: number, d: Float32Array, t: number, out: Float32Array): void {
+  for (let i = lo; i < hi; i++) out[i] = Math.exp(-f(d[i] / t));
 }
 
 /** Its gradient: −(g·k) / t, k the kernel's output. */
@@ -120,22 +130,37 @@ function rowAndColumnSums(a: Float32Array, n: number, m: number): { rows: Float3
   return { rows, cols: Float32Array.from(cols) };
 }
 
-/** Σ of a float32 vector in float64, as float32 (the sum kernel over one axis). */
-function total(v: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i];
-  return f(s);
+/** The terms of a double centring or its gradient: rows' sums, columns' terms, the overall term. */
+export interface CenterTerms {
+  rows: Float32Array;
+  cols: Float32Array;
+  all: number;
 }
 
 /**
  * Double centring of k [n, n]: ((k − mean over rows) − mean over columns) + mean, each mean the
- * sum kernel's float32 sum times 1/count, as `center` composes it.
+ * sum kernel's float32 sum times 1/count, as `center` composes it. First the terms (one pass),
+ * then `doubleCenterRowsInto` row by row.
  */
-export function doubleCenterInto(k: Float32Array, n: number, out: Float32Array): void {
+export function doubleCenterTerms(k: Float32Array, n: number): CenterTerms {
   const { rows, cols } = rowAndColumnSums(k, n, n);
   const all = f(total(rows) * (1 / (n * n)));
   for (let j = 0; j < n; j++) cols[j] = f(cols[j] * (1 / n));
-  for (let i = 0; i < n; i++) {
+  return { rows, cols, all };
+}
+
+/** Rows [lo, hi) of the double centring of k [n, n] from its terms. */
+export function doubleCenterRowsInto(
+  lo: number,
+  hi: number,
+  k: Float32Array,
+  n: number,
+  rows: Float32Array,
+  cols: Float32Array,
+  all: number,
+  out: Float32Array,
+): void {
+  for (let i = lo; i < hi; i++) {
     const o = i * n, ri = f(rows[i] * (1 / n));
     for (let j = 0; j < n; j++) out[o + j] = f(f(f(k[o + j] - cols[j]) - ri) + all);
   }
@@ -144,28 +169,55 @@ export function doubleCenterInto(k: Float32Array, n: number, out: Float32Array):
 /**
  * Its gradient given g, accumulated as reverse-mode accumulates the four paths into k: the
  * overall mean's, the row means', g itself, then the column means' (each path's value rounded as
- * its own kernels round it, a "+ 0" where a sum's gradient passes through `add(g, 0)`).
+ * its own kernels round it, a "+ 0" where a sum's gradient passes through `add(g, 0)`). The terms,
+ * then `doubleCenterGradRowsInto`.
  */
-export function doubleCenterGradInto(g: Float32Array, n: number, out: Float32Array): void {
+export function doubleCenterGradTerms(g: Float32Array, n: number): CenterTerms {
   const { rows, cols } = rowAndColumnSums(g, n, n);
   const all = f(f(f(total(cols) * (1 / (n * n))) + 0) + 0) + 0;
   for (let j = 0; j < n; j++) cols[j] = f(f(-cols[j] * (1 / n)) + 0);
-  for (let i = 0; i < n; i++) {
+  return { rows, cols, all };
+}
+
+/** Rows [lo, hi) of the double centring's gradient from its terms. */
+export function doubleCenterGradRowsInto(
+  lo: number,
+  hi: number,
+  g: Float32Array,
+  n: number,
+  rows: Float32Array,
+  cols: Float32Array,
+  all: number,
+  out: Float32Array,
+): void {
+  for (let i = lo; i < hi; i++) {
     const o = i * n, head = f(all + f(f(-rows[i] * (1 / n)) + 0));
     for (let j = 0; j < n; j++) out[o + j] = f(f(head + g[o + j]) + cols[j]);
   }
 }
 
-/** Σ_ij a_ij·b_ij: products rounded to float32, summed per row then over rows in float64. */
-export function sumOfProducts(a: Float32Array, b: Float32Array, n: number, m: number): number {
-  const rows = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
+/** Row sums [lo, hi) of a∘b for a, b [n, m]: products rounded to float32, summed in float64. */
+export function rowProductSumsInto(
+  lo: number,
+  hi: number,
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  rows: Float32Array,
+): void {
+  for (let i = lo; i < hi; i++) {
     const o = i * m;
     let s = 0;
     for (let j = 0; j < m; j++) s += f(a[o + j] * b[o + j]);
     rows[i] = s;
   }
-  return total(rows);
+}
+
+/** Σ of a float32 vector in float64, as float32 (the sum kernel over one axis). */
+export function total(v: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i];
+  return f(s);
 }
 
 /**
@@ -197,8 +249,18 @@ export function reluGradColumnSumsInto(
   sums.set(acc, lo);
 }
 
-/** out = x + 0 off the diagonal and x + value on it, for a square x (SimCLR's self-similarity mask). */
-export function addDiagonalInto(x: Float32Array, n: number, value: number, out: Float32Array): void {
-  for (let i = 0; i < n * n; i++) out[i] = x[i] + 0;
-  for (let a = 0; a < n; a++) out[a * n + a] = x[a * n + a] + value;
+/**
+ * Rows [lo, hi) of x + 0 off the diagonal and x + value on it, for a square x [n, n] (SimCLR's
+ * self-similarity mask).
+ */
+export function addDiagonalInto(
+  lo: number,
+  hi: number,
+  x: Float32Array,
+  n: number,
+  value: number,
+  out: Float32Array,
+): void {
+  for (let i = lo * n; i < hi * n; i++) out[i] = x[i] + 0;
+  for (let a = lo; a < hi; a++) out[a * n + a] = x[a * n + a] + value;
 }

@@ -17,7 +17,16 @@ import {
   reluGradInto,
   unaryInto,
 } from "./cpu_elementwise.ts";
-import { gaussianGradInto, reluGradColumnSumsInto } from "./cpu_fused.ts";
+import {
+  addDiagonalInto,
+  doubleCenterGradRowsInto,
+  doubleCenterRowsInto,
+  gaussianExpInto,
+  gaussianGradInto,
+  reluGradColumnSumsInto,
+  rowProductSumsInto,
+  sqDistInto,
+} from "./cpu_fused.ts";
 import { sortRowsInto } from "./cpu_radix_sort.ts";
 
 export const SPLIT_KERNELS = {
@@ -69,9 +78,6 @@ export const SPLIT_KERNELS = {
     reluGradInto(g.subarray(lo, hi), t.subarray(lo, hi), out.subarray(lo, hi), hi - lo);
   },
 
-  /** Columns [lo, hi) of relu's gradient and its column sums (takes its range itself). */
-  reluGradColumnSums: reluGradColumnSumsInto,
-
   /** Elements [lo, hi) of `unaryInto`. */
   unary(lo: number, hi: number, op: UnaryOp, a: Float32Array, out: Float32Array, param: number): void {
     unaryInto(op, a.subarray(lo, hi), out.subarray(lo, hi), hi - lo, param);
@@ -119,6 +125,35 @@ export const SPLIT_KERNELS = {
   ): void {
     const rows = <T extends Float32Array | Int32Array>(v: T) => v.subarray(lo * c, hi * c) as T;
     sortRowsInto(rows(a), hi - lo, c, rows(values), rows(indices));
+  },
+
+  // The fused ops' kernels that take their range themselves (cpu_fused.ts).
+  reluGradColumnSums: reluGradColumnSumsInto,
+  sqDist: sqDistInto,
+  gaussianExp: gaussianExpInto,
+  doubleCenterRows: doubleCenterRowsInto,
+  doubleCenterGradRows: doubleCenterGradRowsInto,
+  rowProductSums: rowProductSumsInto,
+  addDiagonal: addDiagonalInto,
+
+  /** Row sums [lo, hi) of a [r, c] in float64, stored as float32 (the sum kernel over axis 1). */
+  sumRows(lo: number, hi: number, a: Float32Array, c: number, out: Float32Array): void {
+    for (let i = lo; i < hi; i++) {
+      const base = i * c;
+      let s = 0;
+      for (let j = 0; j < c; j++) s += a[base + j];
+      out[i] = s;
+    }
+  },
+
+  /** Column sums [lo, hi) of a [r, c], accumulated row by row in float64 (the sum kernel over axis 0). */
+  sumColumns(lo: number, hi: number, a: Float32Array, r: number, c: number, out: Float32Array): void {
+    const acc = new Float64Array(hi - lo);
+    for (let i = 0; i < r; i++) {
+      const base = i * c;
+      for (let j = lo; j < hi; j++) acc[j - lo] += a[base + j];
+    }
+    out.set(acc, lo);
   },
 
   /** Elements [lo, hi) of `gaussianGradInto`. */
