@@ -64,8 +64,8 @@ for (const [loss, kernels] of Object.entries(SPLIT_BY_LOSS)) {
     const used = [...helperJobs].filter(([k, n]) => n > (before.get(k) ?? 0)).map(([k]) => k);
     const one = await train(loss, 1);
     setElementwiseThreads(2);
-    // Every step splits its AdamW update and its hidden layer's ReLU passes.
-    for (const k of ["adamw", "biasRelu", "reluGradColumnSums"]) {
+    // Every step splits its AdamW update and its hidden layer's ReLU passes, and its loss's own.
+    for (const k of ["adamw", "biasRelu", "reluGradColumnSums", ...kernels]) {
       assert.ok(used.includes(k as never), `${k} split`);
     }
     assert.deepEqual(
