@@ -9,11 +9,11 @@ import { CpuBackend } from "../src/tensor/backends/cpu.ts";
 import {
   elementwiseThreads,
   forgetHelperBuffers,
-  HELD_BYTES,
   helperHeld,
   helperJobs,
   setElementwiseThreads,
 } from "../src/tensor/backends/cpu_threads.ts";
+import { HELD_BYTES } from "../src/tensor/backends/cpu_helper_protocol.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 import { AdamW, lossFor, Mlp, tensor, trainStep } from "../mod.ts";
 

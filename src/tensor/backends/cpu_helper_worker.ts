@@ -13,14 +13,14 @@ import {
   type HelperMessage,
   JOB_HEAD,
   KERNEL_NAMES,
-} from "./cpu_threads.ts";
+} from "./cpu_helper_protocol.ts";
 
 const { control, slots, port } = workerData as {
   control: Int32Array;
   slots: Float64Array;
   port: MessagePort;
 };
-// The buffers held, updated as the caller updates its copy (cpu_threads.ts); those just sent wait in
+// The buffers held, updated as the caller updates its copy (cpu_helper_protocol.ts); those just sent wait in
 // `arrived` until their job uses them.
 const held = new HeldBuffers<SharedArrayBuffer>(), arrived = new Map<number, SharedArrayBuffer>();
 const strings = new Map<number, string>();
