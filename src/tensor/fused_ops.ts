@@ -79,7 +79,7 @@ export function gaussianOfSqDist(d2: Tensor, t: Tensor): Tensor {
   const out = filled(
     b,
     len,
-    (k) => gaussianInto(d, tv, k, d2.rows, d2.cols, (n) => runSplit("gaussianExp", n, n, d, tv, k)),
+    (k) => gaussianInto(d, k, d2.rows, d2.cols, (n) => runSplit("gaussianExp", n, n, d, tv, k)),
   );
   // deno-lint-ignore prefer-const
   let y: Tensor;

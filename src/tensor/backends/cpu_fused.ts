@@ -83,15 +83,15 @@ export function rowPeriod(a: Float32Array, rows: number, cols: number): number {
 /**
  * out = exp(−(d / t)) elementwise for d [rows, cols]: the Gaussian kernel of squared distances d,
  * t = 2σ² + ε. Where the rows repeat (`rowPeriod`), one period is computed (by `exps`, which
- * fills [0, n) with `gaussianExpInto`) and copied: the same values, a fraction of the exponentials.
+ * fills [0, n) as `gaussianExpInto` does, split or not) and copied: the same values, a fraction of
+ * the exponentials.
  */
 export function gaussianInto(
   d: Float32Array,
-  t: number,
   out: Float32Array,
   rows: number,
   cols: number,
-  exps = (n: number) => gaussianExpInto(0, n, d, t, out),
+  exps: (n: number) => void,
 ): void {
   const length = rowPeriod(d, rows, cols) * cols;
   exps(length);

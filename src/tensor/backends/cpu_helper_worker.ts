@@ -4,7 +4,7 @@
  * number (negated if the kernel threw) and wakes the waiting thread.
  */
 import { type MessagePort, receiveMessageOnPort, workerData } from "node:worker_threads";
-import { SPLIT_KERNELS } from "./cpu_split_kernels.ts";
+import { splitKernel } from "./cpu_split_kernels.ts";
 import {
   ARG,
   ARG_SLOTS,
@@ -74,12 +74,7 @@ for (let last = 0;;) {
   let status = last;
   try {
     receive(Atomics.load(control, CONTROL.messages));
-    const kernel = SPLIT_KERNELS[KERNEL_NAMES[slots[0]]] as (
-      lo: number,
-      hi: number,
-      ...rest: unknown[]
-    ) => void;
-    kernel(int(slots[1]), int(slots[2]), ...decode(slots[3], last));
+    splitKernel(KERNEL_NAMES[slots[0]])(int(slots[1]), int(slots[2]), ...decode(slots[3], last));
   } catch {
     status = -last;
   }

@@ -164,6 +164,11 @@ export const SPLIT_KERNELS = {
 
 export type SplitKernels = typeof SPLIT_KERNELS;
 export type SplitKernelName = keyof SplitKernels;
+/** A kernel as both threads call it: its range, then its arguments. */
+export function splitKernel(name: SplitKernelName): (lo: number, hi: number, ...args: unknown[]) => void {
+  return SPLIT_KERNELS[name] as (lo: number, hi: number, ...args: unknown[]) => void;
+}
+
 /** A kernel's arguments after its range. */
 export type SplitArgs<K extends SplitKernelName> = Parameters<SplitKernels[K]> extends
   [number, number, ...infer Rest] ? Rest : never;

@@ -19,7 +19,7 @@
  * runs whole on the calling thread.
  */
 import { MessageChannel, Worker as ThreadWorker } from "node:worker_threads";
-import { SPLIT_KERNELS, type SplitArgs, type SplitKernelName } from "./cpu_split_kernels.ts";
+import { type SplitArgs, splitKernel, type SplitKernelName } from "./cpu_split_kernels.ts";
 import {
   ARG,
   ARG_SLOTS,
@@ -223,7 +223,7 @@ export function runSplit<K extends SplitKernelName>(
   elements: number,
   ...args: SplitArgs<K>
 ): void {
-  const kernel = SPLIT_KERNELS[name] as (lo: number, hi: number, ...rest: unknown[]) => void;
+  const kernel = splitKernel(name);
   const mid = Math.floor(total / 2);
   const h = threads < 2 || total < 2 || elements < MIN_SPLIT_ELEMENTS || helper === null
     ? null
