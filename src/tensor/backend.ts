@@ -160,4 +160,10 @@ export interface Backend {
    * what `binary` sub, `unary` exp and `binary` mul return.
    */
   logsumexpGrad?(x: Storage, shape: Shape, y: Storage, g: Storage): Storage;
+  /**
+   * The values at ranks k1 ≤ k2 (0-based) of the upper triangle i < j of the [n, n] matrix `a`,
+   * as [1, 2]: exactly what a stable sort of the triangle holds there (NaN after +Infinity; a
+   * zero may come back as +0 where the sort has −0). HSIC's median bandwidth, without the sort.
+   */
+  upperTriangleRanks?(a: Storage, n: number, k1: number, k2: number): Storage;
 }

@@ -29,7 +29,7 @@ import {
   square,
   tensor,
 } from "../../tensor/ops.ts";
-import { noGrad, type Tensor, tidy } from "../../tensor/tensor.ts";
+import { noGrad, Tensor, tidy } from "../../tensor/tensor.ts";
 import { doubleCenter, gaussianOfSqDist, sumOfProducts } from "../../tensor/fused_ops.ts";
 import { type AdapterLoss, checkPaired, type LossBatch } from "./spec.ts";
 import type { LossEntry } from "../../catalog/entries.ts";
@@ -95,7 +95,8 @@ export function upperTriangleRanks(all: Float32Array, n: number, k1: number, k2:
 /**
  * The median pairwise distance of the rows of `d2` ([n, n] squared distances, no gradient):
  * over the upper triangle i < j. A [1, 1] tensor; on the host where the backend reads
- * synchronously (cpu), else on the device (sort of the upper triangle).
+ * synchronously (cpu), else on the device: by the backend's radix selection where it has one
+ * (webgpu), else by a sort of the upper triangle (the same values).
  */
 export function medianDistance(d2: Tensor): Tensor {
   const n = d2.rows;
@@ -110,6 +111,10 @@ export function medianDistance(d2: Tensor): Tensor {
       const [a, b] = upperTriangleRanks(d2.viewSync(), n, k1, k2);
       const sigma = (Math.sqrt(Math.max(a, 0)) + Math.sqrt(Math.max(b, 0))) / 2;
       return tensor(new Float32Array([sigma]), [1, 1], { backend });
+    }
+    if (backend.upperTriangleRanks) {
+      const mid = new Tensor(backend, backend.upperTriangleRanks(d2.storage, n, k1, k2), [1, 2]);
+      return mean(sqrt(mid));
     }
     const idx = new Int32Array(q);
     let t = 0;

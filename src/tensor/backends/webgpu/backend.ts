@@ -57,6 +57,9 @@ const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3,
 /** binary.wgsl's fused codes: relu(a + b) (bias and ReLU) and a · step(b) (ReLU's gradient). */
 const FUSED_CODES = { addRelu: 6, mulStep: 7 } as const;
 
+/** Bins of each radix-selection histogram in select_rank.wgsl (16 bits of the key). */
+const SELECT_BINS = 65536;
+
 /** A device buffer of `length` 4-byte elements owned by one WebGpuBackend. */
 export class WebGpuStorage implements Storage {
   disposed = false;
@@ -124,6 +127,11 @@ export class WebGpuBackend implements Backend {
   /** The underlying GPUDevice (benchmarks, interop). */
   get gpuDevice(): GPUDevice {
     return this.#d.gpu;
+  }
+
+  /** Dispatches recorded, batches submitted and reads back to the host since the backend was made. */
+  get counts(): Readonly<Dispatcher["counts"]> {
+    return { ...this.#d.counts };
   }
 
   /** Destroys the device; the backend is unusable afterwards. */
@@ -394,5 +402,24 @@ export class WebGpuBackend implements Backend {
       bc2: 1 - h.beta2 ** h.step,
     };
     this.#d.dispatch("adamw", null, [gb, pb, mb, vb], params, ceilDiv(length, WG), 0);
+  }
+
+  upperTriangleRanks(a: Storage, n: number, k1: number, k2: number): Storage {
+    const ab = this.#buf(a, "upperTriangleRanks");
+    const out = this.#alloc(2, "upperTriangleRanks");
+    const hist = this.#d.acquire(3 * SELECT_BINS * 4, "upperTriangleRanks");
+    const state = this.#d.acquire(4 * 4, "upperTriangleRanks");
+    this.#d.clear(hist);
+    const buffers = [ab, hist, state, out.buffer];
+    const params = { n, k1, k2 }, groups = ceilDiv(n * n, WG);
+    // The find entries loop over 256 bins per thread, then thread 0 over 2 · (256 + 256).
+    const findTrips = 256 + 2 * 512;
+    this.#d.dispatch("selectHistHi", null, buffers, params, groups, 0);
+    this.#d.dispatch("selectFindHi", null, buffers, params, 1, findTrips);
+    this.#d.dispatch("selectHistLo", null, buffers, params, groups, 0);
+    this.#d.dispatch("selectFindLo", null, buffers, params, 1, 2 * findTrips);
+    this.#d.release(hist);
+    this.#d.release(state);
+    return out;
   }
 }

@@ -41,6 +41,8 @@ export class Dispatcher {
   readonly #uniformF32 = new Float32Array(this.#uniformHost);
   readonly #uniformBuffer: GPUBuffer;
   readonly #maxGroupsPerDim: number;
+  /** Work recorded so far: dispatches, batches submitted, reads back to the host. */
+  readonly counts = { dispatches: 0, submits: 0, reads: 0 };
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #slots = 0;
@@ -201,6 +203,7 @@ export class Dispatcher {
     this.#pass.setPipeline(pipeline);
     this.#pass.setBindGroup(0, bindGroup);
     this.#pass.dispatchWorkgroups(x, y);
+    this.counts.dispatches++;
     if (this.#slots >= UNIFORM_SLOTS) this.flush();
   }
 
@@ -221,6 +224,7 @@ export class Dispatcher {
         );
       }
       this.gpu.queue.submit([this.#encoder.finish()]);
+      this.counts.submits++;
       this.#encoder = null;
       this.#slots = 0;
     }
@@ -241,6 +245,7 @@ export class Dispatcher {
   async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
     this.checkUsable("read");
     this.flush();
+    this.counts.reads++;
     if (bytes === 0) {
       await this.gpu.queue.onSubmittedWorkDone();
       this.throwErrors("read");

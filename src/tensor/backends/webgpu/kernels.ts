@@ -33,6 +33,8 @@ const GATHER = u32("total", "cols", "src_rows", "src_cols");
 const SCATTER = u32("total", "cols", "len", "p", "start", "chunk", "first", "elems");
 const TRANSPOSE = u32("rows", "cols", "tiles_c", "num_tiles");
 const COPY = u32("total", "cols", "src_cols", "src_row", "src_col", "dst_cols", "dst_row", "dst_col");
+const SELECT = u32("n", "k1", "k2");
+const SELECT_BINDINGS = ["r", "w", "w", "w"] as const;
 const ADAMW = [
   ...u32("n"),
   ...f32("lr", "lr_wd", "beta1", "one_minus_beta1", "beta2", "one_minus_beta2", "eps", "bc1", "bc2"),
@@ -78,6 +80,10 @@ export const KERNELS = {
   transpose: { file: "transpose.wgsl", entry: "main", bindings: ["r", "w"], params: TRANSPOSE },
   copyBlock: { file: "copy_block.wgsl", entry: "main", bindings: ["r", "w"], params: COPY },
   adamw: { file: "adamw.wgsl", entry: "main", bindings: ["r", "w", "w", "w"], params: ADAMW },
+  selectHistHi: { file: "select_rank.wgsl", entry: "hist_hi", bindings: SELECT_BINDINGS, params: SELECT },
+  selectFindHi: { file: "select_rank.wgsl", entry: "find_hi", bindings: SELECT_BINDINGS, params: SELECT },
+  selectHistLo: { file: "select_rank.wgsl", entry: "hist_lo", bindings: SELECT_BINDINGS, params: SELECT },
+  selectFindLo: { file: "select_rank.wgsl", entry: "find_lo", bindings: SELECT_BINDINGS, params: SELECT },
 } as const satisfies Record<string, KernelDef>;
 
 export type KernelName = keyof typeof KERNELS;
