@@ -2,7 +2,11 @@
 // Each operand is addressed as row * row_stride + col * col_stride, where a broadcast dimension
 // has stride 0. OP: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, and two fused ops: 6 relu(u + v)
 // (a layer's bias and ReLU; NaN kept, like unary relu), 7 u · step(v) (ReLU's gradient, step(v)
-// = 1 where v > 0, else 0, like unary step). max/min propagate NaN and order
+// = 1 where v > 0, else 0, like unary step), and three for chains of the losses, each rounding
+// every step as the chain's kernels do: 8 u + (v on the diagonal, 0 elsewhere) (SimCLR's self
+// mask, without uploading an n² mask), 9 exp(−(u / v)) (a Gaussian kernel from squared
+// distances), 10 exp(u − v) (logsumexp's gradient before its factor); exp as unary exp, division
+// as op 3. max/min propagate NaN and order
 // -0 < +0 (like JavaScript's Math.max / Math.min); division by zero yields ±Inf or NaN explicitly.
 override OP: u32 = 0u;
 
@@ -28,7 +32,32 @@ fn make_nan() -> f32 {
   return bitcast<f32>(0x7fc00000u | (params.n & 0u));
 }
 
-fn apply(u: f32, v: f32) -> f32 {
+fn divide(u: f32, v: f32) -> f32 {
+  if (v == 0.0) {
+    if (u == 0.0 || is_nan(u)) {
+      return make_nan();
+    }
+    let sign = (bitcast<u32>(u) ^ bitcast<u32>(v)) & 0x80000000u;
+    return bitcast<f32>(0x7f800000u | sign);
+  }
+  return u / v;
+}
+
+// unary.wgsl's exp (op 2): NaN kept, +Inf above and 0 below the float32 range.
+fn exponential(v: f32) -> f32 {
+  if (is_nan(v)) {
+    return v;
+  }
+  if (v > 88.72284) {
+    return bitcast<f32>(0x7f800000u | (params.n & 0u));
+  }
+  if (v < -103.972084) {
+    return 0.0;
+  }
+  return exp(v);
+}
+
+fn apply(u: f32, v: f32, diagonal: bool) -> f32 {
   switch (OP) {
     case 0u: {
       return u + v;
@@ -40,14 +69,7 @@ fn apply(u: f32, v: f32) -> f32 {
       return u * v;
     }
     case 3u: {
-      if (v == 0.0) {
-        if (u == 0.0 || is_nan(u)) {
-          return make_nan();
-        }
-        let sign = (bitcast<u32>(u) ^ bitcast<u32>(v)) & 0x80000000u;
-        return bitcast<f32>(0x7f800000u | sign);
-      }
-      return u / v;
+      return divide(u, v);
     }
     case 4u: {
       if (is_nan(u) || is_nan(v)) {
@@ -70,6 +92,15 @@ fn apply(u: f32, v: f32) -> f32 {
     }
     case 7u: {
       return u * select(0.0, 1.0, v > 0.0);
+    }
+    case 8u: {
+      return u + select(0.0, v, diagonal);
+    }
+    case 9u: {
+      return exponential(-divide(u, v));
+    }
+    case 10u: {
+      return exponential(u - v);
     }
     default: {
       if (is_nan(u) || is_nan(v)) {
@@ -98,5 +129,5 @@ fn main(
   }
   let i = g / params.cols;
   let j = g % params.cols;
-  y[g] = apply(a[i * params.a_rs + j * params.a_cs], b[i * params.b_rs + j * params.b_cs]);
+  y[g] = apply(a[i * params.a_rs + j * params.a_cs], b[i * params.b_rs + j * params.b_cs], i == j);
 }

@@ -160,6 +160,10 @@ export interface Backend {
    * what `binary` sub, `unary` exp and `binary` mul return.
    */
   logsumexpGrad?(x: Storage, shape: Shape, y: Storage, g: Storage): Storage;
+  /** x + (value on the diagonal, 0 elsewhere) for a square x [n, n], as `binary` add of that mask. */
+  addDiagonal?(x: Storage, n: number, value: number): Storage;
+  /** exp(−(d2 / t)) for t [1, 1], bit for bit what `binary` div, `unary` neg and exp return. */
+  gaussian?(d2: Storage, shape: Shape, t: Storage): Storage;
   /**
    * The values at ranks k1 ≤ k2 (0-based) of the upper triangle i < j of the [n, n] matrix `a`,
    * as [1, 2]: exactly what a stable sort of the triangle holds there (NaN after +Infinity; a

@@ -3,7 +3,9 @@
  * the same values and gradients, bit for bit, as the chains they stand for (each op's doc names
  * its chain; tests/fused_ops_test.ts compares both). On a backend whose tensors live in host
  * memory (cpu) each is one or two passes over its matrix with no intermediate matrices
- * (src/tensor/backends/cpu_fused.ts), where the chain made four to nine; elsewhere it is the chain.
+ * (src/tensor/backends/cpu_fused.ts), where the chain made four to nine; elsewhere it is the
+ * backend's fused primitive where it has one (webgpu: the Gaussian kernel, the diagonal mask),
+ * else the chain.
  */
 import { add, div, exp, mean, mul, neg, relu, sub, sum, tensor } from "./ops.ts";
 import { type Backend } from "./backend.ts";
@@ -73,6 +75,24 @@ export function sqDistFromGram(xx: Tensor, yy: Tensor, gram: Tensor): Tensor {
 /** exp(−(d2 / t)) for squared distances d2 and t [1, 1] (2σ² + ε): a Gaussian kernel matrix. */
 export function gaussianOfSqDist(d2: Tensor, t: Tensor): Tensor {
   const b = host(d2, t);
+  const device = d2.backend;
+  if (!b && device.gaussian && !t.requiresGrad) {
+    // deno-lint-ignore prefer-const
+    let y: Tensor;
+    y = result(
+      device,
+      device.gaussian(d2.storage, d2.shape, t.storage),
+      d2.shape,
+      [d2, t],
+      "gaussianOfSqDist",
+      (g) => [
+        // The chain's backward: exp's g·y, neg's, then div's by t.
+        div(neg(mul(g, y)), t),
+        null,
+      ],
+    );
+    return y;
+  }
   if (!b || t.requiresGrad) return exp(neg(div(d2, t)));
   const len = d2.size, tv = b.viewSync(t.storage)[0];
   const d = b.viewSync(d2.storage);
@@ -156,6 +176,16 @@ export function addDiagonal(x: Tensor, value: number): Tensor {
   const b = host(x);
   const n = x.rows;
   if (x.cols !== n) throw new TensorError("addDiagonal", `${shapeStr(x.shape)}; expected a square matrix`);
+  if (!b && x.backend.addDiagonal) {
+    return result(
+      x.backend,
+      x.backend.addDiagonal(x.storage, n, value),
+      x.shape,
+      [x],
+      "addDiagonal",
+      (g) => [g],
+    );
+  }
   if (!b) {
     const mask = new Float32Array(n * n);
     for (let a = 0; a < n; a++) mask[a * n + a] = value;

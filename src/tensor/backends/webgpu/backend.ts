@@ -54,8 +54,11 @@ const UNARY_CODES: Record<UnaryOp, number> = {
   shift: 10,
 };
 const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
-/** binary.wgsl's fused codes: relu(a + b) (bias and ReLU) and a · step(b) (ReLU's gradient). */
-const FUSED_CODES = { addRelu: 6, mulStep: 7 } as const;
+/**
+ * binary.wgsl's fused codes: relu(a + b) (bias and ReLU), a · step(b) (ReLU's gradient),
+ * a + (b on the diagonal), exp(−(a / b)) and exp(a − b).
+ */
+const FUSED_CODES = { addRelu: 6, mulStep: 7, addDiagonal: 8, gaussian: 9, expDiff: 10 } as const;
 
 /** Bins of each radix-selection histogram in select_rank.wgsl (16 bits of the key). */
 const SELECT_BINS = 65536;
@@ -129,7 +132,7 @@ export class WebGpuBackend implements Backend {
     return this.#d.gpu;
   }
 
-  /** Dispatches recorded, batches submitted and reads back to the host since the backend was made. */
+  /** Dispatches, batches submitted, reads and bytes uploaded since the backend was made. */
   get counts(): Readonly<Dispatcher["counts"]> {
     return { ...this.#d.counts };
   }
@@ -153,6 +156,7 @@ export class WebGpuBackend implements Backend {
     const s = this.#alloc(data.length, "upload");
     if (data.length > 0) {
       this.#d.gpu.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      this.#d.counts.uploadBytes += data.byteLength;
     }
     return s;
   }
@@ -161,6 +165,7 @@ export class WebGpuBackend implements Backend {
     const s = this.#alloc(data.length, "uploadIndex");
     if (data.length > 0) {
       this.#d.gpu.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      this.#d.counts.uploadBytes += data.byteLength;
     }
     return s;
   }
@@ -262,6 +267,24 @@ export class WebGpuBackend implements Backend {
 
   reluGrad(g: Storage, t: Storage, length: number): Storage {
     return this.#binary(FUSED_CODES.mulStep, g, [1, length], t, [1, length], [1, length]);
+  }
+
+  addDiagonal(x: Storage, n: number, value: number): Storage {
+    const v = this.upload(new Float32Array([value]));
+    const out = this.#binary(FUSED_CODES.addDiagonal, x, [n, n], v, [1, 1], [n, n]);
+    this.dispose(v);
+    return out;
+  }
+
+  gaussian(d2: Storage, shape: Shape, t: Storage): Storage {
+    return this.#binary(FUSED_CODES.gaussian, d2, shape, t, [1, 1], shape);
+  }
+
+  logsumexpGrad(x: Storage, shape: Shape, y: Storage, g: Storage): Storage {
+    const e = this.#binary(FUSED_CODES.expDiff, x, shape, y, [shape[0], 1], shape);
+    const out = this.#binary(BINARY_CODES.mul, e, shape, g, [shape[0], 1], shape);
+    this.dispose(e);
+    return out;
   }
 
   #binary(code: number, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage {

@@ -41,8 +41,8 @@ export class Dispatcher {
   readonly #uniformF32 = new Float32Array(this.#uniformHost);
   readonly #uniformBuffer: GPUBuffer;
   readonly #maxGroupsPerDim: number;
-  /** Work recorded so far: dispatches, batches submitted, reads back to the host. */
-  readonly counts = { dispatches: 0, submits: 0, reads: 0 };
+  /** Work so far: dispatches, batches submitted, reads back to the host, bytes uploaded. */
+  readonly counts = { dispatches: 0, submits: 0, reads: 0, uploadBytes: 0 };
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #slots = 0;
