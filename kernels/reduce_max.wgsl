@@ -30,19 +30,7 @@ struct Params {
 // 256 elements much faster than three).
 var<workgroup> part: array<vec4<u32>, 256>;
 
-fn order_key(v: f32) -> u32 {
-  let b = bitcast<u32>(v);
-  if ((b & 0x7fffffffu) > 0x7f800000u) {
-    return 0xffffffffu;
-  }
-  if (b == 0x80000000u) {
-    return 0x80000000u;
-  }
-  if ((b & 0x80000000u) != 0u) {
-    return ~b;
-  }
-  return b | 0x80000000u;
-}
+// #include order_key.wgsl
 
 fn better(k: u32, i: u32, bk: u32, bi: u32) -> bool {
   return k > bk || (k == bk && i < bi);
@@ -72,7 +60,7 @@ fn serial(
   var p = o * params.in_outer + start * params.in_step;
   for (var t = start; t < end; t++) {
     let v = x[p];
-    let k = order_key(v);
+    let k = float_key(bitcast<u32>(v));
     var i = t;
     if (params.has_idx != 0u) {
       i = xi[p];
@@ -109,7 +97,7 @@ fn coop(
   var best_idx = 0xffffffffu;
   for (var t = start + lid; t < end; t += 256u) {
     let v = x[base + t];
-    let k = order_key(v);
+    let k = float_key(bitcast<u32>(v));
     var i = t;
     if (params.has_idx != 0u) {
       i = xi[base + t];

@@ -26,18 +26,7 @@ const BINS: u32 = 65536u;
 
 var<workgroup> partial: array<u32, 256>;
 
-fn float_key(b: u32) -> u32 {
-  if ((b & 0x7fffffffu) > 0x7f800000u) {
-    return 0xffffffffu;
-  }
-  if (b == 0x80000000u) {
-    return 0x80000000u;
-  }
-  if ((b & 0x80000000u) != 0u) {
-    return ~b;
-  }
-  return b | 0x80000000u;
-}
+// #include order_key.wgsl
 
 fn key_bits(key: u32) -> u32 {
   if ((key & 0x80000000u) != 0u) {

@@ -38,18 +38,7 @@ struct Params {
 var<workgroup> sk: array<vec4<u32>, 256>;
 var<workgroup> si: array<vec4<u32>, 256>;
 
-fn float_key(b: u32) -> u32 {
-  if ((b & 0x7fffffffu) > 0x7f800000u) {
-    return 0xffffffffu;
-  }
-  if (b == 0x80000000u) {
-    return 0x80000000u;
-  }
-  if ((b & 0x80000000u) != 0u) {
-    return ~b;
-  }
-  return b | 0x80000000u;
-}
+// #include order_key.wgsl
 
 fn greater(ka: u32, ia: u32, kb: u32, ib: u32) -> bool {
   return ka > kb || (ka == kb && ia > ib);

@@ -69,12 +69,19 @@ export class WebGpuStorage implements Storage {
   constructor(readonly buffer: GPUBuffer, readonly length: number, readonly owner: WebGpuBackend) {}
 }
 
-/** The WGSL sources of every kernel, read from kernels/. */
+/** A line `// #include name.wgsl`: WGSL has no includes, so the loader splices the file in. */
+const INCLUDE = /^\/\/ #include ([a-z_]+\.wgsl)$/gm;
+
+/** The WGSL sources of every kernel, read from kernels/, with their includes spliced in. */
 export async function kernelSources(): Promise<Map<string, string>> {
+  const read = (file: string) => Deno.readTextFile(new URL(`../../../../kernels/${file}`, import.meta.url));
   const files = [...new Set(Object.values(KERNELS).map((k) => k.file))];
   const sources = new Map<string, string>();
   await Promise.all(files.map(async (file) => {
-    sources.set(file, await Deno.readTextFile(new URL(`../../../../kernels/${file}`, import.meta.url)));
+    const source = await read(file);
+    const included = new Map<string, string>();
+    for (const [, name] of source.matchAll(INCLUDE)) included.set(name, await read(name));
+    sources.set(file, source.replace(INCLUDE, (_, name: string) => included.get(name)!));
   }));
   return sources;
 }
