@@ -11,11 +11,12 @@ milliseconds. Not needed by invbench itself: it exists to compare against, in th
     python3 benchmarks/reference/torch_train_step.py --loss waco --d 384 --h 4096 --threads 2
 """
 import argparse
+import ctypes
 import json
+import os
+import re
 import statistics
 import time
-
-import torch
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--loss", choices=["mawa", "waco", "simclr", "hsic"], default="mawa")
@@ -27,7 +28,22 @@ parser.add_argument("--iters", type=int, default=20)
 parser.add_argument("--warmup", type=int, default=3)
 parser.add_argument("--matmul", action="store_true", help="also time the 1024x384x4096 GEMM")
 args = parser.parse_args()
+# torch.set_num_threads does not reach the OpenBLAS that Debian's PyTorch multiplies with: without
+# this, its GEMMs ran on every core whatever --threads said. OpenBLAS reads it when it is loaded.
+os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+
+import torch  # noqa: E402 (after the thread count is in the environment)
+
 torch.set_num_threads(args.threads)
+
+
+def blas_threads():
+    """Threads of the OpenBLAS this process multiplies with, or None where it uses another BLAS."""
+    with open("/proc/self/maps") as maps:
+        found = re.search(r"/\S*openblas\S*", maps.read())
+    return ctypes.CDLL(found.group(0)).openblas_get_num_threads() if found else None
+
+
 torch.manual_seed(0)
 
 d, h, n, s = args.d, args.h, 256, 3
@@ -110,6 +126,7 @@ times.sort()
 print(json.dumps({
     "torch": torch.__version__,
     "threads": torch.get_num_threads(),
+    "blas_threads": blas_threads(),
     "loss": args.loss,
     "d": d,
     "h": h,
