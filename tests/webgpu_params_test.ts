@@ -4,7 +4,8 @@
  * WGSL (or in the entry) fails naming the kernel and the field, instead of feeding it garbage.
  */
 import assert from "node:assert/strict";
-import { createWebGpuBackend, kernelSources } from "../src/tensor/backends/webgpu/backend.ts";
+import { createWebGpuBackend } from "../src/tensor/backends/webgpu/backend.ts";
+import { kernelSources } from "../src/tensor/backends/webgpu/kernel_sources.ts";
 import { checkParams, KERNELS, parseParamsStruct } from "../src/tensor/backends/webgpu/kernels.ts";
 import { webgpuAdapter } from "./helpers.ts";
 

@@ -1,6 +1,6 @@
 /**
  * WebGPU compute backend: every primitive of `Backend` as WGSL kernels (kernels/*.wgsl). This file
- * holds the ops; ./dispatcher.ts records and submits them (pipelines, uniforms, encoder, reads,
+ * holds the ops; ./kernel_sources.ts reads the WGSL, ./dispatcher.ts records and submits them (pipelines, uniforms, encoder, reads,
  * errors), ./buffer_pool.ts recycles device buffers, ./composite.ts holds the multi-pass ops and
  * ./kernels.ts declares each kernel's bindings and named uniforms.
  *
@@ -10,7 +10,8 @@
  * (MAX_TRIPS_PER_INVOCATION by default) by splitting work across dispatches or passes, and the
  * host asserts the bound before each dispatch, so a violation throws instead of truncating.
  *
- * Determinism: no atomics anywhere; every summation order is a function of the shapes only.
+ * Determinism: no float atomics; every summation order is a function of the shapes only (the
+ * rank selection's histograms count with integer atomics, whose totals do not depend on order).
  *
  * Compile time: llvmpipe's shader compile time grows roughly quadratically with the element count
  * of each `var<workgroup>` array (through its zero-initialisation): a 2048-element scalar array
@@ -19,9 +20,10 @@
 import { requestWebGpuAdapter } from "../../request_adapter.ts";
 import { describeAdapter } from "../../adapter_info.ts";
 import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../../backend.ts";
-import { reduce, scatterAdd, sortKeys, sortParams } from "./composite.ts";
+import { reduce, scatterAdd, selectUpperRanks, sortKeys, sortParams } from "./composite.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import { ceilDiv, KERNELS, WG } from "./kernels.ts";
+import { BINARY_CODES, ceilDiv, FUSED_CODES, MATMUL_BK, MATMUL_TILE, UNARY_CODES, WG } from "./kernels.ts";
+import { kernelSources } from "./kernel_sources.ts";
 
 /** Default bound on the loop iterations one shader invocation may run (llvmpipe stops at 65,535). */
 export const MAX_TRIPS_PER_INVOCATION = 16384;
@@ -37,53 +39,10 @@ export interface WebGpuBackendOptions {
   sources?: ReadonlyMap<string, string>;
 }
 
-const MATMUL_TILE = 64;
-const MATMUL_BK = 16;
-
-const UNARY_CODES: Record<UnaryOp, number> = {
-  neg: 0,
-  relu: 1,
-  exp: 2,
-  log: 3,
-  sqrt: 4,
-  abs: 5,
-  sign: 6,
-  step: 7,
-  pow: 8,
-  scale: 9,
-  shift: 10,
-};
-const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
-/**
- * binary.wgsl's fused codes: relu(a + b) (bias and ReLU), a · step(b) (ReLU's gradient),
- * a + (b on the diagonal), exp(−(a / b)) and exp(a − b).
- */
-const FUSED_CODES = { addRelu: 6, mulStep: 7, addDiagonal: 8, gaussian: 9, expDiff: 10 } as const;
-
-/** Bins of each radix-selection histogram in select_rank.wgsl (16 bits of the key). */
-const SELECT_BINS = 65536;
-
 /** A device buffer of `length` 4-byte elements owned by one WebGpuBackend. */
 export class WebGpuStorage implements Storage {
   disposed = false;
   constructor(readonly buffer: GPUBuffer, readonly length: number, readonly owner: WebGpuBackend) {}
-}
-
-/** A line `// #include name.wgsl`: WGSL has no includes, so the loader splices the file in. */
-const INCLUDE = /^\/\/ #include ([a-z_]+\.wgsl)$/gm;
-
-/** The WGSL sources of every kernel, read from kernels/, with their includes spliced in. */
-export async function kernelSources(): Promise<Map<string, string>> {
-  const read = (file: string) => Deno.readTextFile(new URL(`../../../../kernels/${file}`, import.meta.url));
-  const files = [...new Set(Object.values(KERNELS).map((k) => k.file))];
-  const sources = new Map<string, string>();
-  await Promise.all(files.map(async (file) => {
-    const source = await read(file);
-    const included = new Map<string, string>();
-    for (const [, name] of source.matchAll(INCLUDE)) included.set(name, await read(name));
-    sources.set(file, source.replace(INCLUDE, (_, name: string) => included.get(name)!));
-  }));
-  return sources;
 }
 
 /**
@@ -160,16 +119,15 @@ export class WebGpuBackend implements Backend {
   // ---- memory -------------------------------------------------------------------------------
 
   upload(data: Float32Array): Storage {
-    const s = this.#alloc(data.length, "upload");
-    if (data.length > 0) {
-      this.#d.gpu.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-      this.#d.counts.uploadBytes += data.byteLength;
-    }
-    return s;
+    return this.#upload(data, "upload");
   }
 
   uploadIndex(data: Int32Array): Storage {
-    const s = this.#alloc(data.length, "uploadIndex");
+    return this.#upload(data, "uploadIndex");
+  }
+
+  #upload(data: Float32Array | Int32Array, op: string): Storage {
+    const s = this.#alloc(data.length, op);
     if (data.length > 0) {
       this.#d.gpu.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
       this.#d.counts.uploadBytes += data.byteLength;
@@ -435,21 +393,8 @@ export class WebGpuBackend implements Backend {
   }
 
   upperTriangleRanks(a: Storage, n: number, k1: number, k2: number): Storage {
-    const ab = this.#buf(a, "upperTriangleRanks");
     const out = this.#alloc(2, "upperTriangleRanks");
-    const hist = this.#d.acquire(3 * SELECT_BINS * 4, "upperTriangleRanks");
-    const state = this.#d.acquire(4 * 4, "upperTriangleRanks");
-    this.#d.clear(hist);
-    const buffers = [ab, hist, state, out.buffer];
-    const params = { n, k1, k2 }, groups = ceilDiv(n * n, WG);
-    // The find entries loop over 256 bins per thread, then thread 0 over 2 · (256 + 256).
-    const findTrips = 256 + 2 * 512;
-    this.#d.dispatch("selectHistHi", null, buffers, params, groups, 0);
-    this.#d.dispatch("selectFindHi", null, buffers, params, 1, findTrips);
-    this.#d.dispatch("selectHistLo", null, buffers, params, groups, 0);
-    this.#d.dispatch("selectFindLo", null, buffers, params, 1, 2 * findTrips);
-    this.#d.release(hist);
-    this.#d.release(state);
+    selectUpperRanks(this.#d, this.#buf(a, "upperTriangleRanks"), n, k1, k2, out.buffer);
     return out;
   }
 }

@@ -202,3 +202,33 @@ export function scatterAdd<S extends { buffer: GPUBuffer }>(
   d.release(scratch);
   return out;
 }
+
+/** Bins of each radix-selection histogram in select_rank.wgsl (16 bits of the key). */
+const SELECT_BINS = 65536;
+
+/**
+ * The values of ranks k1 ≤ k2 of the upper triangle of the [n, n] matrix `a` into `out` (2
+ * floats): select_rank.wgsl's two histogram passes over the triangle and two one-workgroup searches.
+ */
+export function selectUpperRanks(
+  d: Dispatcher,
+  a: GPUBuffer,
+  n: number,
+  k1: number,
+  k2: number,
+  out: GPUBuffer,
+): void {
+  const hist = d.acquire(3 * SELECT_BINS * 4, "upperTriangleRanks");
+  const state = d.acquire(4 * 4, "upperTriangleRanks");
+  d.clear(hist);
+  const buffers = [a, hist, state, out];
+  const params = { n, k1, k2 }, groups = ceilDiv(n * n, WG);
+  // The find entries loop over 256 bins per thread, then thread 0 over 2 · (256 + 256).
+  const findTrips = 256 + 2 * 512;
+  d.dispatch("selectHistHi", null, buffers, params, groups, 0);
+  d.dispatch("selectFindHi", null, buffers, params, 1, findTrips);
+  d.dispatch("selectHistLo", null, buffers, params, groups, 0);
+  d.dispatch("selectFindLo", null, buffers, params, 1, 2 * findTrips);
+  d.release(hist);
+  d.release(state);
+}

@@ -4,9 +4,12 @@
  * pipeline is built, the WGSL `struct Params` is parsed and checked against the entry, so a field
  * renamed or moved on one side fails naming the kernel and the field instead of reading garbage.
  */
+import type { BinaryOp, UnaryOp } from "../../backend.ts";
 
 /** Workgroup size of the 1-D kernels. */
 export const WG = 256;
+/** matmul.wgsl's output tile (rows and columns per workgroup) and its K tile. */
+export const MATMUL_TILE = 64, MATMUL_BK = 16;
 
 type Access = "r" | "w" | null;
 type ParamType = "u32" | "f32";
@@ -87,6 +90,28 @@ export const KERNELS = {
 } as const satisfies Record<string, KernelDef>;
 
 export type KernelName = keyof typeof KERNELS;
+
+/** unary.wgsl's op codes. */
+export const UNARY_CODES: Record<UnaryOp, number> = {
+  neg: 0,
+  relu: 1,
+  exp: 2,
+  log: 3,
+  sqrt: 4,
+  abs: 5,
+  sign: 6,
+  step: 7,
+  pow: 8,
+  scale: 9,
+  shift: 10,
+};
+/** binary.wgsl's op codes. */
+export const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
+/**
+ * binary.wgsl's fused codes: relu(a + b) (bias and ReLU), a · step(b) (ReLU's gradient),
+ * a + (b on the diagonal), exp(−(a / b)) and exp(a − b).
+ */
+export const FUSED_CODES = { addRelu: 6, mulStep: 7, addDiagonal: 8, gaussian: 9, expDiff: 10 } as const;
 
 /** The uniform values of one dispatch of `kernel`, by field name. */
 export type ParamValues = Readonly<Record<string, number>>;
