@@ -5,7 +5,8 @@
  *     directions at the paper's shapes, 250 at the default matrix's, as benchmarks/default.yaml),
  *     SimCLR (τ = 0.5) and HSIC (median heuristic); at d = 384, h = 4096 and d = 128, h = 1024;
  *   - matmul 1024×384 · 384×4096 (the paper step's GEMM shape);
- *   - row sort of 1000×1024 (sliced Wasserstein: 1000 directions × 1024 projected rows).
+ *   - row sort of 1000×1024 (sliced Wasserstein: 1000 directions × 1024 projected rows);
+ *   - HSIC's Gaussian kernel of 1024 points' distances to each other.
  * Each step has a PyTorch twin, benchmarks/reference/torch_train_step.py; `deno task bench:compare`
  * runs both in one sitting and prints the ratio.
  *
@@ -21,6 +22,7 @@ import {
   lossFor,
   matmul,
   Mlp,
+  pairwiseSqDist,
   sortRows,
   type Tensor,
   tensor,
@@ -28,6 +30,7 @@ import {
   trainStep,
 } from "../mod.ts";
 import { benchBackends } from "./bench_backends.ts";
+import { gaussianOfSqDist } from "../src/tensor/fused_ops.ts";
 import { setElementwiseThreads } from "../src/tensor/backends/cpu_threads.ts";
 import { STEP_LOSSES, STEP_SHAPES, stepBenchName } from "./twins.ts";
 
@@ -79,6 +82,19 @@ for (const backend of await benchBackends()) {
     ...iters,
     async fn() {
       await finish(matmul(a, b));
+    },
+  });
+
+  // HSIC's adapter-side kernel: a point set's distances to itself (symmetric).
+  const z = tensor(rng("z").normals(1024 * 128), [1024, 128], { backend });
+  const d2 = pairwiseSqDist(z, z), t = tensor([300], [1, 1], { backend });
+  Deno.bench({
+    name: `gaussian kernel ${name} 1024x1024`,
+    group: "gaussian kernel",
+    baseline: name === "cpu",
+    ...iters,
+    async fn() {
+      await finish(gaussianOfSqDist(d2, t));
     },
   });
 

@@ -48,7 +48,7 @@ const SPLIT_BY_LOSS: Record<string, string[]> = {
   simclr: ["addDiagonal", "logsumexp", "logsumexpGrad", "sumRows"],
   hsic: [
     "sqDist",
-    "gaussianExp",
+    "gaussianExpUpper",
     "gaussianGrad",
     "doubleCenterRows",
     "doubleCenterGradRows",

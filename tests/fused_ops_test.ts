@@ -27,7 +27,7 @@ import {
   sqDistFromGram,
   sumOfProducts,
 } from "../src/tensor/fused_ops.ts";
-import { rowPeriod } from "../src/tensor/backends/cpu_fused.ts";
+import { isSymmetric, rowPeriod } from "../src/tensor/backends/cpu_fused.ts";
 import { grad } from "../src/tensor/autograd.ts";
 import { CpuBackend } from "../src/tensor/backends/cpu.ts";
 import { CounterRng } from "../src/rng/philox.ts";
@@ -84,6 +84,31 @@ Deno.test("fused ops: values and gradients bit for bit those of the chains they 
     gaussianOfSqDist,
     (d, t) => exp(neg(div(d, t))),
   );
+  // A point set's distances to itself are symmetric bit for bit: the upper triangle's exponentials
+  // are computed and mirrored (odd n: the middle row pairs with itself; even n too). One element off
+  // the symmetry takes the full path.
+  for (const side of [n, 64]) {
+    const sym = new Float32Array(side * side);
+    for (let i = 0; i < side; i++) {
+      for (let j = i; j < side; j++) sym[i * side + j] = sym[j * side + i] = d2[(i * n + j) % d2.length];
+    }
+    assert.ok(isSymmetric(sym, side));
+    const almost = sym.slice();
+    almost[side * (side - 1) + 3] += 1;
+    assert.ok(!isSymmetric(almost, side));
+    for (const [what, data] of [["symmetric", sym], ["one element off", almost]] as const) {
+      compare(
+        `gaussianOfSqDist, ${what}, n = ${side}`,
+        [{ data, shape: [side, side], grad: true }, {
+          data: new Float32Array([1.3]),
+          shape: [1, 1],
+          grad: false,
+        }],
+        gaussianOfSqDist,
+        (d, t) => exp(neg(div(d, t))),
+      );
+    }
+  }
   // Rows repeating with period 12 (HSIC's anchors: one clean feature per view): one period is
   // computed and copied, with the same bits.
   const periodic = new Float32Array(48 * n);

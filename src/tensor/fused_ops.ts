@@ -99,7 +99,15 @@ export function gaussianOfSqDist(d2: Tensor, t: Tensor): Tensor {
   const out = filled(
     b,
     len,
-    (k) => gaussianInto(d, k, d2.rows, d2.cols, (n) => runSplit("gaussianExp", n, n, d, tv, k)),
+    (k) =>
+      gaussianInto(
+        d,
+        k,
+        d2.rows,
+        d2.cols,
+        (n) => runSplit("gaussianExp", n, n, d, tv, k),
+        () => runSplit("gaussianExpUpper", Math.ceil(d2.rows / 2), len, d, tv, k, d2.rows),
+      ),
   );
   // deno-lint-ignore prefer-const
   let y: Tensor;

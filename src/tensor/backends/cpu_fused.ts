@@ -80,11 +80,44 @@ export function rowPeriod(a: Float32Array, rows: number, cols: number): number {
   return rows;
 }
 
+/** Side of the square blocks in which `isSymmetric` and `mirrorUpper` walk a matrix and its transpose. */
+const BLOCK = 64;
+
+/** Whether the [n, n] matrix `a` equals its transpose bit for bit. */
+export function isSymmetric(a: Float32Array, n: number): boolean {
+  const bits = new Int32Array(a.buffer, a.byteOffset, n * n);
+  for (let bi = 0; bi < n; bi += BLOCK) {
+    for (let bj = bi; bj < n; bj += BLOCK) {
+      const iEnd = Math.min(bi + BLOCK, n), jEnd = Math.min(bj + BLOCK, n);
+      for (let i = bi; i < iEnd; i++) {
+        for (let j = Math.max(bj, i + 1); j < jEnd; j++) {
+          if (bits[i * n + j] !== bits[j * n + i]) return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+/** Copies the upper triangle of the [n, n] matrix `a` onto its lower one. */
+export function mirrorUpper(a: Float32Array, n: number): void {
+  for (let bi = 0; bi < n; bi += BLOCK) {
+    for (let bj = bi; bj < n; bj += BLOCK) {
+      const iEnd = Math.min(bi + BLOCK, n), jEnd = Math.min(bj + BLOCK, n);
+      for (let i = bi; i < iEnd; i++) {
+        for (let j = Math.max(bj, i + 1); j < jEnd; j++) a[j * n + i] = a[i * n + j];
+      }
+    }
+  }
+}
+
 /**
  * out = exp(−(d / t)) elementwise for d [rows, cols]: the Gaussian kernel of squared distances d,
  * t = 2σ² + ε. Where the rows repeat (`rowPeriod`), one period is computed (by `exps`, which
- * fills [0, n) as `gaussianExpInto` does, split or not) and copied: the same values, a fraction of
- * the exponentials.
+ * fills [0, n) as `gaussianExpInto` does, split or not) and copied; where d is square and equals
+ * its transpose bit for bit (the distances of a point set to itself), the upper triangle is
+ * computed (by `upperExps`, as `gaussianExpUpperInto` does) and mirrored. The same values, a
+ * fraction of the exponentials.
  */
 export function gaussianInto(
   d: Float32Array,
@@ -92,10 +125,35 @@ export function gaussianInto(
   rows: number,
   cols: number,
   exps: (n: number) => void,
+  upperExps: () => void,
 ): void {
   const length = rowPeriod(d, rows, cols) * cols;
+  if (length === rows * cols && rows === cols && isSymmetric(d, rows)) {
+    upperExps();
+    mirrorUpper(out, rows);
+    return;
+  }
   exps(length);
   for (let start = length; start < rows * cols; start += length) out.copyWithin(start, 0, length);
+}
+
+/**
+ * Pairs [lo, hi) of rows (p, n − 1 − p) of exp(−(d / t)) on and above the diagonal of a square
+ * [n, n] d: folding the rows so gives every pair n + 1 elements, halves of equal work.
+ */
+export function gaussianExpUpperInto(
+  lo: number,
+  hi: number,
+  d: Float32Array,
+  t: number,
+  out: Float32Array,
+  n: number,
+): void {
+  for (let p = lo; p < hi; p++) {
+    const q = n - 1 - p;
+    for (let k = p * n + p, end = (p + 1) * n; k < end; k++) out[k] = Math.exp(-f(d[k] / t));
+    if (q !== p) { for (let k = q * n + q, end = (q + 1) * n; k < end; k++) out[k] = Math.exp(-f(d[k] / t)); }
+  }
 }
 
 /** Elements [lo, hi) of exp(−(d / t)). */
