@@ -5,8 +5,8 @@
 // = 1 where v > 0, else 0, like unary step), and three for chains of the losses, each rounding
 // every step as the chain's kernels do: 8 u + (v on the diagonal, 0 elsewhere) (SimCLR's self
 // mask, without uploading an n² mask), 9 exp(−(u / v)) (a Gaussian kernel from squared
-// distances), 10 exp(u − v) (logsumexp's gradient before its factor); exp as unary exp, division
-// as op 3. max/min propagate NaN and order
+// distances), 10 exp(u − v) (logsumexp's gradient before its factor); exp is unary's (one file,
+// exponential.wgsl), division op 3's. max/min propagate NaN and order
 // -0 < +0 (like JavaScript's Math.max / Math.min); division by zero yields ±Inf or NaN explicitly.
 override OP: u32 = 0u;
 
@@ -43,19 +43,7 @@ fn divide(u: f32, v: f32) -> f32 {
   return u / v;
 }
 
-// unary.wgsl's exp (op 2): NaN kept, +Inf above and 0 below the float32 range.
-fn exponential(v: f32) -> f32 {
-  if (is_nan(v)) {
-    return v;
-  }
-  if (v > 88.72284) {
-    return bitcast<f32>(0x7f800000u | (params.n & 0u));
-  }
-  if (v < -103.972084) {
-    return 0.0;
-  }
-  return exp(v);
-}
+// #include exponential.wgsl
 
 fn apply(u: f32, v: f32, diagonal: bool) -> f32 {
   switch (OP) {

@@ -32,6 +32,8 @@ fn make_nan() -> f32 {
   return bitcast<f32>(0x7fc00000u | (params.n & 0u));
 }
 
+// #include exponential.wgsl
+
 fn make_inf(negative: bool) -> f32 {
   return bitcast<f32>(select(0x7f800000u, 0xff800000u, negative) | (params.n & 0u));
 }
@@ -111,16 +113,7 @@ fn apply(v: f32) -> f32 {
       return select(0.0, v, v > 0.0);
     }
     case 2u: {
-      if (is_nan(v)) {
-        return v;
-      }
-      if (v > 88.72284) {
-        return make_inf(false);
-      }
-      if (v < -103.972084) {
-        return 0.0;
-      }
-      return exp(v);
+      return exponential(v);
     }
     case 3u: {
       if (is_nan(v) || v < 0.0) {
