@@ -9,8 +9,8 @@
  * Arrays shorter than `MIN_POOLED` are left to the allocator (cheap, and a map lookup would cost
  * more; but from 1024 elements on, pooling pays: a linear classifier's [256, 10] logits and their
  * gradient, fresh every step, also cost a fresh onnxruntime tensor for each product, which
- * ort_gemm.ts makes once per array), and at most `MAX_POOLED_BYTES` are held: a release that would exceed it first drops the
- * arrays of the lengths least recently taken or released (an earlier phase's shapes, or the last
+ * ort_gemm.ts makes once per array), and at most `MAX_POOLED_BYTES` are held: a release that
+ * would exceed it first drops the arrays of the lengths least recently taken or released (an earlier phase's shapes, or the last
  * short batch of an epoch), only as many as it takes, so the pool follows the current phase
  * without throwing away the full step's arrays each time a smaller step comes between (which
  * left them as garbage while the next step allocated them again: twice a step's memory).
