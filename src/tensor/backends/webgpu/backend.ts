@@ -1,9 +1,8 @@
 /**
  * WebGPU compute backend: every primitive of `Backend` as WGSL kernels (kernels/*.wgsl). This file
- * holds the ops; ./kernel_sources.ts reads the WGSL, ./dispatcher.ts records and submits the ops
- * (pipelines, uniforms, encoder, reads, errors), ./buffer_pool.ts recycles device buffers,
- * ./composite.ts holds the multi-pass ops and ./kernels.ts declares each kernel's bindings and
- * named uniforms.
+ * holds the ops; ./kernel_sources.ts reads the WGSL, ./dispatcher.ts records and submits the ops,
+ * ./buffer_pool.ts recycles device buffers, ./composite.ts holds the multi-pass ops and
+ * ./kernels.ts declares each kernel's bindings and named uniforms.
  *
  * Loop trip-count bound: Mesa llvmpipe silently ends every shader loop once an invocation has run
  * 65,535 loop iterations in total (all loops of the invocation share the budget). Every kernel
