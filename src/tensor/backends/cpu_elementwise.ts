@@ -3,6 +3,7 @@
  * relu's gradient, logsumexp and its gradient) and AdamW as tight loops.
  */
 import type { AdamWStep, BinaryOp, UnaryOp } from "../backend.ts";
+import { EXP_CHUNK, expArguments, expF32Into, FAST_EXP_MIN, logSumExpRow } from "./cpu_exp.ts";
 
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
 export const BINARY_CODES: Record<BinaryOp, number> = {
@@ -146,6 +147,7 @@ export function logsumexpInto(A: Float32Array, r: number, c: number, out: Float3
     }
     if (nan) out[i] = NaN;
     else if (mx === -Infinity || mx === Infinity) out[i] = mx; // all -inf (or c = 0), or some +inf
+    else if (c >= FAST_EXP_MIN) out[i] = logSumExpRow(A, base, c, mx);
     else {
       let s = 0;
       for (let j = 0; j < c; j++) s += Math.exp(A[base + j] - mx);
@@ -168,7 +170,14 @@ export function logsumexpGradInto(
 ): void {
   for (let i = 0; i < r; i++) {
     const o = i * c, yi = y[i], gi = g[i];
-    for (let j = 0; j < c; j++) out[o + j] = Math.fround(Math.exp(Math.fround(x[o + j] - yi))) * gi;
+    if (c < FAST_EXP_MIN) {
+      for (let j = 0; j < c; j++) out[o + j] = Math.fround(Math.exp(Math.fround(x[o + j] - yi))) * gi;
+      continue;
+    }
+    const z = expArguments(c);
+    for (let j = 0; j < c; j++) z[j] = Math.fround(x[o + j] - yi);
+    expF32Into(z, c, out, o);
+    for (let j = 0; j < c; j++) out[o + j] = out[o + j] * gi;
   }
 }
 
@@ -208,7 +217,11 @@ export function unaryInto(op: UnaryOp, a: Float32Array, out: Float32Array, n: nu
       return;
     }
     case "exp":
-      for (let i = 0; i < n; i++) out[i] = Math.exp(a[i]);
+      for (let start = 0; start < n; start += EXP_CHUNK) {
+        const m = Math.min(EXP_CHUNK, n - start), z = expArguments(m);
+        for (let i = 0; i < m; i++) z[i] = a[start + i];
+        expF32Into(z, m, out, start);
+      }
       return;
     case "log":
       for (let i = 0; i < n; i++) out[i] = Math.log(a[i]);

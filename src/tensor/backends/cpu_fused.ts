@@ -5,6 +5,7 @@
  */
 
 import { bitsOf, stepOfBits } from "./cpu_elementwise.ts";
+import { EXP_CHUNK, expArguments, expF32Into } from "./cpu_exp.ts";
 
 const f = Math.fround;
 
@@ -155,14 +156,18 @@ export function gaussianExpUpperInto(
 ): void {
   for (let p = lo; p < hi; p++) {
     const q = n - 1 - p;
-    for (let k = p * n + p, end = (p + 1) * n; k < end; k++) out[k] = Math.exp(-f(d[k] / t));
-    if (q !== p) { for (let k = q * n + q, end = (q + 1) * n; k < end; k++) out[k] = Math.exp(-f(d[k] / t)); }
+    gaussianExpInto(p * n + p, (p + 1) * n, d, t, out);
+    if (q !== p) gaussianExpInto(q * n + q, (q + 1) * n, d, t, out);
   }
 }
 
 /** Elements [lo, hi) of exp(−(d / t)). */
 export function gaussianExpInto(lo: number, hi: number, d: Float32Array, t: number, out: Float32Array): void {
-  for (let i = lo; i < hi; i++) out[i] = Math.exp(-f(d[i] / t));
+  for (let start = lo; start < hi; start += EXP_CHUNK) {
+    const m = Math.min(EXP_CHUNK, hi - start), z = expArguments(m);
+    for (let i = 0; i < m; i++) z[i] = -f(d[start + i] / t);
+    expF32Into(z, m, out, start);
+  }
 }
 
 /** Its gradient: −(g·k) / t, k the kernel's output. */
