@@ -2,10 +2,12 @@
  * The CPU kernels' exponentials (src/tensor/backends/cpu_exp.ts) against Math.exp, bit for bit:
  * float32-rounded exps on random arguments over the whole float32 range and beyond, on the edge
  * values, and on arguments whose exp lies within a double's rounding of a float32 midpoint (where
- * the polynomial cannot decide and Math.exp must); logsumexp rows summed in float64.
+ * the polynomial cannot decide and Math.exp must); logsumexp (a float64 sum of exps per row) and
+ * its gradient on rows of 10 to 2047 values.
  */
 import assert from "node:assert/strict";
-import { EXP_CHUNK, expArguments, expF32Into, logSumExpRow } from "../src/tensor/backends/cpu_exp.ts";
+import { EXP_CHUNK, expArguments, expF32Into } from "../src/tensor/backends/cpu_exp.ts";
+import { bitsOf, logsumexpGradInto, logsumexpInto } from "../src/tensor/backends/cpu_elementwise.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 
 /** Indices where `got` and Math.fround(Math.exp(z)) differ in bits (NaN equal to NaN). */
@@ -89,27 +91,51 @@ Deno.test("cpu exp: arguments whose exp sits on a float32 midpoint take Math.exp
   assert.deepEqual(mismatches(z, expF32(z)), []);
 });
 
-Deno.test("cpu exp: logsumexp rows equal the float64 sum of Math.exp", () => {
+/** logsumexp of each row as the kernels computed it before cpu_exp.ts: Math.exp summed in float64. */
+function referenceLogsumexp(a: Float32Array, r: number, c: number): Float32Array {
+  const out = new Float32Array(r);
+  for (let i = 0; i < r; i++) {
+    let mx = -Infinity, nan = false;
+    for (let j = 0; j < c; j++) {
+      const v = a[i * c + j];
+      if (v > mx) mx = v;
+      else if (v !== v) nan = true;
+    }
+    if (nan || mx === -Infinity || mx === Infinity) out[i] = nan ? NaN : mx;
+    else {
+      let s = 0;
+      for (let j = 0; j < c; j++) s += Math.exp(a[i * c + j] - mx);
+      out[i] = mx + Math.log(s);
+    }
+  }
+  return out;
+}
+
+Deno.test("cpu exp: logsumexp and its gradient equal Math.exp's, rows of 10 to 2047 values", () => {
   const rng = new CounterRng(13, "cpu-exp-rows");
   let draw = 0;
-  for (const c of [64, 1000, 2047]) {
+  for (const c of [10, 64, 1000, 2047]) {
     for (const spread of [0.001, 1, 30, 200]) {
-      const rows = 200;
-      const a = new Float32Array(rows * c);
+      const r = 300;
+      const a = new Float32Array(r * c);
       for (let i = 0; i < a.length; i++) a[i] = Math.fround(spread * (rng.uniform(draw++) - 0.5));
       a[3] = -Infinity; // a masked entry: exp gives exactly 0
-      for (let r = 0; r < rows; r++) {
-        const base = r * c;
-        let mx = -Infinity;
-        for (let j = 0; j < c; j++) if (a[base + j] > mx) mx = a[base + j];
-        let s = 0;
-        for (let j = 0; j < c; j++) s += Math.exp(a[base + j] - mx);
-        assert.equal(
-          logSumExpRow(a, base, c, mx),
-          Math.fround(mx + Math.log(s)),
-          `c ${c} spread ${spread} row ${r}`,
-        );
+      a.fill(-Infinity, c, 2 * c); // a row of −∞, one with +∞ and one with NaN
+      a[2 * c + 1] = Infinity;
+      a[3 * c + 2] = NaN;
+      const got = new Float32Array(r);
+      logsumexpInto(a, r, c, got);
+      assert.deepEqual(bitsOf(got), bitsOf(referenceLogsumexp(a, r, c)), `c ${c} spread ${spread}`);
+
+      const y = got.map((v) => (Number.isFinite(v) ? v : 0)),
+        g = new Float32Array(r).map((_, i) => 1 + i / r);
+      const grad = new Float32Array(r * c), want = new Float32Array(r * c);
+      logsumexpGradInto(a, r, c, y, g, grad);
+      for (let i = 0; i < r * c; i++) {
+        const row = Math.floor(i / c);
+        want[i] = Math.fround(Math.exp(Math.fround(a[i] - y[row]))) * g[row];
       }
+      assert.deepEqual(bitsOf(grad), bitsOf(want), `gradient, c ${c} spread ${spread}`);
     }
   }
 });

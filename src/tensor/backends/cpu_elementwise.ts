@@ -3,7 +3,7 @@
  * relu's gradient, logsumexp and its gradient) and AdamW as tight loops.
  */
 import type { AdamWStep, BinaryOp, UnaryOp } from "../backend.ts";
-import { EXP_CHUNK, expArguments, expF32Into, FAST_EXP_MIN, logSumExpRow } from "./cpu_exp.ts";
+import { EXP_CHUNK, expArguments, expF32Into, logSumExpRows } from "./cpu_exp.ts";
 
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
 export const BINARY_CODES: Record<BinaryOp, number> = {
@@ -137,28 +137,29 @@ export function reluGradInto(g: Float32Array, t: Float32Array, out: Float32Array
 
 /** Row-wise log Σ_j exp(a_ij) of a [r, c], stable (max subtracted), NaN where a row has one. */
 export function logsumexpInto(A: Float32Array, r: number, c: number, out: Float32Array): void {
-  for (let i = 0; i < r; i++) {
-    const base = i * c;
-    let mx = -Infinity, nan = false;
-    for (let j = 0; j < c; j++) {
-      const v = A[base + j];
-      if (v > mx) mx = v;
-      else if (v !== v) nan = true;
+  // Blocks of whole rows, so that short rows (a classifier's 10 logits) share one exp pass.
+  const rowsPer = Math.max(1, Math.floor(EXP_CHUNK / c)), mx = new Float64Array(Math.min(r, rowsPer));
+  for (let i0 = 0; i0 < r; i0 += rowsPer) {
+    const i1 = Math.min(r, i0 + rowsPer);
+    for (let i = i0; i < i1; i++) {
+      const base = i * c;
+      let m = -Infinity, nan = false;
+      for (let j = 0; j < c; j++) {
+        const v = A[base + j];
+        if (v > m) m = v;
+        else if (v !== v) nan = true;
+      }
+      if (nan) out[i] = NaN;
+      else if (m === -Infinity || m === Infinity) out[i] = m; // all -inf (or c = 0), or some +inf
+      mx[i - i0] = nan ? NaN : m; // logSumExpRows skips the rows with a non-finite max
     }
-    if (nan) out[i] = NaN;
-    else if (mx === -Infinity || mx === Infinity) out[i] = mx; // all -inf (or c = 0), or some +inf
-    else if (c >= FAST_EXP_MIN) out[i] = logSumExpRow(A, base, c, mx);
-    else {
-      let s = 0;
-      for (let j = 0; j < c; j++) s += Math.exp(A[base + j] - mx);
-      out[i] = mx + Math.log(s);
-    }
+    logSumExpRows(A, i0 * c, i1 - i0, c, mx, out, i0);
   }
 }
 
 /**
- * out = exp(x − y) · g for x [r, c], y and g [r, 1] (logsumexp's gradient): one pass, each step
- * rounded to float32 as the sub, exp and mul kernels round it in three.
+ * out = exp(x − y) · g for x [r, c], y and g [r, 1] (logsumexp's gradient), each step rounded to
+ * float32 as the sub, exp and mul kernels round it in three; blocks of whole rows share one exp pass.
  */
 export function logsumexpGradInto(
   x: Float32Array,
@@ -168,16 +169,18 @@ export function logsumexpGradInto(
   g: Float32Array,
   out: Float32Array,
 ): void {
-  for (let i = 0; i < r; i++) {
-    const o = i * c, yi = y[i], gi = g[i];
-    if (c < FAST_EXP_MIN) {
-      for (let j = 0; j < c; j++) out[o + j] = Math.fround(Math.exp(Math.fround(x[o + j] - yi))) * gi;
-      continue;
+  const rowsPer = Math.max(1, Math.floor(EXP_CHUNK / c));
+  for (let i0 = 0; i0 < r; i0 += rowsPer) {
+    const i1 = Math.min(r, i0 + rowsPer), z = expArguments((i1 - i0) * c);
+    for (let i = i0; i < i1; i++) {
+      const yi = y[i], o = i * c, zo = (i - i0) * c;
+      for (let j = 0; j < c; j++) z[zo + j] = Math.fround(x[o + j] - yi);
     }
-    const z = expArguments(c);
-    for (let j = 0; j < c; j++) z[j] = Math.fround(x[o + j] - yi);
-    expF32Into(z, c, out, o);
-    for (let j = 0; j < c; j++) out[o + j] = out[o + j] * gi;
+    expF32Into(z, (i1 - i0) * c, out, i0 * c);
+    for (let i = i0; i < i1; i++) {
+      const gi = g[i], o = i * c;
+      for (let j = 0; j < c; j++) out[o + j] = out[o + j] * gi;
+    }
   }
 }
 

@@ -7,7 +7,7 @@
  * bound) of the polynomial rounds to is also what `Math.exp(z)` rounds to (its error is under a
  * double's ulp); where no single float32 covers that interval (about once in a million values),
  * `Math.exp` decides. A float64 sum of exponentials (logsumexp) is checked once per row the same
- * way (`logSumExpRow`). Each helper runs the polynomial and the check as two loops: one loop doing
+ * way (`logSumExpRows`). Each helper runs the polynomial and the check as two loops: one loop doing
  * both ran no faster than `Math.exp`.
  */
 
@@ -20,9 +20,6 @@ const TWO_J_32 = Float64Array.from({ length: 32 }, (_, j) => Math.pow(2, j / 32)
 const TWO_M = Float64Array.from({ length: 512 }, (_, i) => Math.pow(2, i - 256));
 /** Arguments outside (−FAST_LIMIT, FAST_LIMIT) (and NaN) go to Math.exp: 2^m stays in `TWO_M`. */
 const FAST_LIMIT = 100;
-
-/** Rows shorter than this keep Math.exp: at 10 values the two loops' overhead ate the gain. */
-export const FAST_EXP_MIN = 64;
 
 /** Values per `expF32Into` call in long loops (its scratch arrays stay in cache). */
 export const EXP_CHUNK = 4096;
@@ -71,23 +68,42 @@ export function expF32Into(z: Float64Array, n: number, out: Float32Array, o: num
 }
 
 /**
- * Math.fround(mx + Math.log(s)), s = Σ_j Math.exp(a[base + j] − mx) summed in j order in float64,
- * bit for bit, for a finite mx ≥ every a[base + j] (logsumexp's row). The polynomial's sum is
- * within ρ = NEAR_ERROR + c·2^-52 of that s (relative: the terms' errors plus both sums' rounding),
- * so its log within 2ρ; when the float32 is the same across that margin (and the logs' and the
- * add's roundings), it is the answer, else the row is summed again with Math.exp.
+ * For each row i < rows of a [rows, c] block at `base` whose mx[i] is finite (≥ every value of the
+ * row): out[o + i] = Math.fround(mx + Math.log(s)), s = Σ_j Math.exp(a_ij − mx) summed in j order
+ * in float64, bit for bit (logsumexp). Other rows are left alone. The polynomial's sum is within
+ * ρ = NEAR_ERROR + c·2^-52 of that s (relative: the terms' errors plus both sums' roundings), so
+ * its log within 2ρ; when the float32 is the same across that margin (and the logs' and the add's
+ * roundings), it is the answer, else the row is summed again with Math.exp.
  */
-export function logSumExpRow(a: Float32Array, base: number, c: number, mx: number): number {
-  const z = expArguments(c), p = valuesFor(c);
-  for (let j = 0; j < c; j++) z[j] = a[base + j] - mx;
-  expNearInto(z, c, p);
-  let s = 0;
-  for (let j = 0; j < c; j++) s += p[j];
-  const log = Math.log(s), r = mx + log;
-  const eta = 2 * (NEAR_ERROR + c * 2 ** -52) + 2 ** -50 * (Math.abs(log) + Math.abs(r) + 1);
-  const low = Math.fround(r - eta);
-  if (low === Math.fround(r + eta)) return low;
-  let exact = 0;
-  for (let j = 0; j < c; j++) exact += Math.exp(a[base + j] - mx);
-  return Math.fround(mx + Math.log(exact));
+export function logSumExpRows(
+  a: Float32Array,
+  base: number,
+  rows: number,
+  c: number,
+  mx: Float64Array,
+  out: Float32Array,
+  o: number,
+): void {
+  const n = rows * c, z = expArguments(n), p = valuesFor(n);
+  for (let i = 0; i < rows; i++) {
+    const m = mx[i], b = base + i * c, zb = i * c;
+    for (let j = 0; j < c; j++) z[zb + j] = a[b + j] - m;
+  }
+  expNearInto(z, n, p);
+  const margin = 2 * (NEAR_ERROR + c * 2 ** -52);
+  for (let i = 0; i < rows; i++) {
+    const m = mx[i];
+    if (!Number.isFinite(m)) continue;
+    let s = 0;
+    for (let j = i * c, end = j + c; j < end; j++) s += p[j];
+    const log = Math.log(s), r = m + log;
+    const eta = margin + 2 ** -50 * (Math.abs(log) + Math.abs(r) + 1);
+    const low = Math.fround(r - eta);
+    if (low === Math.fround(r + eta)) out[o + i] = low;
+    else {
+      let exact = 0;
+      for (let j = 0, b = base + i * c; j < c; j++) exact += Math.exp(a[b + j] - m);
+      out[o + i] = m + Math.log(exact);
+    }
+  }
 }
