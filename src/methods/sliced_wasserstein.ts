@@ -32,6 +32,7 @@ import {
 } from "../tensor/ops.ts";
 import { shapeStr, type Tensor, tidy } from "../tensor/tensor.ts";
 import type { CounterRng } from "../rng/philox.ts";
+import { SINCOS_ERROR, sinCosInto } from "../rng/sincos.ts";
 
 /** n ≠ m is handled by repetition to lcm(n, m) rows only up to this multiple of max(n, m). */
 export const MAX_LCM_FACTOR = 16;
@@ -56,27 +57,87 @@ function normals4(rng: CounterRng, out: Float64Array, offset: number): void {
   }
 }
 
+/** Scratch of `randomDirections` (three calls per WaCo step), grown to the largest dim seen. */
+let work = {
+  g: new Float64Array(0),
+  bound: new Float64Array(0),
+  r: new Float64Array(0),
+  t: new Float64Array(0),
+  c: new Float64Array(0),
+  s: new Float64Array(0),
+};
+
+/** The exact direction k (Math.cos and Math.sin), redrawn while its norm is 0, into out. */
+function exactDirection(rng: CounterRng, g: Float64Array, k: number, count: number, out: Float32Array): void {
+  const dim = g.length, blocks = Math.ceil(dim / 4);
+  let ss = 0;
+  // A Gaussian vector of norm 0 has probability 0; redraw from further along the stream if so.
+  for (let attempt = 0; ss === 0; attempt++) {
+    normals4(rng, g, (attempt * count + k) * blocks);
+    for (let j = 0; j < dim; j++) ss += g[j] * g[j];
+  }
+  const inv = 1 / Math.sqrt(ss);
+  for (let j = 0; j < dim; j++) out[k * dim + j] = g[j] * inv;
+}
+
 /**
  * `count` unit directions in R^dim, row-major [count, dim]: direction k is a standard Gaussian
  * vector (normals from blocks k·⌈dim/4⌉ … of `rng`, see `normals4`) divided by its norm, so
- * direction k does not depend on `count`.
+ * direction k does not depend on `count`. The values are those of `normals4` with Math.cos and
+ * Math.sin (`exactDirection`); the cos and sin come from `sinCosInto`, and a direction is kept where
+ * each float32 is the same across the bound on its difference from the exact one (the normals'
+ * errors carried through the norm), else it is drawn again exactly (about once in 10^3 directions).
  */
 export function randomDirections(rng: CounterRng, count: number, dim: number): Float32Array {
   if (!Number.isInteger(count) || count < 1 || !Number.isInteger(dim) || dim < 1) {
     throw new TensorError("randomDirections", `count ${count}, dim ${dim}; expected positive integers`);
   }
   const out = new Float32Array(count * dim);
-  const g = new Float64Array(dim);
-  const blocks = Math.ceil(dim / 4);
+  const pairs = Math.ceil(dim / 2), blocks = Math.ceil(dim / 4);
+  if (work.g.length < dim) {
+    work = {
+      g: new Float64Array(dim),
+      bound: new Float64Array(dim),
+      r: new Float64Array(pairs),
+      t: new Float64Array(pairs),
+      c: new Float64Array(pairs),
+      s: new Float64Array(pairs),
+    };
+  }
+  const { g, bound, r, t, c, s } = work;
   for (let k = 0; k < count; k++) {
-    let ss = 0;
-    // A Gaussian vector of norm 0 has probability 0; redraw from further along the stream if so.
-    for (let attempt = 0; ss === 0; attempt++) {
-      normals4(rng, g, (attempt * count + k) * blocks);
-      for (let j = 0; j < dim; j++) ss += g[j] * g[j];
+    for (let b = 0; b < blocks; b++) {
+      const w = rng.block(k * blocks + b);
+      for (let h = 0; h < 2 && 2 * b + h < pairs; h++) {
+        r[2 * b + h] = Math.sqrt(-2 * Math.log((w[2 * h] + 1) / 4294967296));
+        t[2 * b + h] = 2 * Math.PI * (w[2 * h + 1] / 4294967296);
+      }
     }
-    const inv = 1 / Math.sqrt(ss);
-    for (let j = 0; j < dim; j++) out[k * dim + j] = g[j] * inv;
+    sinCosInto(t, pairs, c, s);
+    // g̃_j and a bound on |g̃_j − g_j| (sin/cos error times r, and the products' roundings).
+    let ss = 0, dss = 0;
+    for (let j = 0; j < dim; j++) {
+      const p = j >> 1, v = r[p] * ((j & 1) === 0 ? c[p] : s[p]);
+      const e = r[p] * 2 * SINCOS_ERROR + Math.abs(v) * 2 ** -52;
+      g[j] = v;
+      bound[j] = e;
+      ss += v * v;
+      dss += (2 * Math.abs(v) + e) * e;
+    }
+    if (ss === 0) {
+      exactDirection(rng, g.subarray(0, dim), k, count, out);
+      continue;
+    }
+    // Both sums of squares round: dim·2^-51 relative covers them; then 1/sqrt's relative error.
+    const inv = 1 / Math.sqrt(ss), dinv = (dss + dim * 2 ** -51 * ss) / ss + 2 ** -50;
+    let ok = true;
+    for (let j = 0; j < dim && ok; j++) {
+      const y = g[j] * inv, eta = (bound[j] + Math.abs(g[j]) * dinv) * inv * 1.01 + Math.abs(y) * 2 ** -51;
+      const low = Math.fround(y - eta);
+      if (low === Math.fround(y + eta)) out[k * dim + j] = low;
+      else ok = false;
+    }
+    if (!ok) exactDirection(rng, g.subarray(0, dim), k, count, out);
   }
   return out;
 }

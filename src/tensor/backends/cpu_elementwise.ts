@@ -135,10 +135,18 @@ export function reluGradInto(g: Float32Array, t: Float32Array, out: Float32Array
   for (let i = 0; i < n; i++) out[i] = g[i] * stepOfBits(tb[i]);
 }
 
+let maxima = new Float64Array(256);
+
+/** A reusable array for n row maxima (one per thread: a classifier step would allocate one). */
+function rowMaxima(n: number): Float64Array {
+  if (maxima.length < n) maxima = new Float64Array(n);
+  return maxima;
+}
+
 /** Row-wise log Σ_j exp(a_ij) of a [r, c], stable (max subtracted), NaN where a row has one. */
 export function logsumexpInto(A: Float32Array, r: number, c: number, out: Float32Array): void {
   // Blocks of whole rows, so that short rows (a classifier's 10 logits) share one exp pass.
-  const rowsPer = Math.max(1, Math.floor(EXP_CHUNK / c)), mx = new Float64Array(Math.min(r, rowsPer));
+  const rowsPer = Math.max(1, Math.floor(EXP_CHUNK / c)), mx = rowMaxima(Math.min(r, rowsPer));
   for (let i0 = 0; i0 < r; i0 += rowsPer) {
     const i1 = Math.min(r, i0 + rowsPer);
     for (let i = i0; i < i1; i++) {
