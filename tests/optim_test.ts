@@ -1,14 +1,17 @@
 /**
  * AdamW against a float64 transcription of PyTorch's `torch.optim.AdamW` step (single-tensor,
  * non-amsgrad path), cosineLr against PyTorch's CosineAnnealingLR, and a small regression trained
- * with trainStep + AdamW.
+ * with trainStep + AdamW. The CPU kernel keeps its formula's bits with reciprocal bias corrections.
  */
 import { AdamW, cosineLr } from "../src/tensor/optim.ts";
 import { mean, square, sub, tensor } from "../src/tensor/ops.ts";
 import { tidy } from "../src/tensor/tensor.ts";
 import { Mlp } from "../src/nn/mlp.ts";
 import { trainStep } from "../src/nn/train_step.ts";
-import type { Backend } from "../src/tensor/backend.ts";
+import type { AdamWStep, Backend } from "../src/tensor/backend.ts";
+import { adamwInto } from "../src/tensor/backends/cpu_elementwise.ts";
+import { CounterRng } from "../src/rng/philox.ts";
+import assert from "node:assert/strict";
 import { assertClose, cpuBackend, normals, testBackends, type Tol, twice, uniforms } from "./helpers.ts";
 
 /**
@@ -208,4 +211,60 @@ Deno.test("a tiny regression trained with trainStep + AdamW converges (loss drop
     throw new Error(`loss went from ${first} to ${last}; expected a drop of more than 10×`);
   }
   if (!losses.every(Number.isFinite)) throw new Error("a loss was not finite");
+});
+
+/** The CPU kernel's formula as written before the reciprocal bias corrections (three divisions). */
+function formulaAdamw(
+  P: Float32Array,
+  G: Float32Array,
+  M: Float32Array,
+  V: Float32Array,
+  h: AdamWStep,
+): void {
+  const { lr, beta1, beta2, eps, weightDecay, step } = h;
+  const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+  for (let i = 0; i < P.length; i++) {
+    const mi = beta1 * M[i] + (1 - beta1) * G[i], vi = beta2 * V[i] + (1 - beta2) * G[i] * G[i];
+    M[i] = mi;
+    V[i] = vi;
+    P[i] = P[i] - lr * weightDecay * P[i] - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
+  }
+}
+
+Deno.test("adamw kernel (cpu): the reciprocal bias corrections keep the formula's bits", () => {
+  const n = 50_000, rng = new CounterRng(31, "adamw-kernel");
+  const P = rng.uniforms(n, -0.5, 0.5), M = new Float32Array(n), V = new Float32Array(n);
+  const P2 = P.slice(), M2 = M.slice(), V2 = V.slice();
+  for (let step = 1; step <= 60; step++) {
+    const G = new CounterRng(31, "adamw-grad", step).uniforms(n, -1e-2, 1e-2);
+    const h = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2, step };
+    adamwInto(P, G, M, V, n, h);
+    formulaAdamw(P2, G, M2, V2, h);
+  }
+  assert.deepEqual(Array.from(new Int32Array(P.buffer)), Array.from(new Int32Array(P2.buffer)));
+  assert.deepEqual(Array.from(new Int32Array(M.buffer)), Array.from(new Int32Array(M2.buffer)));
+  // Parameters placed so that p − update lands on a float32 midpoint (lr solved for it, then
+  // nudged so that p − update moves by ulps of itself): where the reciprocals' unchecked value rounds otherwise than the
+  // formula's, the kernel must still give the formula's.
+  const f = new Float32Array(2), u = new Uint32Array(f.buffer);
+  let saved = 0;
+  for (let i = 0; i < 400; i++) {
+    f[0] = Math.fround(0.25 + i / 1000);
+    u[1] = u[0] + 1;
+    const mid = (f[0] + f[1]) / 2, g = Math.fround(1e-3 * (1 + i / 997)), m0 = 3e-4, v0 = 2e-6, step = 7;
+    const bc1 = 1 - Math.pow(0.9, step), bc2 = 1 - Math.pow(0.999, step);
+    const m = 0.9 * Math.fround(m0) + (1 - 0.9) * g, v = 0.999 * Math.fround(v0) + (1 - 0.999) * g * g;
+    const ratio = (m / bc1) / (Math.sqrt(v / bc2) + 1e-8);
+    for (let k = -8; k <= 8; k++) {
+      const lr = ((f[1] - mid) / ratio) * (1 + k * 2 ** -30); // x moves by about an ulp per k
+      const h = { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step };
+      const unchecked = f[1] - 0 * f[1] - lr * (m * (1 / bc1)) / (Math.sqrt(v * (1 / bc2)) + 1e-8);
+      const a = Float32Array.of(f[1]), b = Float32Array.of(f[1]), G = Float32Array.of(g);
+      adamwInto(a, G, Float32Array.of(m0), Float32Array.of(v0), 1, h);
+      formulaAdamw(b, G, Float32Array.of(m0), Float32Array.of(v0), h);
+      assert.equal(a[0], b[0], `midpoint ${i}, nudge ${k}`);
+      if (Math.fround(unchecked) !== b[0]) saved++;
+    }
+  }
+  assert.ok(saved > 0, "no midpoint case where the unchecked value rounds otherwise");
 });

@@ -194,7 +194,12 @@ export function logsumexpGradInto(
 
 /**
  * AdamW in place: the documented formula term by term, in float64; m and v are stored rounded to
- * float32, the parameter update uses their float64 values.
+ * float32, the parameter update uses their float64 values. The bias corrections multiply by
+ * reciprocals instead of dividing (two of three divisions per value, ~20 % of the loop): that
+ * update is within 2^-49 of the formula's (relative; a dozen roundings of 2^-53), and the new
+ * parameter is kept where every value within that of it, and of the subtraction's rounding,
+ * rounds to the same float32 (which the formula's value then also rounds to); elsewhere (about
+ * once in 10^7 values) the formula decides.
  */
 export function adamwInto(
   P: Float32Array,
@@ -207,14 +212,16 @@ export function adamwInto(
   const { lr, beta1, beta2, eps, weightDecay, step } = h;
   const b1c = 1 - beta1, b2c = 1 - beta2;
   const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
-  const decay = lr * weightDecay;
+  const decay = lr * weightDecay, inv1 = 1 / bc1, inv2 = 1 / bc2;
   for (let i = 0; i < length; i++) {
     const g = G[i], p = P[i];
     const mi = beta1 * M[i] + b1c * g;
     const vi = beta2 * V[i] + b2c * g * g;
     M[i] = mi;
     V[i] = vi;
-    P[i] = p - decay * p - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
+    const update = lr * (mi * inv1) / (Math.sqrt(vi * inv2) + eps), x = p - decay * p - update;
+    const eta = Math.abs(update) * 2 ** -47 + Math.abs(x) * 2 ** -51, low = Math.fround(x - eta);
+    P[i] = low === Math.fround(x + eta) ? low : p - decay * p - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
   }
 }
 
