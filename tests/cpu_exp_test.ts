@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { EXP_CHUNK, expArguments, expF32Into } from "../src/tensor/backends/cpu_exp.ts";
 import { bitsOf, logsumexpGradInto, logsumexpInto } from "../src/tensor/backends/cpu_elementwise.ts";
 import { CounterRng } from "../src/rng/philox.ts";
+import { referenceLogsumexp } from "./fixtures/exact_numerics.ts";
 
 /** Indices where `got` and Math.fround(Math.exp(z)) differ in bits (NaN equal to NaN). */
 function mismatches(z: ArrayLike<number>, got: Float32Array): number[] {
@@ -90,26 +91,6 @@ Deno.test("cpu exp: arguments whose exp sits on a float32 midpoint take Math.exp
   }
   assert.deepEqual(mismatches(z, expF32(z)), []);
 });
-
-/** logsumexp of each row as the kernels computed it before cpu_exp.ts: Math.exp summed in float64. */
-function referenceLogsumexp(a: Float32Array, r: number, c: number): Float32Array {
-  const out = new Float32Array(r);
-  for (let i = 0; i < r; i++) {
-    let mx = -Infinity, nan = false;
-    for (let j = 0; j < c; j++) {
-      const v = a[i * c + j];
-      if (v > mx) mx = v;
-      else if (v !== v) nan = true;
-    }
-    if (nan || mx === -Infinity || mx === Infinity) out[i] = nan ? NaN : mx;
-    else {
-      let s = 0;
-      for (let j = 0; j < c; j++) s += Math.exp(a[i * c + j] - mx);
-      out[i] = mx + Math.log(s);
-    }
-  }
-  return out;
-}
 
 Deno.test("cpu exp: logsumexp and its gradient equal Math.exp's, rows of 10 to 2047 values", () => {
   const rng = new CounterRng(13, "cpu-exp-rows");

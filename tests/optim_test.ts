@@ -8,7 +8,8 @@ import { mean, square, sub, tensor } from "../src/tensor/ops.ts";
 import { tidy } from "../src/tensor/tensor.ts";
 import { Mlp } from "../src/nn/mlp.ts";
 import { trainStep } from "../src/nn/train_step.ts";
-import type { AdamWStep, Backend } from "../src/tensor/backend.ts";
+import type { Backend } from "../src/tensor/backend.ts";
+import { formulaAdamw } from "./fixtures/exact_numerics.ts";
 import { adamwInto } from "../src/tensor/backends/cpu_elementwise.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 import assert from "node:assert/strict";
@@ -212,24 +213,6 @@ Deno.test("a tiny regression trained with trainStep + AdamW converges (loss drop
   }
   if (!losses.every(Number.isFinite)) throw new Error("a loss was not finite");
 });
-
-/** The CPU kernel's formula as written before the reciprocal bias corrections (three divisions). */
-function formulaAdamw(
-  P: Float32Array,
-  G: Float32Array,
-  M: Float32Array,
-  V: Float32Array,
-  h: AdamWStep,
-): void {
-  const { lr, beta1, beta2, eps, weightDecay, step } = h;
-  const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
-  for (let i = 0; i < P.length; i++) {
-    const mi = beta1 * M[i] + (1 - beta1) * G[i], vi = beta2 * V[i] + (1 - beta2) * G[i] * G[i];
-    M[i] = mi;
-    V[i] = vi;
-    P[i] = P[i] - lr * weightDecay * P[i] - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
-  }
-}
 
 Deno.test("adamw kernel (cpu): the reciprocal bias corrections keep the formula's bits", () => {
   const n = 50_000, rng = new CounterRng(31, "adamw-kernel");

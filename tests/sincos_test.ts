@@ -7,53 +7,11 @@
 import assert from "node:assert/strict";
 import { SINCOS_ERROR, sinCosInto } from "../src/rng/sincos.ts";
 import { addGaussianNoise } from "../src/augment/noise.ts";
-import { DRAW } from "../src/augment/params.ts";
 import { randomDirections } from "../src/methods/sliced_wasserstein.ts";
 import { CounterRng } from "../src/rng/philox.ts";
+import { noiseUniforms, referenceDirections, referenceNoise } from "./fixtures/exact_numerics.ts";
 
 const bits = (a: Float32Array) => Array.from(new Int32Array(a.buffer));
-
-/** Uniforms of Gaussian noise's block h: u1 in (0, 1], u2 in [0, 1). */
-function noiseUniforms(rng: CounterRng, h: number): [number, number] {
-  const b = rng.block(DRAW.noise + h);
-  return [
-    ((b[0] >>> 5) * 67108864 + (b[1] >>> 6) + 1) / 9007199254740993,
-    ((b[2] >>> 5) * 67108864 + (b[3] >>> 6)) / 9007199254740992,
-  ];
-}
-
-/** The noise as it was written before the fast cos and sin: Math.cos and Math.sin. */
-function referenceNoise(values: Float32Array, std: number, rng: CounterRng): void {
-  for (let k = 0; k < values.length; k += 2) {
-    const [u1, u2] = noiseUniforms(rng, k / 2);
-    const r = std * Math.sqrt(-2 * Math.log(u1)), t = 2 * Math.PI * u2;
-    values[k] += r * Math.cos(t);
-    if (k + 1 < values.length) values[k + 1] += r * Math.sin(t);
-  }
-}
-
-/** WaCo's directions as written before the fast cos and sin. */
-function referenceDirections(rng: CounterRng, count: number, dim: number): Float32Array {
-  const out = new Float32Array(count * dim), g = new Float64Array(dim), blocks = Math.ceil(dim / 4);
-  for (let k = 0; k < count; k++) {
-    let ss = 0;
-    for (let attempt = 0; ss === 0; attempt++) {
-      for (let i = 0; i < dim; i += 4) {
-        const b = rng.block((attempt * count + k) * blocks + i / 4);
-        for (let h = 0; h < 2 && i + 2 * h < dim; h++) {
-          const r = Math.sqrt(-2 * Math.log((b[2 * h] + 1) / 4294967296)),
-            a = 2 * Math.PI * (b[2 * h + 1] / 4294967296);
-          g[i + 2 * h] = r * Math.cos(a);
-          if (i + 2 * h + 1 < dim) g[i + 2 * h + 1] = r * Math.sin(a);
-        }
-      }
-      for (let j = 0; j < dim; j++) ss += g[j] * g[j];
-    }
-    const inv = 1 / Math.sqrt(ss);
-    for (let j = 0; j < dim; j++) out[k * dim + j] = g[j] * inv;
-  }
-  return out;
-}
 
 Deno.test("sincos: within SINCOS_ERROR of Math.cos and Math.sin over [0, 2π]", () => {
   const n = 1_000_000, t = new Float64Array(n), c = new Float64Array(n), s = new Float64Array(n);

@@ -29,7 +29,7 @@ export const NEAR_ERROR = 2 ** -46;
 /** Half-width of the interval that must round to one float32 (8× `NEAR_ERROR`). */
 const CHECK = 2 ** -43, BELOW = 1 - CHECK, ABOVE = 1 + CHECK;
 
-let args = new Float64Array(4096), values = new Float64Array(4096);
+let args = new Float64Array(4096), values = new Float64Array(4096), outside = new Int32Array(4096);
 
 /** A reusable array for n arguments of `expF32Into` (module-level: one per thread). */
 export function expArguments(n: number): Float64Array {
@@ -44,11 +44,13 @@ function valuesFor(n: number): Float64Array {
 
 /**
  * p[i] = exp(z[i]) within `NEAR_ERROR` for i < n, exactly Math.exp outside (−FAST_LIMIT,
- * FAST_LIMIT) and for NaN. The polynomial loop clamps its argument and has no branch; the few
- * arguments outside are redone after it (with a Math.exp call in it, the loop ran ~12 % slower).
+ * FAST_LIMIT) and for NaN. The polynomial loop clamps its argument and notes the few outside
+ * (e.g. SimCLR's self mask, one per row), which are redone after it: with a Math.exp call in it,
+ * the loop ran ~12 % slower.
  */
 function expNearInto(z: Float64Array, n: number, p: Float64Array): void {
-  let outside = false;
+  if (outside.length < n) outside = new Int32Array(n);
+  let count = 0;
   for (let i = 0; i < n; i++) {
     const z0 = z[i], x = Math.min(Math.max(z0, -FAST_LIMIT), FAST_LIMIT);
     const kf = (x * K_PER_LN2 + SHIFTER) - SHIFTER;
@@ -56,10 +58,9 @@ function expNearInto(z: Float64Array, n: number, p: Float64Array): void {
     const k = kf | 0;
     const poly = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120)))));
     p[i] = poly * TWO_J_32[k & 31] * TWO_M[(k >> 5) + 256];
-    outside ||= !(z0 > -FAST_LIMIT && z0 < FAST_LIMIT);
+    if (!(z0 > -FAST_LIMIT && z0 < FAST_LIMIT)) outside[count++] = i;
   }
-  if (!outside) return;
-  for (let i = 0; i < n; i++) if (!(z[i] > -FAST_LIMIT && z[i] < FAST_LIMIT)) p[i] = Math.exp(z[i]);
+  for (let c = 0; c < count; c++) p[outside[c]] = Math.exp(z[outside[c]]);
 }
 
 /** out[o + i] = Math.fround(Math.exp(z[i])) for i < n, bit for bit. */
