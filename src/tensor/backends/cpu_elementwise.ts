@@ -195,11 +195,11 @@ export function logsumexpGradInto(
 /**
  * AdamW in place: the documented formula term by term, in float64; m and v are stored rounded to
  * float32, the parameter update uses their float64 values. The bias corrections multiply by
- * reciprocals instead of dividing (two of three divisions per value, ~20 % of the loop): that
+ * reciprocals instead of dividing (two of three divisions per value, ~12 % of the loop): that
  * update is within 2^-49 of the formula's (relative; a dozen roundings of 2^-53), and the new
- * parameter is kept where every value within that of it, and of the subtraction's rounding,
- * rounds to the same float32 (which the formula's value then also rounds to); elsewhere (about
- * once in 10^7 values) the formula decides.
+ * parameter is kept where every value within 2^-47·|update| of it (plus the subtraction's
+ * rounding) rounds to the same float32, which the formula's value then also rounds to; elsewhere
+ * (about once in 10^7 values) the formula decides.
  */
 export function adamwInto(
   P: Float32Array,

@@ -1,7 +1,7 @@
 /**
- * The CPU kernels' exponentials, bit for bit what `Math.exp` gives and about 2.5× faster. V8's
- * `Math.exp` is a call into C (~10 ns); the signed results pin its values, so a faster exp must
- * give the same ones. Here a table-driven polynomial (2^(j/32) times a degree-5 Taylor series on
+ * The CPU kernels' exponentials, bit for bit what `Math.exp` gives: logsumexp and its gradient run
+ * 1.6–1.8× faster (benchmarks/transcendental_bench.ts). V8's `Math.exp` is a call into C (~10 ns);
+ * the signed results pin its values, so a faster exp must give the same ones. Here a table-driven polynomial (2^(j/32) times a degree-5 Taylor series on
  * |r| ≤ ln2/64) gives exp(z) to within `NEAR_ERROR` (relative; docs/tensor.md has the bound).
  * Where the kernel rounds exp(z) to float32, the float32 that every value within `CHECK` (8× the
  * bound) of the polynomial rounds to is also what `Math.exp(z)` rounds to (its error is under a
