@@ -9,7 +9,7 @@
  * 5e-17, the Horner steps' roundings under 16·2^-53 since every partial sum is at most 1.
  */
 
-/** Absolute error bound of `sinCos` against Math.sin and Math.cos (their own error included). */
+/** Absolute error bound of `sinCosInto` against Math.sin and Math.cos (their own error included). */
 export const SINCOS_ERROR = 2 ** -47;
 
 const TWO_OVER_PI = 2 / Math.PI;

@@ -1,8 +1,8 @@
 /**
  * The CPU kernels' exponentials, bit for bit what `Math.exp` gives: logsumexp and its gradient run
  * 1.6–1.8× faster (benchmarks/transcendental_bench.ts). V8's `Math.exp` is a call into C (~10 ns);
- * the signed results pin its values, so a faster exp must give the same ones. Here a table-driven polynomial (2^(j/32) times a degree-5 Taylor series on
- * |r| ≤ ln2/64) gives exp(z) to within `NEAR_ERROR` (relative; docs/tensor.md has the bound).
+ * the signed results pin its values, so a faster exp must give the same ones. Here a table-driven
+ * polynomial (2^(j/32) times a degree-5 Taylor series on |r| ≤ ln2/64) gives exp(z) to within `NEAR_ERROR` (relative; docs/tensor.md has the bound).
  * Where the kernel rounds exp(z) to float32, the float32 that every value within `CHECK` (8× the
  * bound) of the polynomial rounds to is also what `Math.exp(z)` rounds to (its error is under a
  * double's ulp); where no single float32 covers that interval (about once in a million values),
@@ -25,7 +25,7 @@ const FAST_LIMIT = 100;
 export const EXP_CHUNK = 4096;
 
 /** The polynomial's relative error bound (docs/tensor.md: ≤ 2^-47.9 by analysis; 2^-48.5 measured). */
-export const NEAR_ERROR = 2 ** -46;
+const NEAR_ERROR = 2 ** -46;
 /** Half-width of the interval that must round to one float32 (8× `NEAR_ERROR`). */
 const CHECK = 2 ** -43, BELOW = 1 - CHECK, ABOVE = 1 + CHECK;
 
