@@ -25,6 +25,7 @@ import {
   logSoftmax,
   logsumexp,
   matmul,
+  matmulTransposed,
   max,
   maximum,
   mean,
@@ -527,6 +528,43 @@ gradCase({
       R.mawaLoss(R.mlpForward(t, [{ weight: w1, bias: b1 }, { weight: w2, bias: b2 }]), anchors),
   });
 }
+
+Deno.test("matmulTransposed: values and gradients bit for bit those of transpose(matmul(...)) on the cpu", () => {
+  const be = cpuBackend();
+  // A sliced Wasserstein projection ([n, d]·[d, P], taken directly as Pᵀ-major), every transpose
+  // pair, and a narrow product that the backend composes instead (`transposedRoundsAlike`).
+  for (const [m, k, n] of [[300, 64, 250], [96, 200, 33], [1024, 256, 10]]) {
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const a = tensor(normals(`mt a ${m} ${k}`, m * k), transA ? [k, m] : [m, k], {
+        backend: be,
+        requiresGrad: true,
+      });
+      const b = tensor(normals(`mt b ${k} ${n}`, k * n), transB ? [n, k] : [k, n], {
+        backend: be,
+        requiresGrad: true,
+      });
+      const w = tensor(normals(`mt w ${m} ${n}`, m * n), [n, m], { backend: be });
+      const run = (f: () => Tensor) => {
+        const y = f();
+        const gs = grad(sum(mul(y, w)), [a, b]);
+        return [y, ...gs].map((t) => Array.from(new Int32Array(t.toArraySync().buffer)));
+      };
+      assert.deepEqual(
+        run(() => matmulTransposed(a, b, transA, transB)),
+        run(() => transpose(matmul(a, b, transA, transB))),
+        `${m}×${k}·${k}×${n} transA ${transA} transB ${transB}`,
+      );
+    }
+  }
+  assert.throws(
+    () =>
+      matmulTransposed(
+        tensor(normals("mt x", 6), [2, 3], { backend: be }),
+        tensor(normals("mt y", 8), [4, 2], { backend: be }),
+      ),
+    /inner dimensions differ/,
+  );
+});
 
 Deno.test("biasRelu: values and gradients bit for bit those of relu(add(x, bias)) on the cpu", () => {
   const be = cpuBackend();

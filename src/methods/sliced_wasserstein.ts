@@ -21,14 +21,13 @@ import {
   abs,
   gatherRows,
   indexTensor,
-  matmul,
+  matmulTransposed,
   mean,
   pow,
   sortRows,
   square,
   sub,
   tensor,
-  transpose,
 } from "../tensor/ops.ts";
 import { shapeStr, type Tensor, tidy } from "../tensor/tensor.ts";
 import type { CounterRng } from "../rng/philox.ts";
@@ -178,8 +177,8 @@ function checkP(op: string, p: number): void {
 
 /**
  * SW_p(a, b) as a [1, 1] tensor. `a` is [n, d], `b` is [m, d], `directions` is [d, P] with unit
- * columns (see `directionsTensor`, `randomDirections`). Projection: one matmul [n, d]·[d, P],
- * transposed to [P, n] so that each row is one direction; then `sortRows`, difference, |·|^p,
+ * columns (see `directionsTensor`, `randomDirections`). Projection: the matmul [n, d]·[d, P]
+ * transposed to [P, n] (`matmulTransposed`) so that each row is one direction; then `sortRows`, difference, |·|^p,
  * mean over all P·n entries (= mean over θ of mean over i), and the 1/p power.
  * Directions are used as given (not renormalised), as POT does with `projections`. Where
  * SW = 0 (identical clouds) the derivative of the 1/p power (p > 1) is infinite, so the gradient
@@ -214,8 +213,8 @@ export function swDistance(a: Tensor, b: Tensor, directions: Tensor, p = 2): Ten
     aa = gatherRows(a, indexTensor(repeatIndex(n, l / n), undefined, a.backend));
     bb = gatherRows(b, indexTensor(repeatIndex(m, l / m), undefined, b.backend));
   }
-  const pa = sortRows(transpose(matmul(aa, directions))).values;
-  const pb = sortRows(transpose(matmul(bb, directions))).values;
+  const pa = sortRows(matmulTransposed(aa, directions)).values;
+  const pb = sortRows(matmulTransposed(bb, directions)).values;
   const diff = sub(pa, pb);
   const cost = p === 1 ? abs(diff) : p === 2 ? square(diff) : pow(abs(diff), p);
   const mp = mean(cost);

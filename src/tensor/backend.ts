@@ -153,6 +153,18 @@ export interface Backend {
    * followed by `unary` relu returns.
    */
   biasRelu?(a: Storage, shape: Shape, bias: Storage): Storage;
+  /**
+   * transpose(op(a) · op(b)) ([n, m]), bit for bit what `matmul` followed by `transpose` returns
+   * (e.g. as op(b)ᵀ · op(a)ᵀ where that product rounds alike), without the [m, n] intermediate.
+   */
+  matmulTransposed?(
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    transA: boolean,
+    transB: boolean,
+  ): Storage;
   /** g · step(t) elementwise (relu's gradient), bit for bit what `unary` step then `binary` mul return. */
   reluGrad?(g: Storage, t: Storage, length: number): Storage;
   /**

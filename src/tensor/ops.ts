@@ -373,21 +373,48 @@ export function minimum(a: Tensor, b: Tensor): Tensor {
 /** op(a) · op(b), where op transposes when the flag is set. */
 export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
   const backend = live("matmul", a, b);
+  const [m, n] = productShape("matmul", a, b, transA, transB);
+  const storage = backend.matmul(a.storage, a.shape, b.storage, b.shape, transA, transB);
+  return result(backend, storage, [m, n], [a, b], "matmul", (g) => matmulGrads(a, b, transA, transB, g));
+}
+
+/**
+ * transpose(matmul(a, b, transA, transB)) ([n, m]): the same values and gradients, without the
+ * [m, n] product where the backend computes the transposed one directly.
+ */
+export function matmulTransposed(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+  const backend = live("matmulTransposed", a, b);
+  if (!backend.matmulTransposed) return transpose(matmul(a, b, transA, transB));
+  const [m, n] = productShape("matmulTransposed", a, b, transA, transB);
+  const storage = backend.matmulTransposed(a.storage, a.shape, b.storage, b.shape, transA, transB);
+  return result(backend, storage, [n, m], [a, b], "matmulTransposed", (g) => {
+    // The composition's backward: transpose's, then matmul's.
+    const gProduct = transpose(g);
+    return matmulGrads(a, b, transA, transB, gProduct);
+  });
+}
+
+/** [rows of op(a), cols of op(b)]; throws when the inner dimensions differ. */
+function productShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): [number, number] {
   const [m, ka] = transA ? [a.cols, a.rows] : [a.rows, a.cols];
   const [kb, n] = transB ? [b.cols, b.rows] : [b.rows, b.cols];
   if (ka !== kb) {
     throw new TensorError(
-      "matmul",
+      op,
       `inner dimensions differ: a is ${shapeStr(a.shape)}${transA ? " transposed" : ""}, b is ${
         shapeStr(b.shape)
       }${transB ? " transposed" : ""}; expected op(a)'s cols (${ka}) to equal op(b)'s rows (${kb})`,
     );
   }
-  const storage = backend.matmul(a.storage, a.shape, b.storage, b.shape, transA, transB);
-  return result(backend, storage, [m, n], [a, b], "matmul", (g) => [
+  return [m, n];
+}
+
+/** The gradients of op(a) · op(b) for the product's gradient g. */
+function matmulGrads(a: Tensor, b: Tensor, transA: boolean, transB: boolean, g: Tensor): (Tensor | null)[] {
+  return [
     a.requiresGrad ? (transA ? matmul(b, g, transB, true) : matmul(g, b, false, !transB)) : null,
     b.requiresGrad ? (transB ? matmul(g, a, true, transA) : matmul(a, g, !transA, false)) : null,
-  ]);
+  ];
 }
 
 // ---- reductions ------------------------------------------------------------------------

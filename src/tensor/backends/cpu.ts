@@ -6,7 +6,7 @@
  */
 import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../backend.ts";
 import { cpuModel } from "../adapter_info.ts";
-import { ortAvailable, ortGemm, ortLoadError } from "./ort_gemm.ts";
+import { ortAvailable, ortGemm, ortLoadError, transposedRoundsAlike } from "./ort_gemm.ts";
 import { jsMatmul, transposeInto } from "./cpu_matmul.ts";
 import { BINARY_CODES } from "./cpu_elementwise.ts";
 import { CpuBufferPool } from "./cpu_buffer_pool.ts";
@@ -155,6 +155,36 @@ export class CpuBackend implements Backend {
     if (m === 0 || n === 0 || k === 0) return new CpuStorage(out.fill(0));
     if (m * n * k >= ORT_MIN_MACS && ortAvailable()) ortGemm(A, aShape, B, bShape, transA, transB, out);
     else jsMatmul(A, aShape, B, bShape, transA, transB, out);
+    return new CpuStorage(out);
+  }
+
+  /**
+   * transpose(op(a) · op(b)) as op(b)ᵀ · op(a)ᵀ where MLAS rounds the two alike
+   * (`transposedRoundsAlike`), else the product and a transpose.
+   */
+  matmulTransposed(
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    transA: boolean,
+    transB: boolean,
+  ): Storage {
+    const m = transA ? aShape[1] : aShape[0];
+    const k = transA ? aShape[0] : aShape[1];
+    const n = transB ? bShape[0] : bShape[1];
+    const direct = m * n * k >= ORT_MIN_MACS && ortAvailable() &&
+      transposedRoundsAlike(m, n, k, transA, transB);
+    if (!direct) {
+      const product = this.matmul(a, aShape, b, bShape, transA, transB);
+      try {
+        return this.transpose(product, [m, n]);
+      } finally {
+        this.dispose(product);
+      }
+    }
+    const out = this.pool.take(n * m);
+    ortGemm(f32(b, "matmulTransposed"), bShape, f32(a, "matmulTransposed"), aShape, !transB, !transA, out);
     return new CpuStorage(out);
   }
 

@@ -103,6 +103,25 @@ export function roundsAlike(m: number, n: number, k: number, transA: boolean, tr
   return true;
 }
 
+/**
+ * Whether transpose(op(A)·op(B)) can be computed as op(B)ᵀ·op(A)ᵀ (m×n and n×m, inner size k) with
+ * the same bits: both products round as one whole single-threaded product (`roundsAlike`) with the
+ * same K blocks, and neither takes the 1-row or 1-column kernel. Each element is then the same
+ * fused multiply-adds in the same k order, the factors swapped (SW projections skip a transpose).
+ */
+export function transposedRoundsAlike(
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+): boolean {
+  if (!roundsAlike(m, n, k, transA, transB) || !roundsAlike(n, m, k, !transB, !transA)) return false;
+  const direct = sliceRounding(m, n, k, transA, transB ? k : n, n);
+  const swapped = sliceRounding(n, m, k, !transB, transA ? m : k, m);
+  return direct === swapped && direct !== "m1" && direct !== "n1";
+}
+
 /** MlasPartitionWork: the share of `total` items of part `t` of `parts` (the first ones get one more). */
 function partition(total: number, parts: number, t: number): number {
   return Math.floor(total / parts) + (t < total % parts ? 1 : 0);
