@@ -165,6 +165,20 @@ export interface Backend {
     transA: boolean,
     transB: boolean,
   ): Storage;
+  /**
+   * Whether `matmul` rounds op(a)·op(b) ([m, n], inner k) alike with the flags (transA, transB)
+   * and (transA2, transB2), an operand stored transposed in the second: lets a gradient that is
+   * the transpose of the one a formula names be passed as it is stored. Absent: never assumed.
+   */
+  matmulFlagsRoundAlike?(
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    transA2: boolean,
+    transB2: boolean,
+  ): boolean;
   /** g · step(t) elementwise (relu's gradient), bit for bit what `unary` step then `binary` mul return. */
   reluGrad?(g: Storage, t: Storage, length: number): Storage;
   /**

@@ -387,11 +387,65 @@ export function matmulTransposed(a: Tensor, b: Tensor, transA = false, transB = 
   if (!backend.matmulTransposed) return transpose(matmul(a, b, transA, transB));
   const [m, n] = productShape("matmulTransposed", a, b, transA, transB);
   const storage = backend.matmulTransposed(a.storage, a.shape, b.storage, b.shape, transA, transB);
-  return result(backend, storage, [n, m], [a, b], "matmulTransposed", (g) => {
-    // The composition's backward: transpose's, then matmul's.
-    const gProduct = transpose(g);
-    return matmulGrads(a, b, transA, transB, gProduct);
-  });
+  return result(
+    backend,
+    storage,
+    [n, m],
+    [a, b],
+    "matmulTransposed",
+    (g) => transposedGrads(a, b, transA, transB, g),
+  );
+}
+
+/**
+ * matmul's gradients for the product's gradient stored transposed (g, [n, m]): each product takes
+ * g as it is stored, its flag flipped, where the backend rounds that alike
+ * (`matmulFlagsRoundAlike`), else transpose(g) as the composition's backward does.
+ */
+function transposedGrads(
+  a: Tensor,
+  b: Tensor,
+  transA: boolean,
+  transB: boolean,
+  g: Tensor,
+): (Tensor | null)[] {
+  const [m, k] = transA ? [a.cols, a.rows] : [a.rows, a.cols];
+  const n = g.rows;
+  const alike = (
+    rows: number,
+    cols: number,
+    inner: number,
+    tA: boolean,
+    tB: boolean,
+    tA2: boolean,
+    tB2: boolean,
+  ) => g.backend.matmulFlagsRoundAlike?.(rows, cols, inner, tA, tB, tA2, tB2) ?? false;
+  let product: Tensor | null = null;
+  const gProduct = () => (product ??= transpose(g));
+  let da: Tensor | null = null, db: Tensor | null = null;
+  if (a.requiresGrad) {
+    if (transA) {
+      da = alike(k, m, n, transB, true, transB, false)
+        ? matmul(b, g, transB, false)
+        : matmul(b, gProduct(), transB, true);
+    } else {
+      da = alike(m, k, n, false, !transB, true, !transB)
+        ? matmul(g, b, true, !transB)
+        : matmul(gProduct(), b, false, !transB);
+    }
+  }
+  if (b.requiresGrad) {
+    if (transB) {
+      db = alike(n, k, m, true, transA, false, transA)
+        ? matmul(g, a, false, transA)
+        : matmul(gProduct(), a, true, transA);
+    } else {
+      db = alike(k, n, m, !transA, false, !transA, true)
+        ? matmul(a, g, !transA, true)
+        : matmul(a, gProduct(), !transA, false);
+    }
+  }
+  return [da, db];
 }
 
 /** [rows of op(a), cols of op(b)]; throws when the inner dimensions differ. */

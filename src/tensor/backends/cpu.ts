@@ -6,7 +6,7 @@
  */
 import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../backend.ts";
 import { cpuModel } from "../adapter_info.ts";
-import { ortAvailable, ortGemm, ortLoadError, transposedRoundsAlike } from "./ort_gemm.ts";
+import { flagsRoundAlike, ortAvailable, ortGemm, ortLoadError, transposedRoundsAlike } from "./ort_gemm.ts";
 import { jsMatmul, transposeInto } from "./cpu_matmul.ts";
 import { BINARY_CODES } from "./cpu_elementwise.ts";
 import { CpuBufferPool } from "./cpu_buffer_pool.ts";
@@ -186,6 +186,20 @@ export class CpuBackend implements Backend {
     const out = this.pool.take(n * m);
     ortGemm(f32(b, "matmulTransposed"), bShape, f32(a, "matmulTransposed"), aShape, !transB, !transA, out);
     return new CpuStorage(out);
+  }
+
+  /** Always for the JS products (their float64 sums do not depend on layout); else as MLAS rounds. */
+  matmulFlagsRoundAlike(
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    transA2: boolean,
+    transB2: boolean,
+  ): boolean {
+    if (m * n * k < ORT_MIN_MACS || !ortAvailable()) return true;
+    return flagsRoundAlike(m, n, k, transA, transB, transA2, transB2);
   }
 
   unary(op: UnaryOp, a: Storage, length: number, param?: number): Storage {

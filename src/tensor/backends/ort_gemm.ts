@@ -104,10 +104,20 @@ export function roundsAlike(m: number, n: number, k: number, transA: boolean, tr
 }
 
 /**
- * Whether transpose(op(A)·op(B)) can be computed as op(B)ᵀ·op(A)ᵀ (m×n and n×m, inner size k) with
- * the same bits: both products round as one whole single-threaded product (`roundsAlike`) with the
- * same K blocks, and neither takes the 1-row or 1-column kernel. Each element is then the same
- * fused multiply-adds in the same k order, the factors swapped (SW projections skip a transpose).
+ * The K blocks op(A)·op(B) is summed in when it rounds as one whole single-threaded product, or
+ * null where it does not (`roundsAlike` fails, or the 1-row or 1-column kernel takes it). Two
+ * products with the same key compute every element as the same fused multiply-adds in the same
+ * k order, however their operands are stored.
+ */
+function wholeRounding(m: number, n: number, k: number, transA: boolean, transB: boolean): string | null {
+  if (!roundsAlike(m, n, k, transA, transB)) return null;
+  const key = sliceRounding(m, n, k, transA, transB ? k : n, n);
+  return key === "m1" || key === "n1" ? null : key;
+}
+
+/**
+ * Whether transpose(op(A)·op(B)) (m×n, inner size k) can be computed as op(B)ᵀ·op(A)ᵀ with the same
+ * bits (the factors of each product swapped; SW projections skip a transpose).
  */
 export function transposedRoundsAlike(
   m: number,
@@ -116,10 +126,25 @@ export function transposedRoundsAlike(
   transA: boolean,
   transB: boolean,
 ): boolean {
-  if (!roundsAlike(m, n, k, transA, transB) || !roundsAlike(n, m, k, !transB, !transA)) return false;
-  const direct = sliceRounding(m, n, k, transA, transB ? k : n, n);
-  const swapped = sliceRounding(n, m, k, !transB, transA ? m : k, m);
-  return direct === swapped && direct !== "m1" && direct !== "n1";
+  const direct = wholeRounding(m, n, k, transA, transB);
+  return direct !== null && direct === wholeRounding(n, m, k, !transB, !transA);
+}
+
+/**
+ * Whether op(A)·op(B) rounds alike with the flags (transA, transB) and (transA2, transB2), an
+ * operand stored transposed in the second (a gradient passed as it is stored).
+ */
+export function flagsRoundAlike(
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  transA2: boolean,
+  transB2: boolean,
+): boolean {
+  const one = wholeRounding(m, n, k, transA, transB);
+  return one !== null && one === wholeRounding(m, n, k, transA2, transB2);
 }
 
 /** MlasPartitionWork: the share of `total` items of part `t` of `parts` (the first ones get one more). */
