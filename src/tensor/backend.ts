@@ -14,6 +14,16 @@
 /** Shape of a 2-D tensor: [rows, cols]. */
 export type Shape = readonly [rows: number, cols: number];
 
+/** [m, k, n] of op(a) · op(b) ([m, k] · [k, n]) for operands stored as `aShape` and `bShape`. */
+export function productDims(
+  aShape: Shape,
+  bShape: Shape,
+  transA: boolean,
+  transB: boolean,
+): [number, number, number] {
+  return [transA ? aShape[1] : aShape[0], transA ? aShape[0] : aShape[1], transB ? bShape[0] : bShape[1]];
+}
+
 /** An opaque handle to device memory owned by one backend. */
 export interface Storage {
   /** Number of 4-byte elements. */

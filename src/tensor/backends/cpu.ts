@@ -4,7 +4,16 @@
  * (`ort_gemm.ts`) for all but tiny products. Deterministic: every loop has a fixed order, and every
  * ORT product rounds as on GEMM_THREADS threads.
  */
-import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../backend.ts";
+import {
+  type AdamWStep,
+  type Axis,
+  type Backend,
+  type BinaryOp,
+  productDims,
+  type Shape,
+  type Storage,
+  type UnaryOp,
+} from "../backend.ts";
 import { cpuModel } from "../adapter_info.ts";
 import { flagsRoundAlike, ortAvailable, ortGemm, ortLoadError, transposedRoundsAlike } from "./ort_gemm.ts";
 import { jsMatmul, transposeInto } from "./cpu_matmul.ts";
@@ -148,9 +157,7 @@ export class CpuBackend implements Backend {
 
   matmul(a: Storage, aShape: Shape, b: Storage, bShape: Shape, transA: boolean, transB: boolean): Storage {
     const A = f32(a, "matmul"), B = f32(b, "matmul");
-    const m = transA ? aShape[1] : aShape[0];
-    const k = transA ? aShape[0] : aShape[1];
-    const n = transB ? bShape[0] : bShape[1];
+    const [m, k, n] = productDims(aShape, bShape, transA, transB);
     const out = this.pool.take(m * n);
     if (m === 0 || n === 0 || k === 0) return new CpuStorage(out.fill(0));
     if (m * n * k >= ORT_MIN_MACS && ortAvailable()) ortGemm(A, aShape, B, bShape, transA, transB, out);
@@ -170,9 +177,7 @@ export class CpuBackend implements Backend {
     transA: boolean,
     transB: boolean,
   ): Storage {
-    const m = transA ? aShape[1] : aShape[0];
-    const k = transA ? aShape[0] : aShape[1];
-    const n = transB ? bShape[0] : bShape[1];
+    const [m, k, n] = productDims(aShape, bShape, transA, transB);
     const direct = m * n * k >= ORT_MIN_MACS && ortAvailable() &&
       transposedRoundsAlike(m, n, k, transA, transB);
     if (!direct) {

@@ -1,5 +1,5 @@
 /** The CPU backend's JS matmul (small products and the fallback) and its tiled transpose. */
-import type { Shape } from "../backend.ts";
+import { productDims, type Shape } from "../backend.ts";
 
 /** Row-major transposed copy of an [r, c] array into `out` ([c, r]), in 32×32 tiles. */
 export function transposeInto(a: Float32Array, r: number, c: number, out: Float32Array): void {
@@ -31,9 +31,7 @@ export function jsMatmul(
   transB: boolean,
   out: Float32Array,
 ): void {
-  const m = transA ? aShape[1] : aShape[0];
-  const k = transA ? aShape[0] : aShape[1];
-  const n = transB ? bShape[0] : bShape[1];
+  const [m, k, n] = productDims(aShape, bShape, transA, transB);
   let A = a;
   if (transA) {
     A = new Float32Array(m * k);

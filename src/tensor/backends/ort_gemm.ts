@@ -21,7 +21,7 @@
  * computation (most shapes: MLAS's per-slice K blocks equal the whole product's), and on the
  * 2-thread pool otherwise.
  */
-import type { Shape } from "../backend.ts";
+import { productDims, type Shape } from "../backend.ts";
 import { gemmModel } from "./onnx_model.ts";
 import { nameList, ortCApi, ortCApiError, type Ptr } from "./ort_capi.ts";
 
@@ -231,8 +231,7 @@ export function ortGemm(
   transB: boolean,
   out: Float32Array,
 ): void {
-  const m = transA ? aShape[1] : aShape[0], k = transA ? aShape[0] : aShape[1];
-  const n = transB ? bShape[0] : bShape[1];
+  const [m, k, n] = productDims(aShape, bShape, transA, transB);
   const alone = runThreads < GEMM_THREADS && roundsAlike(m, n, k, transA, transB);
   gemmOnThreads(alone ? runThreads : GEMM_THREADS, a, aShape, b, bShape, transA, transB, out);
 }
@@ -248,7 +247,7 @@ export function gemmOnThreads(
   transB: boolean,
   out: Float32Array,
 ): void {
-  const m = transA ? aShape[1] : aShape[0], n = transB ? bShape[0] : bShape[1];
+  const [m, , n] = productDims(aShape, bShape, transA, transB);
   const s = session(threads, transA, transB);
   inputs[0] = valueOf(a, aShape[0], aShape[1]);
   inputs[1] = valueOf(b, bShape[0], bShape[1]);

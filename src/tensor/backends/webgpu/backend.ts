@@ -19,7 +19,16 @@
  */
 import { requestWebGpuAdapter } from "../../request_adapter.ts";
 import { describeAdapter } from "../../adapter_info.ts";
-import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../../backend.ts";
+import {
+  type AdamWStep,
+  type Axis,
+  type Backend,
+  type BinaryOp,
+  productDims,
+  type Shape,
+  type Storage,
+  type UnaryOp,
+} from "../../backend.ts";
 import { reduce, scatterAdd, selectUpperRanks, sortKeys, sortParams } from "./composite.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { BINARY_CODES, ceilDiv, FUSED_CODES, MATMUL_BK, MATMUL_TILE, UNARY_CODES, WG } from "./kernels.ts";
@@ -167,9 +176,7 @@ export class WebGpuBackend implements Backend {
   matmul(a: Storage, aShape: Shape, b: Storage, bShape: Shape, transA: boolean, transB: boolean): Storage {
     const ab = this.#buf(a, "matmul");
     const bb = this.#buf(b, "matmul");
-    const m = transA ? aShape[1] : aShape[0];
-    const k = transA ? aShape[0] : aShape[1];
-    const n = transB ? bShape[0] : bShape[1];
+    const [m, k, n] = productDims(aShape, bShape, transA, transB);
     const out = this.#alloc(m * n, "matmul");
     if (m * n === 0) return out;
     const tilesN = ceilDiv(n, MATMUL_TILE);
