@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import type { BinaryOp, Shape, Storage, UnaryOp } from "../src/tensor/backend.ts";
-import { CpuBackend, ORT_MIN_MACS } from "../src/tensor/backends/cpu.ts";
+import { CpuBackend } from "../src/tensor/backends/cpu.ts";
+import { ORT_MIN_MACS } from "../src/tensor/backends/cpu_matmul.ts";
 import { CpuBufferPool, MAX_POOLED_BYTES, MIN_POOLED } from "../src/tensor/backends/cpu_buffer_pool.ts";
 
 const be = new CpuBackend();

@@ -4,30 +4,14 @@
  * (`ort_gemm.ts`) for all but tiny products. Deterministic: every loop has a fixed order, and every
  * ORT product rounds as on GEMM_THREADS threads.
  */
-import {
-  type AdamWStep,
-  type Axis,
-  type Backend,
-  type BinaryOp,
-  productDims,
-  type Shape,
-  type Storage,
-  type UnaryOp,
-} from "../backend.ts";
+import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../backend.ts";
+import { productDims } from "../backend.ts";
 import { cpuModel } from "../adapter_info.ts";
-import { flagsRoundAlike, ortAvailable, ortGemm, ortLoadError, transposedRoundsAlike } from "./ort_gemm.ts";
-import { jsMatmul, transposeInto } from "./cpu_matmul.ts";
+import { ortAvailable, ortLoadError } from "./ort_gemm.ts";
+import { matmulInto, productFlagsRoundAlike, transposedProductInto, transposeInto } from "./cpu_matmul.ts";
 import { BINARY_CODES } from "./cpu_elementwise.ts";
 import { CpuBufferPool } from "./cpu_buffer_pool.ts";
 import { runSplit } from "./cpu_threads.ts";
-
-/**
- * Products with fewer multiply-adds than this (m·n·k) run in JS; larger ones through onnxruntime.
- * Measured on a 2-core AVX-512 VM (Node binding): a native call cost ~6 µs however small, which
- * the JS loops (~1.2 G multiply-adds/s) match at about 6-8k multiply-adds (16³: JS 3-4 µs,
- * ORT 6 µs; 24³: JS 10-11 µs, ORT 7 µs). It depends only on the shape (deterministic).
- */
-export const ORT_MIN_MACS = 8192;
 
 /** A CPU tensor buffer: a Float32Array (float data) or an Int32Array (indices). */
 export class CpuStorage implements Storage {
@@ -156,19 +140,13 @@ export class CpuBackend implements Backend {
   // ---- compute ---------------------------------------------------------------------------
 
   matmul(a: Storage, aShape: Shape, b: Storage, bShape: Shape, transA: boolean, transB: boolean): Storage {
-    const A = f32(a, "matmul"), B = f32(b, "matmul");
-    const [m, k, n] = productDims(aShape, bShape, transA, transB);
+    const [m, , n] = productDims(aShape, bShape, transA, transB);
     const out = this.pool.take(m * n);
-    if (m === 0 || n === 0 || k === 0) return new CpuStorage(out.fill(0));
-    if (m * n * k >= ORT_MIN_MACS && ortAvailable()) ortGemm(A, aShape, B, bShape, transA, transB, out);
-    else jsMatmul(A, aShape, B, bShape, transA, transB, out);
+    matmulInto(f32(a, "matmul"), aShape, f32(b, "matmul"), bShape, transA, transB, out);
     return new CpuStorage(out);
   }
 
-  /**
-   * transpose(op(a) · op(b)) as op(b)ᵀ · op(a)ᵀ where MLAS rounds the two alike
-   * (`transposedRoundsAlike`), else the product and a transpose.
-   */
+  /** transpose(op(a) · op(b)) in one product where that rounds alike (`transposedProductInto`). */
   matmulTransposed(
     a: Storage,
     aShape: Shape,
@@ -177,35 +155,20 @@ export class CpuBackend implements Backend {
     transA: boolean,
     transB: boolean,
   ): Storage {
-    const [m, k, n] = productDims(aShape, bShape, transA, transB);
-    const direct = m * n * k >= ORT_MIN_MACS && ortAvailable() &&
-      transposedRoundsAlike(m, n, k, transA, transB);
-    if (!direct) {
-      const product = this.matmul(a, aShape, b, bShape, transA, transB);
-      try {
-        return this.transpose(product, [m, n]);
-      } finally {
-        this.dispose(product);
-      }
-    }
+    const [m, , n] = productDims(aShape, bShape, transA, transB);
     const out = this.pool.take(n * m);
-    ortGemm(f32(b, "matmulTransposed"), bShape, f32(a, "matmulTransposed"), aShape, !transB, !transA, out);
-    return new CpuStorage(out);
+    const A = f32(a, "matmulTransposed"), B = f32(b, "matmulTransposed");
+    if (transposedProductInto(A, aShape, B, bShape, transA, transB, out)) return new CpuStorage(out);
+    this.pool.release(out);
+    const product = this.matmul(a, aShape, b, bShape, transA, transB);
+    try {
+      return this.transpose(product, [m, n]);
+    } finally {
+      this.dispose(product);
+    }
   }
 
-  /** Always for the JS products (their float64 sums do not depend on layout); else as MLAS rounds. */
-  matmulFlagsRoundAlike(
-    m: number,
-    n: number,
-    k: number,
-    transA: boolean,
-    transB: boolean,
-    transA2: boolean,
-    transB2: boolean,
-  ): boolean {
-    if (m * n * k < ORT_MIN_MACS || !ortAvailable()) return true;
-    return flagsRoundAlike(m, n, k, transA, transB, transA2, transB2);
-  }
+  matmulFlagsRoundAlike = productFlagsRoundAlike;
 
   unary(op: UnaryOp, a: Storage, length: number, param?: number): Storage {
     const A = f32(a, "unary");

@@ -1,5 +1,74 @@
-/** The CPU backend's JS matmul (small products and the fallback) and its tiled transpose. */
+/**
+ * The CPU backend's products: which go to onnxruntime's MLAS (`ort_gemm.ts`) and which to the JS
+ * matmul (small products, and the fallback where onnxruntime does not load), and its tiled transpose.
+ */
 import { productDims, type Shape } from "../backend.ts";
+import { flagsRoundAlike, ortAvailable, ortGemm, transposedRoundsAlike } from "./ort_gemm.ts";
+
+/**
+ * Products with fewer multiply-adds than this (m·n·k) run in JS; larger ones through onnxruntime.
+ * Measured on a 2-core AVX-512 VM (Node binding): a native call cost ~6 µs however small, which
+ * the JS loops (~1.2 G multiply-adds/s) match at about 6-8k multiply-adds (16³: JS 3-4 µs,
+ * ORT 6 µs; 24³: JS 10-11 µs, ORT 7 µs). It depends only on the shape (deterministic).
+ */
+export const ORT_MIN_MACS = 8192;
+
+/** Whether a product of m·n·k multiply-adds runs on onnxruntime (else in JS). */
+function onOrt(m: number, n: number, k: number): boolean {
+  return m * n * k >= ORT_MIN_MACS && ortAvailable();
+}
+
+/** out = op(a) · op(b) (m·n floats, overwritten): onnxruntime for all but tiny products. */
+export function matmulInto(
+  a: Float32Array,
+  aShape: Shape,
+  b: Float32Array,
+  bShape: Shape,
+  transA: boolean,
+  transB: boolean,
+  out: Float32Array,
+): void {
+  const [m, k, n] = productDims(aShape, bShape, transA, transB);
+  if (m === 0 || n === 0 || k === 0) out.fill(0, 0, m * n);
+  else if (onOrt(m, n, k)) ortGemm(a, aShape, b, bShape, transA, transB, out);
+  else jsMatmul(a, aShape, b, bShape, transA, transB, out);
+}
+
+/**
+ * out ([n, m]) = transpose(op(a) · op(b)) computed as op(b)ᵀ · op(a)ᵀ, the output already
+ * transposed, where MLAS rounds that product as the original one (`transposedRoundsAlike`); returns
+ * false, leaving out alone, where it does not (the caller multiplies and transposes).
+ */
+export function transposedProductInto(
+  a: Float32Array,
+  aShape: Shape,
+  b: Float32Array,
+  bShape: Shape,
+  transA: boolean,
+  transB: boolean,
+  out: Float32Array,
+): boolean {
+  const [m, k, n] = productDims(aShape, bShape, transA, transB);
+  if (!onOrt(m, n, k) || !transposedRoundsAlike(m, n, k, transA, transB)) return false;
+  ortGemm(b, bShape, a, aShape, !transB, !transA, out);
+  return true;
+}
+
+/**
+ * `Backend.matmulFlagsRoundAlike`: always for the JS products (their float64 sums do not depend on
+ * layout), else as MLAS rounds (`flagsRoundAlike`).
+ */
+export function productFlagsRoundAlike(
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  transA2: boolean,
+  transB2: boolean,
+): boolean {
+  return !onOrt(m, n, k) || flagsRoundAlike(m, n, k, transA, transB, transA2, transB2);
+}
 
 /** Row-major transposed copy of an [r, c] array into `out` ([c, r]), in 32×32 tiles. */
 export function transposeInto(a: Float32Array, r: number, c: number, out: Float32Array): void {

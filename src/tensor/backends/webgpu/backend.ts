@@ -19,16 +19,8 @@
  */
 import { requestWebGpuAdapter } from "../../request_adapter.ts";
 import { describeAdapter } from "../../adapter_info.ts";
-import {
-  type AdamWStep,
-  type Axis,
-  type Backend,
-  type BinaryOp,
-  productDims,
-  type Shape,
-  type Storage,
-  type UnaryOp,
-} from "../../backend.ts";
+import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../../backend.ts";
+import { productDims } from "../../backend.ts";
 import { reduce, scatterAdd, selectUpperRanks, sortKeys, sortParams } from "./composite.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { BINARY_CODES, ceilDiv, FUSED_CODES, MATMUL_BK, MATMUL_TILE, UNARY_CODES, WG } from "./kernels.ts";
