@@ -5,6 +5,7 @@
  */
 import { TensorError } from "../errors.ts";
 import type { Backend, BinaryOp, Shape, UnaryOp } from "./backend.ts";
+import { productDims } from "./backend.ts";
 import { getBackend, IndexTensor, keep, result, shapeStr, Tensor } from "./tensor.ts";
 import { reluGradWithColumnSums, sqDistFromGram } from "./fused_ops.ts";
 
@@ -409,8 +410,7 @@ function transposedGrads(
   transB: boolean,
   g: Tensor,
 ): (Tensor | null)[] {
-  const [m, k] = transA ? [a.cols, a.rows] : [a.rows, a.cols];
-  const n = g.rows;
+  const [m, k, n] = productDims(a.shape, b.shape, transA, transB);
   const alike = (
     rows: number,
     cols: number,
@@ -450,8 +450,8 @@ function transposedGrads(
 
 /** [rows of op(a), cols of op(b)]; throws when the inner dimensions differ. */
 function productShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): [number, number] {
-  const [m, ka] = transA ? [a.cols, a.rows] : [a.rows, a.cols];
-  const [kb, n] = transB ? [b.cols, b.rows] : [b.rows, b.cols];
+  const [m, ka, n] = productDims(a.shape, b.shape, transA, transB);
+  const kb = transB ? b.cols : b.rows;
   if (ka !== kb) {
     throw new TensorError(
       op,

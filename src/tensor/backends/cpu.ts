@@ -168,6 +168,7 @@ export class CpuBackend implements Backend {
     }
   }
 
+  /** Whether a product rounds alike with an operand stored transposed (`cpu_matmul.ts`). */
   matmulFlagsRoundAlike = productFlagsRoundAlike;
 
   unary(op: UnaryOp, a: Storage, length: number, param?: number): Storage {
