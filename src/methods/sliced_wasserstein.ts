@@ -178,8 +178,8 @@ function checkP(op: string, p: number): void {
 /**
  * SW_p(a, b) as a [1, 1] tensor. `a` is [n, d], `b` is [m, d], `directions` is [d, P] with unit
  * columns (see `directionsTensor`, `randomDirections`). Projection: the matmul [n, d]·[d, P]
- * transposed to [P, n] (`matmulTransposed`) so that each row is one direction; then `sortRows`, difference, |·|^p,
- * mean over all P·n entries (= mean over θ of mean over i), and the 1/p power.
+ * transposed to [P, n] (`matmulTransposed`) so that each row is one direction; then `sortRows`,
+ * difference, |·|^p, mean over all P·n entries (= mean over θ of mean over i), and the 1/p power.
  * Directions are used as given (not renormalised), as POT does with `projections`. Where
  * SW = 0 (identical clouds) the derivative of the 1/p power (p > 1) is infinite, so the gradient
  * there is not finite; WaCo's distances are positive on real data.

@@ -376,7 +376,10 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
   const backend = live("matmul", a, b);
   const [m, n] = productShape("matmul", a, b, transA, transB);
   const storage = backend.matmul(a.storage, a.shape, b.storage, b.shape, transA, transB);
-  return result(backend, storage, [m, n], [a, b], "matmul", (g) => matmulGrads(a, b, transA, transB, g));
+  return result(backend, storage, [m, n], [a, b], "matmul", (g) => [
+    a.requiresGrad ? (transA ? matmul(b, g, transB, true) : matmul(g, b, false, !transB)) : null,
+    b.requiresGrad ? (transB ? matmul(g, a, true, transA) : matmul(a, g, !transA, false)) : null,
+  ]);
 }
 
 /**
@@ -399,9 +402,9 @@ export function matmulTransposed(a: Tensor, b: Tensor, transA = false, transB = 
 }
 
 /**
- * matmul's gradients for the product's gradient stored transposed (g, [n, m]): each product takes
- * g as it is stored, its flag flipped, where the backend rounds that alike
- * (`matmulFlagsRoundAlike`), else transpose(g) as the composition's backward does.
+ * matmul's gradients (its four products above) for the product's gradient stored transposed (g,
+ * [n, m]): each product takes g as it is stored, its flag flipped, where the backend rounds that
+ * alike (`matmulFlagsRoundAlike`), else transpose(g) as the composition's backward does.
  */
 function transposedGrads(
   a: Tensor,
@@ -461,14 +464,6 @@ function productShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB:
     );
   }
   return [m, n];
-}
-
-/** The gradients of op(a) · op(b) for the product's gradient g. */
-function matmulGrads(a: Tensor, b: Tensor, transA: boolean, transB: boolean, g: Tensor): (Tensor | null)[] {
-  return [
-    a.requiresGrad ? (transA ? matmul(b, g, transB, true) : matmul(g, b, false, !transB)) : null,
-    b.requiresGrad ? (transB ? matmul(g, a, true, transA) : matmul(a, g, !transA, false)) : null,
-  ];
 }
 
 // ---- reductions ------------------------------------------------------------------------

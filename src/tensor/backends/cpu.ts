@@ -7,8 +7,8 @@
 import type { AdamWStep, Axis, Backend, BinaryOp, Shape, Storage, UnaryOp } from "../backend.ts";
 import { productDims } from "../backend.ts";
 import { cpuModel } from "../adapter_info.ts";
-import { ortAvailable, ortLoadError } from "./ort_gemm.ts";
-import { matmulInto, productFlagsRoundAlike, transposedProductInto, transposeInto } from "./cpu_matmul.ts";
+import { ortAvailable, ortGemm, ortLoadError } from "./ort_gemm.ts";
+import { matmulInto, productFlagsRoundAlike, transposeInto, transposesDirectly } from "./cpu_matmul.ts";
 import { BINARY_CODES } from "./cpu_elementwise.ts";
 import { CpuBufferPool } from "./cpu_buffer_pool.ts";
 import { runSplit } from "./cpu_threads.ts";
@@ -146,7 +146,7 @@ export class CpuBackend implements Backend {
     return new CpuStorage(out);
   }
 
-  /** transpose(op(a) · op(b)) in one product where that rounds alike (`transposedProductInto`). */
+  /** transpose(op(a) · op(b)): one product with the factors swapped where that rounds alike (`transposesDirectly`). */
   matmulTransposed(
     a: Storage,
     aShape: Shape,
@@ -155,11 +155,12 @@ export class CpuBackend implements Backend {
     transA: boolean,
     transB: boolean,
   ): Storage {
-    const [m, , n] = productDims(aShape, bShape, transA, transB);
-    const out = this.pool.take(n * m);
-    const A = f32(a, "matmulTransposed"), B = f32(b, "matmulTransposed");
-    if (transposedProductInto(A, aShape, B, bShape, transA, transB, out)) return new CpuStorage(out);
-    this.pool.release(out);
+    const [m, k, n] = productDims(aShape, bShape, transA, transB);
+    if (transposesDirectly(m, n, k, transA, transB)) {
+      const out = this.pool.take(n * m);
+      ortGemm(f32(b, "matmulTransposed"), bShape, f32(a, "matmulTransposed"), aShape, !transB, !transA, out);
+      return new CpuStorage(out);
+    }
     const product = this.matmul(a, aShape, b, bShape, transA, transB);
     try {
       return this.transpose(product, [m, n]);

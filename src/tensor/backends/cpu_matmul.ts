@@ -35,23 +35,17 @@ export function matmulInto(
 }
 
 /**
- * out ([n, m]) = transpose(op(a) · op(b)) computed as op(b)ᵀ · op(a)ᵀ, the output already
- * transposed, where MLAS rounds that product as the original one (`transposedRoundsAlike`); returns
- * false, leaving out alone, where it does not (the caller multiplies and transposes).
+ * Whether transpose(op(a) · op(b)) (m×n, inner k) is computed as op(b)ᵀ · op(a)ᵀ, the output already
+ * transposed: where MLAS rounds that product as the original one (`transposedRoundsAlike`).
  */
-export function transposedProductInto(
-  a: Float32Array,
-  aShape: Shape,
-  b: Float32Array,
-  bShape: Shape,
+export function transposesDirectly(
+  m: number,
+  n: number,
+  k: number,
   transA: boolean,
   transB: boolean,
-  out: Float32Array,
 ): boolean {
-  const [m, k, n] = productDims(aShape, bShape, transA, transB);
-  if (!onOrt(m, n, k) || !transposedRoundsAlike(m, n, k, transA, transB)) return false;
-  ortGemm(b, bShape, a, aShape, !transB, !transA, out);
-  return true;
+  return onOrt(m, n, k) && transposedRoundsAlike(m, n, k, transA, transB);
 }
 
 /**
