@@ -14,6 +14,8 @@ import {
   fixtureCnnToOnnx,
 } from "../src/backbone/onnx_export.ts";
 import { readOnnxModel } from "../src/onnx/read.ts";
+import { OnnxBackbone } from "../src/backbone/onnx_backbone.ts";
+import { loadMnist } from "../src/data/mnist.ts";
 import { setBackend } from "../src/tensor/tensor.ts";
 import { FIXTURE_DATASETS, loadFixtureDataset, NORMALISATION, normalise } from "../src/pretrain/data.ts";
 import { forwardBatches } from "../src/pretrain/pretrain.ts";
@@ -103,6 +105,46 @@ Deno.test({
       if (!(rel < 1e-4)) throw new Error(`onnxruntime vs tensor core: relative error ${rel}`);
     } finally {
       model.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "fixture backbones: the same feature bits on 1, 2, 3 and 8 onnxruntime threads (rows do not depend on cores)",
+  ...opts,
+  fn: async () => {
+    // The signed references were extracted with 2 threads on 2-core machines; a backbone session takes
+    // every core, so a reproduction on another machine relies on this (docs/results.md).
+    const mnist = loadMnist("test");
+    const images = { data: mnist.images, shape: [mnist.n, 1, S, S] as const };
+    const rows = Array.from({ length: 1000 }, (_, i) => i); // 3 batches of 256 and one of 232
+    for (const name of FIXTURE_DATASETS) {
+      const { mean, std } = NORMALISATION[name];
+      const input = {
+        layout: "NCHW" as const,
+        size: [S, S] as [number, number],
+        channels: 1,
+        mean: [mean],
+        std: [std],
+      };
+      let want: Float32Array | null = null;
+      for (const threads of [2, 1, 3, 8]) {
+        const backbone = await OnnxBackbone.load({ onnx: modelPath(name), input }, {
+          threads,
+          batchSize: 256,
+        });
+        try {
+          const got = await backbone.run(images, rows);
+          want ??= got;
+          const at = got.findIndex((v, i) => !Object.is(v, want![i]));
+          if (at >= 0) {
+            throw new Error(`${name}, ${threads} threads: feature ${at} is ${got[at]}, ${want[at]} on 2`);
+          }
+        } finally {
+          await backbone.close();
+        }
+      }
     }
   },
 });
