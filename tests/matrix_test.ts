@@ -347,6 +347,34 @@ Deno.test("matrix: view_pool is fresh by default or a pool size; baselines defau
   assertAt(problemOf(bad).problem, posIn(bad, "view_pool: stale", "stale"), "training.view_pool");
 });
 
+Deno.test("matrix: an adapter drawing more views per step than its pool holds is rejected where it is set", () => {
+  // The value that sets it: the adapter's own pool, smaller than the matrix's views.
+  let text = edit(TINY, "view_pool: 3 }", "view_pool: 2 }");
+  let rest = assertAt(
+    problemOf(text).problem,
+    posIn(text, "view_pool: 2", "2"),
+    "methods[1].training.view_pool",
+  );
+  assert.match(
+    rest,
+    /^mawa: 3 views per step \(training\.views\) from a pool of 2 \(training\.view_pool\); expected views ≤ view_pool$/,
+  );
+  // The adapter's own views, more than its pool.
+  text = edit(TINY, "epochs: 3, view_pool: 3 }", "epochs: 3, views: 4, view_pool: 3 }");
+  rest = assertAt(problemOf(text).problem, posIn(text, "views: 4", "4"), "methods[1].training.views");
+  assert.match(rest, /^mawa: 4 views per step .* from a pool of 3 /);
+  // The matrix's training, which the adapter does not override.
+  text = edit(TINY, "view_pool: 3 }", "}").replace(
+    /^seeds: .*$/m,
+    "$&\ntraining: { views: 5, view_pool: 4 }",
+  );
+  rest = assertAt(problemOf(text).problem, posIn(text, "{ views: 5", "5"), "training.views");
+  assert.match(rest, /^mawa: 5 views per step .* from a pool of 4 /);
+  // Fresh views draw as many as a step needs; equal counts are fine.
+  parseMatrix(edit(TINY, "view_pool: 3 }", "views: 3, view_pool: 3 }"));
+  parseMatrix(edit(TINY, "view_pool: 3 }", "views: 7, view_pool: fresh }"));
+});
+
 Deno.test("matrix: duplicate ids and seeds are located at the second one", () => {
   const method = edit(TINY, "{ id: mawa,", "{ id: ec,");
   assert.match(

@@ -6,7 +6,7 @@ import { MatrixError } from "../errors.ts";
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { countCells, MAX_CELLS } from "./expand.ts";
-import { MATRIX_SCHEMA_ID, type MatrixSpec } from "./schema.ts";
+import { FRESH_VIEWS, isAdapter, MATRIX_SCHEMA_ID, type MatrixSpec } from "./schema.ts";
 import { decodeUtf8, yamlValue } from "./yaml_value.ts";
 
 export interface ParsedMatrix {
@@ -184,7 +184,8 @@ export function parseMatrixWith(
     throw new MatrixError(file, problems);
   }
   const spec = parsed.data;
-  const problems = duplicateIds(spec, (path) => locate(doc, path, at));
+  const where = (path: PropertyKey[]) => locate(doc, path, at);
+  const problems = [...duplicateIds(spec, where), ...viewPoolProblems(spec, where)];
   if (problems.length) throw new MatrixError(file, problems);
   const { product, kept } = countCells(spec);
   if (product > MAX_CELLS) {
@@ -228,6 +229,33 @@ function duplicateIds(spec: MatrixSpec, where: (path: PropertyKey[]) => string):
         `${where(["seeds", i])}: seeds[${i}]: ${seed} is already seeds[${j}]; expected unique seeds`,
       );
     } else seen.set(seed, i);
+  });
+  return problems;
+}
+
+/**
+ * Adapters whose step draws more views than their pool holds (training.views > an integer
+ * training.view_pool, after the adapter's own training overrides the matrix's): a cell would
+ * otherwise fail mid-run. Points at the field that set the larger side, the adapter's own first.
+ */
+function viewPoolProblems(spec: MatrixSpec, where: (path: PropertyKey[]) => string): string[] {
+  const problems: string[] = [];
+  spec.methods.forEach((method, i) => {
+    if (!isAdapter(method)) return;
+    const views = method.training.views ?? spec.training.views;
+    const pool = method.training.view_pool ?? spec.training.view_pool;
+    if (pool === FRESH_VIEWS || views <= pool) return;
+    const own = method.training.views !== undefined
+      ? "views"
+      : method.training.view_pool !== undefined
+      ? "view_pool"
+      : undefined;
+    const path = own ? ["methods", i, "training", own] : ["training", "views"];
+    problems.push(
+      `${where(path)}: ${describePath(path)}: ` +
+        `${method.id}: ${views} views per step (training.views) from a pool of ${pool} ` +
+        `(training.view_pool); expected views ≤ view_pool`,
+    );
   });
   return problems;
 }
