@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { selectIndices } from "../src/data/dataset.ts";
 import { loadMnist } from "../src/data/mnist.ts";
 import { encodePng } from "../src/data/png.ts";
+import { measuredRun } from "./measured_run.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const sizes = Deno.args.length ? Deno.args.map(Number) : [10000, 60000];
@@ -78,44 +79,20 @@ async function writeFolder(
   }
 }
 
-/** Peak RSS (VmHWM) in bytes of `pid`, or 0 once it is gone. */
-function peakRss(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** Runs the matrix with `dataset` in a child process; its peak RSS in bytes and wall seconds. */
 async function run(dir: string, dataset: string): Promise<{ peak: number; wall: number }> {
   await Deno.writeTextFile(join(dir, "matrix.yaml"), matrix(dataset));
-  const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}src/cli/main.ts`,
-      "run",
-      join(dir, "matrix.yaml"),
-      "--out",
-      join(dir, "out"),
-      "--cache",
-      join(dir, "cache"),
-      "--backend",
-      "cpu",
-      "--local-key",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let peak = 0;
-  const poll = setInterval(() => peak = Math.max(peak, peakRss(child.pid)), 50);
-  const { code, stderr } = await child.output();
-  clearInterval(poll);
-  if (code !== 0) throw new Error(`${dataset} exited ${code}:\n${new TextDecoder().decode(stderr)}`);
-  return { peak, wall: (performance.now() - started) / 1000 };
+  const args = [
+    "run",
+    "-A",
+    `${ROOT}src/cli/main.ts`,
+    "run",
+    join(dir, "matrix.yaml"),
+    "--out",
+    join(dir, "out"),
+  ];
+  args.push("--cache", join(dir, "cache"), "--backend", "cpu", "--local-key");
+  return await measuredRun(args, dataset, true);
 }
 
 console.log("source       | train images | peak RSS (GB) | wall (s)");

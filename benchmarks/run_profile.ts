@@ -14,6 +14,7 @@
  * bound.
  */
 import { join } from "node:path";
+import { measuredRun } from "./measured_run.ts";
 
 /** One node of a V8 `.cpuprofile` (the fields read here). */
 interface ProfileNode {
@@ -84,16 +85,6 @@ export function splitProfiles(profiles: CpuProfile[]): ProfileSplit {
   return { seconds, jsFunctions };
 }
 
-/** Peak RSS (VmHWM) in bytes of `pid`, or 0 once it is gone (Linux only). */
-function peakRss(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 interface Row {
   method: string;
   augmentation: string;
@@ -112,31 +103,20 @@ async function main(): Promise<void> {
   const dir = keep ?? await Deno.makeTempDir({ prefix: "invbench-profile-" });
   const cores = navigator.hardwareConcurrency;
   try {
-    const started = performance.now();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--cpu-prof",
-        `--cpu-prof-dir=${join(dir, "profiles")}`,
-        new URL("../src/cli/main.ts", import.meta.url).pathname,
-        "run",
-        matrix,
-        "--out",
-        join(dir, "out"),
-        "--cache",
-        join(dir, "cache"),
-        "--local-key",
-      ],
-      stdout: "null",
-      stderr: "inherit",
-    }).spawn();
-    let peak = 0;
-    const poll = setInterval(() => peak = Math.max(peak, peakRss(child.pid)), 100);
-    const status = await child.status;
-    clearInterval(poll);
-    if (!status.success) throw new Error(`invbench run exited ${status.code}`);
-    const wall = (performance.now() - started) / 1000;
+    const { peak, wall } = await measuredRun([
+      "run",
+      "-A",
+      "--cpu-prof",
+      `--cpu-prof-dir=${join(dir, "profiles")}`,
+      new URL("../src/cli/main.ts", import.meta.url).pathname,
+      "run",
+      matrix,
+      "--out",
+      join(dir, "out"),
+      "--cache",
+      join(dir, "cache"),
+      "--local-key",
+    ], "invbench run");
 
     const profiles: CpuProfile[] = [];
     for await (const e of Deno.readDir(join(dir, "profiles"))) {
