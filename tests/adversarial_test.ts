@@ -378,6 +378,23 @@ const CASES: Case[] = [
     unchanged: ["matrix.yaml"],
   },
   {
+    name: "low: an adapter drawing more views per step than its pool holds, located",
+    setup: (d) => matrix(d, "view_pool: 3 }", "views: 4, view_pool: 3 }"),
+    args: (d) => run(d),
+    code: 2,
+    message: /line \d+, column \d+: methods\[1\]\.training\.views: mawa: 4 views per step .* pool of 3/,
+    unchanged: ["matrix.yaml"],
+  },
+  {
+    name: "low: out_ratio below 1 for a loss that keeps d' = d, located",
+    setup: (d) => matrix(d, "hidden: 128,", "hidden: 128, out_ratio: 0.25,"),
+    args: (d) => run(d),
+    code: 2,
+    message:
+      /line \d+, column \d+: methods\[1\]\.training\.out_ratio: method "mawa": loss mawa keeps d' = d \(128\); out_ratio 0\.25 gives d' = 32/,
+    unchanged: ["matrix.yaml"],
+  },
+  {
     name: "20: include that keeps no cell says so, located",
     setup: (d) => Deno.writeTextFile(`${d}/matrix.yaml`, TINY + "include:\n  - { method: nothing }\n"),
     args: (d) => run(d),

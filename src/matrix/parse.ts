@@ -112,7 +112,8 @@ function locateKey(
   return isScalar(pair?.key) && pair.key.range ? at(pair.key.range[0]) : locate(doc, [...path, key], at);
 }
 
-function describePath(path: readonly PropertyKey[]): string {
+/** A path as a field name: methods[1].training.views. */
+export function describePath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("") ||
     "(top level)";
 }

@@ -360,6 +360,11 @@ export type TrainingSpec = z.infer<typeof TrainingSpec>;
 export function viewBudget(t: Pick<TrainingSpec, "view_pool" | "epochs" | "views">): number {
   return t.view_pool === FRESH_VIEWS ? t.epochs * t.views : t.view_pool;
 }
+
+/** An adapter's output dimension d' for d input features: `out_ratio` · d, rounded, at least 1. */
+export function adapterOutDim(d: number, outRatio: number): number {
+  return Math.max(1, Math.round(d * outRatio));
+}
 export type EvaluationSpec = z.infer<typeof EvaluationSpec>;
 export type CellPattern = z.infer<typeof CellPattern>;
 export type MatrixSpec = z.infer<ReturnType<typeof matrixSchemas>["MatrixSpec"]>;

@@ -5,9 +5,10 @@
  */
 import { catalog, type ParamsSpec } from "../catalog/entries.ts";
 import type { ResolvedAdapter, ResolvedMethod } from "../matrix/expand.ts";
-import { FRESH_VIEWS, isAdapter, viewBudget } from "../matrix/schema.ts";
+import { adapterOutDim, FRESH_VIEWS, isAdapter, viewBudget } from "../matrix/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { Adapter } from "./adapter.ts";
+import { LOSSES } from "./losses/index.ts";
 import { type FreshViews, freshViews } from "./fresh_views.ts";
 import type { FeatureRows } from "../cache/feature_rows.ts";
 import type { AdapterLoss } from "./losses/spec.ts";
@@ -62,7 +63,7 @@ async function fitAdapter(
     loss: method.loss.startsWith(USER_LOSS_PREFIX) ? methodFile(method.loss, files) : method.loss,
     params: method.params,
     hidden: t.hidden,
-    outDim: Math.max(1, Math.round(f.d * t.out_ratio)),
+    outDim: adapterOutDim(f.d, t.out_ratio),
     epochs: t.epochs,
     batch: t.batch,
     views: t.views,
@@ -104,6 +105,11 @@ function methodFile(ref: string, files: ReadonlyMap<string, AdapterLoss>): Adapt
   const loss = files.get(ref);
   if (!loss) throw new Error(`loss ${ref}: no method file with this content was loaded`);
   return loss;
+}
+
+/** An adapter's loss: a built-in by name, or one of the run's method files by its reference. */
+export function adapterLoss(method: ResolvedAdapter, files: ReadonlyMap<string, AdapterLoss>): AdapterLoss {
+  return method.loss.startsWith(USER_LOSS_PREFIX) ? methodFile(method.loss, files) : LOSSES.get(method.loss);
 }
 
 /**

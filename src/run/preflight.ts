@@ -9,8 +9,9 @@ import { totalmem } from "node:os";
 import { checkImageShape } from "../backbone/input_spec.ts";
 import { InputSpecError, MatrixError } from "../errors.ts";
 import type { Cell, ResolvedAdapter } from "../matrix/expand.ts";
-import type { ParsedMatrix } from "../matrix/parse.ts";
-import { FRESH_VIEWS } from "../matrix/schema.ts";
+import { describePath, type ParsedMatrix } from "../matrix/parse.ts";
+import { adapterOutDim, FRESH_VIEWS } from "../matrix/schema.ts";
+import { adapterLoss } from "../methods/registry.ts";
 import { backbone, datasetContent, datasetSplits, type RunContext } from "./cell.ts";
 import type { RunInputs } from "./run_dir.ts";
 
@@ -27,7 +28,7 @@ export function adapterBytes(
   o: { testRows: number; d: number; hidden: number; outRatio: number; viewPool: number },
 ): number {
   const features = 4 * o.d * o.testRows * (1 + o.viewPool);
-  const weights = 4 * 4 * (o.d * o.hidden + o.hidden * Math.ceil(o.outRatio * o.d));
+  const weights = 4 * 4 * (o.d * o.hidden + o.hidden * adapterOutDim(o.d, o.outRatio));
   return features + weights;
 }
 
@@ -87,6 +88,21 @@ export async function preflight(
     }
     if (c.spec.method.kind === "adapter") {
       const m = c.spec.method as ResolvedAdapter;
+      const mi = spec.methods.findIndex((x) => x.id === c.method);
+      const own = (spec.methods[mi] as { training?: Record<string, unknown> }).training;
+      const outDim = adapterOutDim(model.featureDim, m.training.out_ratio);
+      const loss = adapterLoss(m, ctx.methodFiles);
+      if (loss.sameDim && outDim !== model.featureDim) {
+        const path = own?.out_ratio !== undefined
+          ? ["methods", mi, "training", "out_ratio"]
+          : ["training", "out_ratio"];
+        const field = describePath(path);
+        throw at(
+          path,
+          `${field}: method "${c.method}": loss ${loss.name} keeps d' = d (${model.featureDim}); ` +
+            `out_ratio ${m.training.out_ratio} gives d' = ${outDim}; expected 1`,
+        );
+      }
       const bytes = adapterBytes({
         testRows: splits.test.n,
         d: model.featureDim,
@@ -96,8 +112,6 @@ export async function preflight(
         viewPool: m.training.view_pool === FRESH_VIEWS ? m.training.views : m.training.view_pool,
       });
       if (bytes > memory) {
-        const mi = spec.methods.findIndex((x) => x.id === c.method);
-        const own = (spec.methods[mi] as { training?: Record<string, unknown> }).training;
         const path = own?.hidden !== undefined || own?.view_pool !== undefined
           ? ["methods", mi, "training"]
           : ["training"];
