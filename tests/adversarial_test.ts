@@ -395,6 +395,20 @@ const CASES: Case[] = [
     unchanged: ["matrix.yaml"],
   },
   {
+    name: "low: WaCo with 10^8 directions is more memory than the machine has, located",
+    setup: (d) =>
+      matrix(
+        d,
+        "id: mawa, kind: adapter, loss: mawa,",
+        "id: waco, kind: adapter, loss: waco, params: { directions: 100000000 },",
+      ),
+    args: (d) => run(d),
+    code: 2,
+    message:
+      /line \d+, column \d+: method "waco" on mnist\/fixture: training .* and loss waco [\d.]+ GiB for a batch of 1024 rows, more than/,
+    unchanged: ["matrix.yaml"],
+  },
+  {
     name: "20: include that keeps no cell says so, located",
     setup: (d) => Deno.writeTextFile(`${d}/matrix.yaml`, TINY + "include:\n  - { method: nothing }\n"),
     args: (d) => run(d),

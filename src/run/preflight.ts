@@ -111,15 +111,27 @@ export async function preflight(
         // On the device at once: the pool, or one epoch's s fresh views.
         viewPool: m.training.view_pool === FRESH_VIEWS ? m.training.views : m.training.view_pool,
       });
-      if (bytes > memory) {
-        const path = own?.hidden !== undefined || own?.view_pool !== undefined
+      const views = m.training.views + 1;
+      const rows = views * Math.min(m.training.batch, splits.train.n);
+      const params = m.params as Record<string, number | undefined>;
+      const work = loss.workBytes?.({ rows, inDim: model.featureDim, outDim, views }, params) ?? 0;
+      if (bytes + work > memory) {
+        // Point at what takes more: the loss's parameters, or the training settings.
+        const ownParams = (spec.methods[mi] as { params?: Record<string, unknown> }).params;
+        const path = work > bytes
+          ? ["methods", mi, ...(ownParams && Object.keys(ownParams).length ? ["params"] : [])]
+          : own?.hidden !== undefined || own?.view_pool !== undefined
           ? ["methods", mi, "training"]
           : ["training"];
+        const gib = (b: number) => (b / GiB).toFixed(1);
         throw at(
           path,
-          `method "${c.method}" on ${c.dataset}/${c.backbone}: training (hidden ${m.training.hidden}, view_pool ${m.training.view_pool}, ${model.featureDim} features) needs at least ${
-            (bytes / GiB).toFixed(1)
-          } GiB, more than this machine's ${(memory / GiB).toFixed(1)} GiB`,
+          `method "${c.method}" on ${c.dataset}/${c.backbone}: training (hidden ${m.training.hidden}, ` +
+            `view_pool ${m.training.view_pool}, ${model.featureDim} features) needs at least ${
+              gib(bytes)
+            } GiB` +
+            (work ? ` and loss ${loss.name} ${gib(work)} GiB for a batch of ${rows} rows` : "") +
+            `, more than this machine's ${gib(memory)} GiB`,
         );
       }
     }

@@ -163,4 +163,9 @@ export function hsicFromBatch(batch: LossBatch, params: Record<string, number | 
 }
 
 /** The catalog entry of the loss (registered in ./registered.ts). */
-export const loss: AdapterLoss = { ...spec, compute: hsicFromBatch };
+export const loss: AdapterLoss = {
+  ...spec,
+  compute: hsicFromBatch,
+  // Both sides' n × n kernels and centred kernels, and the adapter side's gradient, float32.
+  workBytes: ({ rows }) => 4 * 5 * rows * rows,
+};

@@ -80,4 +80,9 @@ export function simclrFromBatch(batch: LossBatch, params: Record<string, number 
 }
 
 /** The catalog entry of the loss (registered in ./registered.ts). */
-export const loss: AdapterLoss = { ...spec, compute: simclrFromBatch };
+export const loss: AdapterLoss = {
+  ...spec,
+  compute: simclrFromBatch,
+  // The n × n logits, their exponentials and their gradient, float32.
+  workBytes: ({ rows }) => 4 * 3 * rows * rows,
+};

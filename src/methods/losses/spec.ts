@@ -29,6 +29,11 @@ export interface LossBatch {
 export interface AdapterLoss extends LossEntry {
   /** The [1, 1] loss on a batch; `params` as resolved from the entry's `params`. */
   readonly compute: (batch: LossBatch, params: Readonly<Record<string, number | undefined>>) => Tensor;
+  /**
+   * Bytes one evaluation holds at least, forward and backward, on a batch of this shape: what the
+   * preflight adds to the adapter's own memory before a run starts (absent: negligible or unknown).
+   */
+  readonly workBytes?: (shape: BatchShape, params: Readonly<Record<string, number | undefined>>) => number;
   /** Work before the first `compute` on these batch shapes (a method file traces its graphs). */
   readonly prepare?: (
     shapes: readonly BatchShape[],

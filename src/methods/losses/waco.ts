@@ -25,6 +25,7 @@ import { type Tensor, tidy } from "../../tensor/tensor.ts";
 import { directionsTensor, randomDirections, swDistance } from "../sliced_wasserstein.ts";
 import { type AdapterLoss, checkPaired, type LossBatch } from "./spec.ts";
 import type { LossEntry } from "../../catalog/entries.ts";
+import type { BatchShape } from "../user/graph.ts";
 
 const spec: LossEntry = {
   name: "waco",
@@ -173,5 +174,14 @@ export function wacoFromBatch(batch: LossBatch, params: Record<string, number | 
   });
 }
 
+/**
+ * At least the three SWs' directions (P · 3(d + d') floats) and each SW's two sets of projections
+ * with their sorted copies and gradients (P · n floats, 3 · 2 · 3 of them), float32.
+ */
+function wacoWorkBytes(shape: BatchShape, params: Record<string, number | undefined>): number {
+  const P = params.directions ?? 1000;
+  return 4 * P * (3 * (shape.inDim + shape.outDim) + 18 * shape.rows);
+}
+
 /** The catalog entry of the loss (registered in ./registered.ts). */
-export const loss: AdapterLoss = { ...spec, compute: wacoFromBatch };
+export const loss: AdapterLoss = { ...spec, compute: wacoFromBatch, workBytes: wacoWorkBytes };
