@@ -11,7 +11,9 @@ import {
   slicedWasserstein,
   swDistance,
 } from "../src/methods/sliced_wasserstein.ts";
-import { tensor } from "../src/tensor/ops.ts";
+import { param, tensor } from "../src/tensor/ops.ts";
+import { grad } from "../src/tensor/autograd.ts";
+import { wacoLoss } from "../src/methods/losses/waco.ts";
 import { tidy } from "../src/tensor/tensor.ts";
 import { CounterRng } from "../src/rng/philox.ts";
 import { cpuBackend, normals } from "./golden/losses_backends.ts";
@@ -115,4 +117,38 @@ Deno.test("swDistance: tensor form, shape [1, 1], equals the plain function; bad
     assert.throws(() => swDistance(a, a, tensor(dirs, [P, d], { backend })), /directions \[16, 5\]/);
     return [];
   });
+});
+
+Deno.test("swDistance: identical clouds give 0 with a zero gradient (a norm's subgradient), not NaN", async () => {
+  const backend = cpuBackend();
+  const n = 6, d = 4, P = 10;
+  const x = normals("sw0-x", n * d);
+  const dirs = randomDirections(new CounterRng(0, "sw0"), P, d);
+  for (const p of [2, 3]) {
+    const a = param(x, [n, d], backend);
+    const [value, g] = tidy(() => {
+      const sw = swDistance(a, tensor(x, [n, d], { backend }), directionsTensor(dirs, P, d, backend), p);
+      return [sw, grad(sw, [a])[0]];
+    });
+    assert.equal(await value.item(), 0);
+    assert.deepEqual([...await g.toArray()], new Array(n * d).fill(0), `p = ${p}`);
+    for (const t of [a, value, g]) t.dispose();
+  }
+});
+
+Deno.test("WaCo on a batch of one clean input (its anchors identical, dep = depX = 0) has a finite gradient", async () => {
+  // The last batch of an epoch holds one input when the train split is ≡ 1 modulo the batch size.
+  const backend = cpuBackend();
+  const views = 4, d = 8;
+  const anchor = normals("waco1-x", d);
+  const anchors = new Float32Array(views * d);
+  for (let r = 0; r < views; r++) anchors.set(anchor, r * d);
+  const y = param(normals("waco1-y", views * d), [views, d], backend);
+  const [loss, g] = tidy(() => {
+    const l = wacoLoss(y, tensor(anchors, [views, d], { backend }), { seed: 0, step: 0, directions: 50 });
+    return [l, grad(l, [y])[0]];
+  });
+  assert.equal(await loss.item(), -0);
+  assert.ok((await g.toArray()).every(Number.isFinite), "gradient not finite");
+  for (const t of [y, loss, g]) t.dispose();
 });

@@ -24,6 +24,7 @@ import {
   matmulTransposed,
   mean,
   pow,
+  root,
   sortRows,
   square,
   sub,
@@ -180,9 +181,9 @@ function checkP(op: string, p: number): void {
  * columns (see `directionsTensor`, `randomDirections`). Projection: the matmul [n, d]·[d, P]
  * transposed to [P, n] (`matmulTransposed`) so that each row is one direction; then `sortRows`,
  * difference, |·|^p, mean over all P·n entries (= mean over θ of mean over i), and the 1/p power.
- * Directions are used as given (not renormalised), as POT does with `projections`. Where
- * SW = 0 (identical clouds) the derivative of the 1/p power (p > 1) is infinite, so the gradient
- * there is not finite; WaCo's distances are positive on real data.
+ * Directions are used as given (not renormalised), as POT does with `projections`. Where SW = 0
+ * (identical clouds, e.g. WaCo's anchors in a batch of one input) the 1/p power has no derivative;
+ * `root` gives the norm's subgradient 0 there.
  */
 export function swDistance(a: Tensor, b: Tensor, directions: Tensor, p = 2): Tensor {
   const op = "swDistance";
@@ -218,7 +219,7 @@ export function swDistance(a: Tensor, b: Tensor, directions: Tensor, p = 2): Ten
   const diff = sub(pa, pb);
   const cost = p === 1 ? abs(diff) : p === 2 ? square(diff) : pow(abs(diff), p);
   const mp = mean(cost);
-  return p === 1 ? mp : pow(mp, 1 / p);
+  return p === 1 ? mp : root(mp, p);
 }
 
 let cpu: CpuBackend | undefined;

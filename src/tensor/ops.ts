@@ -263,6 +263,23 @@ export function pow(x: Tensor, p: number): Tensor {
 export function square(x: Tensor): Tensor {
   return pow(x, 2);
 }
+/** The least positive normal float32. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+/**
+ * x^(1/p) for x ≥ 0 and p ≥ 1 (the root of a p-norm or a sliced Wasserstein distance), with a zero
+ * gradient at x = 0: the subgradient a norm has there (as PyTorch's `norm`), where pow's gradient
+ * is ∞ · 0 = NaN. Wherever x is a normal float the value and gradient are pow(x, 1/p)'s, bit for bit.
+ */
+export function root(x: Tensor, p: number): Tensor {
+  if (!Number.isFinite(p) || p < 1) throw new TensorError("root", `p = ${p}; expected a finite p ≥ 1`);
+  const e = 1 / p;
+  return unaryOp("root", "pow", x, e, (g) => {
+    if (e === 1) return g;
+    // pow's gradient on a base kept normal, so that x = 0 gives a finite value for step(x) to zero.
+    const base = maximum(x, full(x.shape, FLOAT32_MIN_NORMAL, x.backend));
+    return mul(g, mul(mul(pow(base, e - 1), e), step(x)));
+  });
+}
 
 /** Sums `g` down to `shape` (the gradient of a broadcast). */
 function unbroadcast(g: Tensor, shape: Shape): Tensor {
