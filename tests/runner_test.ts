@@ -371,6 +371,32 @@ Deno.test("runner: a malformed matrix stops with exit 2, naming file, line and c
   assert.ok(!(await exists(`${TMP}/out-malformed.yaml`)), "not even the run directory is created");
 });
 
+Deno.test("runner: an adapter whose weights diverge gives diverged rows and the run goes on", async () => {
+  // lr 1e30 turns MaWa's weights into NaNs in the first steps; E's outputs cannot be evaluated.
+  const text = swap(
+    tinyAt(),
+    "training: { hidden: 128, epochs: 3, view_pool: 3 }",
+    "training: { hidden: 128, epochs: 3, view_pool: 3, lr: 1e30 }",
+  );
+  const matrix = `${TMP}/diverging.yaml`;
+  await Deno.writeTextFile(matrix, text);
+  const out = `${TMP}/diverging-out`;
+  const r = await cli(runArgs(out, `${TMP}/cache`, matrix), { env: ENV });
+  assert.equal(r.code, 0, r.stderr);
+  const doc = await readDoc(`${out}/result.json`);
+  const byMethod = (m: string) => doc.rows.filter((row) => row.method === m);
+  assert.equal(byMethod("mawa").length, 3);
+  for (const row of byMethod("mawa")) {
+    assert.equal(row.status, "diverged", JSON.stringify(row));
+    assert.match(row.reason ?? "", /not finite/);
+    assert.equal(row.metrics.acc_clean, null);
+    assert.equal(row.metrics.acc_aug, null);
+  }
+  for (const row of byMethod("ec")) assert.equal(row.status, "ok");
+  const summary = doc.summary.find((s) => s.method === "mawa")!;
+  assert.equal(summary.failed, 3);
+});
+
 Deno.test("runner: reproduce re-runs cells of a verified result here and agrees", async () => {
   const a = await referenceRun();
   assert.equal(a.code, 0, a.stderr);

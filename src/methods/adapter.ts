@@ -56,6 +56,8 @@ export interface AdapterTraining {
   steps: number;
   trainableParameters: number;
   trainSeconds: number;
+  /** Whether E's outputs on a sample of the train inputs are finite (false: nothing to evaluate). */
+  finiteOutputs: boolean;
 }
 
 /**
@@ -252,12 +254,18 @@ export class Adapter {
       steps: step,
       trainableParameters: network.parameterCount,
       trainSeconds: 0,
+      finiteOutputs: true,
     }, backend);
-    if (status === "ok") {
+    const sample = Math.min(n, 2048);
+    const first = clean.read(Int32Array.from({ length: sample }, (_, i) => i));
+    const out = await adapter.embed(first, d);
+    if (!out.every(Number.isFinite)) {
+      // Weights that diverged, possibly in the last step (after the last epoch loss was summed).
+      adapter.training.status = "diverged";
+      adapter.training.finiteOutputs = false;
+      adapter.training.reason = `${reason ? `${reason}; ` : ""}E's outputs are not finite after training`;
+    } else if (status === "ok") {
       // Collapse: E maps distinct inputs to (nearly) one point, relative to F's own spread.
-      const sample = Math.min(n, 2048);
-      const first = clean.read(Int32Array.from({ length: sample }, (_, i) => i));
-      const out = await adapter.embed(first, d);
       const spreadF = meanColumnStd(first, sample, d);
       const spreadE = meanColumnStd(out, sample, o.outDim);
       if (!(spreadE >= COLLAPSE_RATIO * spreadF)) {

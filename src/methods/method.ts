@@ -64,6 +64,11 @@ export interface FittedMethod {
   metrics?: Record<string, number | null>;
   /** Seconds spent fitting (not extracting features: the cache makes that machine-dependent). */
   fitSeconds: number;
+  /**
+   * False when the fit left nothing to evaluate (an adapter whose outputs are not finite): the row
+   * keeps its status and reason and has no metrics. Default true.
+   */
+  evaluable?: boolean;
   dispose(): void;
 }
 

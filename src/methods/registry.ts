@@ -75,9 +75,16 @@ async function fitAdapter(
     onEpoch: (epoch, loss) => f.progress?.(epoch + 1, t.epochs, `${method.id} loss ${loss.toPrecision(4)}`),
   });
   const outDim = e.network.sizes[e.network.sizes.length - 1];
-  // E(clean train), what the classifier trains on: spilled to a temp file when the features are rows.
-  const x = clean instanceof Float32Array ? await e.embed(clean, f.d) : await e.embedRows(clean, f.d);
+  // E(clean train), what the classifier trains on: spilled to a temp file when the features are rows
+  // (none when E's outputs are not finite: there is nothing to evaluate).
+  const evaluable = e.training.finiteOutputs;
+  const x = !evaluable
+    ? new Float32Array(0)
+    : clean instanceof Float32Array
+    ? await e.embed(clean, f.d)
+    : await e.embedRows(clean, f.d);
   return {
+    evaluable,
     status: e.training.status,
     reason: e.training.reason,
     flags: [],

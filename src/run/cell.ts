@@ -20,13 +20,13 @@ import type { Cell } from "../matrix/expand.ts";
 import type { BackboneSpec, DatasetSpec } from "../matrix/schema.ts";
 import { isAdapter } from "../matrix/schema.ts";
 import { Classifier, CLASSIFIERS } from "../methods/classifier.ts";
-import type { CellFeatures } from "../methods/method.ts";
+import type { CellFeatures, FittedMethod } from "../methods/method.ts";
 import { fitMethod } from "../methods/registry.ts";
 import type { UserLoss } from "../methods/user/user_loss.ts";
 import { accuracy, augmentedAccuracy } from "../metrics/accuracy.ts";
 import { type CollisionInput, collisionRates } from "../metrics/collision.ts";
 import { structureMetrics } from "../metrics/structure.ts";
-import type { ResultRow } from "../results/schema.ts";
+import { type ResultRow, RowMetrics } from "../results/schema.ts";
 import type { Backend } from "../tensor/backend.ts";
 import { resolve } from "node:path";
 
@@ -218,6 +218,7 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
 
   const fitted = await fitMethod(spec.method, f, ctx.methodFiles);
   try {
+    if (fitted.evaluable === false) return unevaluatedRow(cell, fitted);
     const testStarted = performance.now();
     const kind = CLASSIFIERS.get(spec.classifier.kind).network;
     const classifier = await Classifier.train(fitted.trainSet.x, fitted.trainSet.labels, {
@@ -299,6 +300,28 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
   } finally {
     fitted.dispose();
   }
+}
+
+/**
+ * The row of a cell whose fit left nothing to evaluate (an adapter whose outputs are not finite):
+ * its status and reason, every metric null but the fit's seconds. Reported, never dropped.
+ */
+function unevaluatedRow(cell: Cell, fitted: FittedMethod): ResultRow {
+  const metrics = Object.fromEntries(Object.keys(RowMetrics.shape).map((name) => [name, null]));
+  return {
+    cell: cell.id,
+    dataset: cell.dataset,
+    backbone: cell.backbone,
+    augmentation: cell.augmentation,
+    method: cell.method,
+    classifier: cell.classifier,
+    seed: cell.seed,
+    status: fitted.status,
+    ...(fitted.reason ? { reason: fitted.reason } : {}),
+    flags: fitted.flags,
+    metrics: { ...metrics, train_seconds: fitted.fitSeconds, test_seconds: 0 } as ResultRow["metrics"],
+    cost: fitted.cost,
+  };
 }
 
 /** Collision rate of (F, t) for the cell's dataset, backbone, augmentation and seed (shared by methods). */
