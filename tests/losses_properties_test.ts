@@ -114,6 +114,21 @@ Deno.test("median bandwidth: host path = device path = float64 median", async ()
   assert.ok(Math.abs(m3 - ref.medianDistance(ref.m64(3, 2, odd))) < 1e-5);
 });
 
+Deno.test("median bandwidth of diverged outputs is NaN on both paths, as on the device, not a throw", async () => {
+  // A diverging adapter's outputs turn to NaN; the loss must become NaN (a diverged row), not stop the run.
+  const x = new Float32Array(6 * 3).fill(NaN);
+  const nan = (backend: Backend) => tensor(x, [6, 3], { backend, allowNonFinite: true });
+  const [host] = values(() => [medianDistance(pairwiseSqDist(nan(cpuBackend()), nan(cpuBackend())))]);
+  const [devT] = tidy(() => {
+    const dev = asyncOnly(cpuBackend());
+    return [medianDistance(pairwiseSqDist(nan(dev), nan(dev)))];
+  });
+  const device = await devT.item();
+  devT.dispose();
+  assert.ok(Number.isNaN(host), `host ${host}`);
+  assert.ok(Number.isNaN(device), `device ${device}`);
+});
+
 Deno.test("upperTriangleRanks = the ranks of a full sort of the upper triangle (ties, negatives, spread)", () => {
   const cases: [string, (i: number) => number][] = [
     ["pseudo-random signed", (i) => (Math.sin(i * 12.9898) * 43758.5453) % 1],

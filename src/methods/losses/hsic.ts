@@ -110,7 +110,8 @@ export function medianDistance(d2: Tensor): Tensor {
     if (backend.readSync) {
       const [a, b] = upperTriangleRanks(d2.viewSync(), n, k1, k2);
       const sigma = (Math.sqrt(Math.max(a, 0)) + Math.sqrt(Math.max(b, 0))) / 2;
-      return tensor(new Float32Array([sigma]), [1, 1], { backend });
+      // NaN from diverged outputs passes on, as on the device paths: the loss, not the run, fails.
+      return tensor(new Float32Array([sigma]), [1, 1], { backend, allowNonFinite: true });
     }
     if (backend.upperTriangleRanks) {
       const mid = new Tensor(backend, backend.upperTriangleRanks(d2.storage, n, k1, k2), [1, 2]);
