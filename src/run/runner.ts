@@ -345,9 +345,10 @@ export async function runMatrix(o: RunOptions): Promise<RunSummary> {
         const m = perMethod.get(cell.method) ?? { seconds: 0, cells: 0 };
         perMethod.set(cell.method, { seconds: m.seconds + seconds, cells: m.cells + 1 });
         const eta = remainingSeconds(todo.slice(next).map((t) => t.cell));
-        const accs = `clean ${(100 * (row.metrics.acc_clean ?? NaN)).toFixed(2)}%, aug ${
-          (100 * (row.metrics.acc_aug ?? NaN)).toFixed(2)
-        }%`;
+        const pct = (v: number | null) => (v === null ? "–" : `${(100 * v).toFixed(2)}%`);
+        const accs = row.metrics.acc_clean === null && row.metrics.acc_aug === null
+          ? row.reason ?? "no metrics"
+          : `clean ${pct(row.metrics.acc_clean)}, aug ${pct(row.metrics.acc_aug)}`;
         log(`cell ${cell.id} ${label}: ${row.status} ${accs} in ${seconds.toFixed(1)}s`);
         say(
           `[${index + 1}/${cells.length}] ${label}: ${row.status}, ${accs} (${formatSeconds(seconds)}, ETA ${
