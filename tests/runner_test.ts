@@ -383,6 +383,9 @@ Deno.test("runner: an adapter whose weights diverge gives diverged rows and the 
   const out = `${TMP}/diverging-out`;
   const r = await cli(runArgs(out, `${TMP}/cache`, matrix), { env: ENV });
   assert.equal(r.code, 0, r.stderr);
+  // The progress lines name the reason, not accuracies of NaN.
+  assert.match(r.stderr, /mawa linear seed 0: diverged, .*not finite/);
+  assert.doesNotMatch(r.stderr, /NaN%/);
   const doc = await readDoc(`${out}/result.json`);
   const byMethod = (m: string) => doc.rows.filter((row) => row.method === m);
   assert.equal(byMethod("mawa").length, 3);
