@@ -409,6 +409,24 @@ const CASES: Case[] = [
     unchanged: ["matrix.yaml"],
   },
   {
+    name: "low: a test split of one image (the structure metrics need a pair), located",
+    setup: (d) =>
+      matrix(d, "test: { limit: 300, stratified_seed: 0 }", "test: { limit: 1, stratified_seed: 0 }"),
+    args: (d) => run(d),
+    code: 2,
+    message:
+      /line \d+, column \d+: datasets\[0\] "mnist": the test split has 1 image; the structure metrics need at least 2/,
+    unchanged: ["matrix.yaml"],
+  },
+  {
+    name: "low: evaluation.structure_points: 1 (no pair), located",
+    setup: (d) => matrix(d, "structure_points: 100", "structure_points: 1"),
+    args: (d) => run(d),
+    code: 2,
+    message: /line \d+, column \d+: evaluation\.structure_points: Too small: expected number to be >=2/,
+    unchanged: ["matrix.yaml"],
+  },
+  {
     name: "20: include that keeps no cell says so, located",
     setup: (d) => Deno.writeTextFile(`${d}/matrix.yaml`, TINY + "include:\n  - { method: nothing }\n"),
     args: (d) => run(d),

@@ -305,8 +305,8 @@ function classifierSchema(c: Catalogs): z.ZodType<ClassifierSpec> {
 export const EvaluationSpec = z.strictObject({
   /** K: independent augmentation draws of the whole test set for augmented accuracy. */
   aug_draws: positiveInt.default(5),
-  /** n clean test points for the structure metrics (all n(n−1)/2 pairs). */
-  structure_points: positiveInt.default(500),
+  /** n clean test points for the structure metrics (all n(n−1)/2 pairs; at least one pair). */
+  structure_points: z.number().int().min(2).default(500),
   /** Augmented test points for the collision rate. */
   collision_points: positiveInt.default(1000),
 });

@@ -72,6 +72,14 @@ export async function preflight(
         );
       }
     }
+    if (splits.test.n < 2) {
+      throw at(
+        ["datasets", di],
+        `datasets[${di}] "${c.dataset}": the test split has ${splits.test.n} image${
+          splits.test.n === 1 ? "" : "s"
+        }; the structure metrics need at least 2 (one pair)`,
+      );
+    }
     inputs.datasets[c.dataset] = datasetContent(splits);
     inputs.backbones[c.backbone] = model.contentHash;
     try {
