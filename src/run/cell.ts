@@ -263,13 +263,7 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
       );
       const testSeconds = (performance.now() - testStarted) / 1000;
       return {
-        cell: cell.id,
-        dataset: cell.dataset,
-        backbone: cell.backbone,
-        augmentation: cell.augmentation,
-        method: cell.method,
-        classifier: cell.classifier,
-        seed: cell.seed,
+        ...rowIdentity(cell),
         status: classifier.training.diverged ? "diverged" : fitted.status,
         ...(fitted.reason || classifier.training.diverged
           ? { reason: fitted.reason ?? "the classifier's cross-entropy became non-finite" }
@@ -302,6 +296,12 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
   }
 }
 
+/** A row's identity: the cell's id and its coordinates. */
+function rowIdentity(cell: Cell) {
+  const { dataset, backbone, augmentation, method, classifier, seed } = cell;
+  return { cell: cell.id, dataset, backbone, augmentation, method, classifier, seed };
+}
+
 /**
  * The row of a cell whose fit left nothing to evaluate (an adapter whose outputs are not finite):
  * its status and reason, every metric null but the fit's seconds. Reported, never dropped.
@@ -309,13 +309,7 @@ export async function runCell(cell: Cell, ctx: RunContext): Promise<ResultRow> {
 function unevaluatedRow(cell: Cell, fitted: FittedMethod): ResultRow {
   const metrics = Object.fromEntries(Object.keys(RowMetrics.shape).map((name) => [name, null]));
   return {
-    cell: cell.id,
-    dataset: cell.dataset,
-    backbone: cell.backbone,
-    augmentation: cell.augmentation,
-    method: cell.method,
-    classifier: cell.classifier,
-    seed: cell.seed,
+    ...rowIdentity(cell),
     status: fitted.status,
     ...(fitted.reason ? { reason: fitted.reason } : {}),
     flags: fitted.flags,
