@@ -60,7 +60,7 @@ async function fitAdapter(
 ): Promise<FittedMethod> {
   const t = method.training;
   const e = await Adapter.train(clean, views, f.d, {
-    loss: method.loss.startsWith(USER_LOSS_PREFIX) ? methodFile(method.loss, files) : method.loss,
+    loss: adapterLoss(method, files),
     params: method.params,
     hidden: t.hidden,
     outDim: adapterOutDim(f.d, t.out_ratio),
