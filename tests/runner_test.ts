@@ -331,6 +331,7 @@ Deno.test("runner: a truncated dataset file stops the run with exit 2 before any
     truncated,
     "expected 7840016 bytes (16-byte header + 10000×28×28 × 1-byte uint8)",
     `got ${16 + 5000 * 784 + 123} bytes (truncated)`,
+    `(named at ${TMP}/truncated.yaml line 12, column 5: datasets[1])`,
   ]);
 });
 
@@ -343,6 +344,8 @@ Deno.test("runner: a backbone whose input does not match its declaration stops w
   );
   await refusedBeforeWriting("size.yaml", wrongSize, [
     `${ONNX}: input "images" has shape [N, 1, 28, 28] but the spec expects [N, 1, 32, 32] (NCHW, channels 1, size 32×32)`,
+    // Where the matrix names the model, as for a method file.
+    `(named at ${TMP}/size.yaml line 17, column 5: backbones[1])`,
   ]);
   const wrongChannels = swap(tinyAt(), "channels: 1,", "channels: 3,");
   await refusedBeforeWriting("channels.yaml", wrongChannels, [
@@ -351,6 +354,7 @@ Deno.test("runner: a backbone whose input does not match its declaration stops w
   const missing = swap(tinyAt(), ONNX, `${TMP}/no-such-model.onnx`);
   await refusedBeforeWriting("missing-model.yaml", missing, [
     `${TMP}/no-such-model.onnx: cannot read the ONNX model`,
+    `(named at ${TMP}/missing-model.yaml line 13, column 5: backbones[0])`,
   ]);
 });
 

@@ -7,7 +7,7 @@
  */
 import { totalmem } from "node:os";
 import { checkImageShape } from "../backbone/input_spec.ts";
-import { InputSpecError, MatrixError } from "../errors.ts";
+import { BackboneError, ConfigError, DataError, InputSpecError, MatrixError } from "../errors.ts";
 import type { Cell, ResolvedAdapter } from "../matrix/expand.ts";
 import { describePath, type ParsedMatrix } from "../matrix/parse.ts";
 import { adapterOutDim, FRESH_VIEWS } from "../matrix/schema.ts";
@@ -44,13 +44,26 @@ export async function preflight(
     const where = parsed.where?.(path);
     return new MatrixError(file, [`${where ? `${where}: ` : ""}${message}`]);
   };
+  // A data file or model that fails to load is named with where the matrix declares it.
+  const named = async <T>(path: PropertyKey[], load: () => Promise<T>): Promise<T> => {
+    try {
+      return await load();
+    } catch (e) {
+      if (!(e instanceof DataError || e instanceof BackboneError || e instanceof ConfigError)) throw e;
+      const where = parsed.where?.(path);
+      if (where && !e.message.includes(" (named at ")) {
+        e.message += ` (named at ${file} ${where}: ${describePath(path)})`;
+      }
+      throw e;
+    }
+  };
   const inputs: RunInputs = { datasets: {}, backbones: {} };
   const memory = totalmem();
   for (const c of cells) {
     const di = spec.datasets.findIndex((d) => d.id === c.dataset);
     const bi = spec.backbones.findIndex((b) => b.id === c.backbone);
-    const splits = await datasetSplits(ctx, c.spec.dataset);
-    const model = await backbone(ctx, c.spec.backbone);
+    const splits = await named(["datasets", di], () => datasetSplits(ctx, c.spec.dataset));
+    const model = await named(["backbones", bi], () => backbone(ctx, c.spec.backbone));
     if (!inputs.datasets[c.dataset]) {
       const present = new Set(splits.train.labels).size;
       if (present < 2) {
