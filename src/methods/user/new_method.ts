@@ -6,6 +6,11 @@
 import { join, relative, resolve } from "node:path";
 import { InputError } from "../../errors.ts";
 import { PROJECT_ROOT } from "../../run/harness.ts";
+import { LOSSES } from "../losses/index.ts";
+import { loss as MAWA } from "../losses/mawa.ts";
+
+/** The ids of the template matrix's other methods (EC and the built-in MaWa). */
+const TEMPLATE_METHOD_IDS = ["ec", MAWA.name];
 
 /** Method names: they become file names and ids in the matrix. */
 export const METHOD_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
@@ -67,8 +72,8 @@ augmentations:
   - { id: rotation, kind: rotation, degrees: [-180, 180] }
 training: { hidden: 128, epochs: 3, view_pool: 3 }
 methods:
-  - { id: ec, kind: none }
-  - { id: mawa, kind: adapter, loss: mawa }
+  - { id: ${TEMPLATE_METHOD_IDS[0]}, kind: none }
+  - { id: ${TEMPLATE_METHOD_IDS[1]}, kind: adapter, loss: ${MAWA.name} }
   - { id: ${name}, kind: adapter, loss: ./${name}.ts, params: { weight: 1 } }
 classifiers:
   - { id: linear, kind: linear, epochs: 30 }
@@ -82,6 +87,13 @@ export async function newMethod(name: string, dir: string): Promise<{ loss: stri
   if (!METHOD_NAME.test(name)) {
     throw new InputError(
       `method name "${name}": expected lowercase letters, digits, '_' or '-', starting with a letter`,
+    );
+  }
+  const taken = [...LOSSES.names, ...TEMPLATE_METHOD_IDS];
+  if (taken.includes(name)) {
+    throw new InputError(
+      `method name "${name}": already a built-in loss or a method id of the template's matrix ` +
+        `(${[...new Set(taken)].join(", ")}); choose another`,
     );
   }
   const loss = join(dir, `${name}.ts`), matrix = join(dir, `${name}.yaml`);
