@@ -127,3 +127,49 @@ Deno.test("k8s: a matrix outside the repository, or more group shards than group
     /shard 1 would hold no cell \(the matrix has 6 cells in 1 feature group\(s\)\); use --shards ≤ 1 or --shard-by cell/,
   );
 });
+
+Deno.test("k8s: a malformed --cpu, --memory, --pvc, --image or --workdir exits 2 before any manifest is written", async () => {
+  await using t = await tempDir("k8s-values");
+  const cases: [string, string, RegExp][] = [
+    ["--cpu", "two", /--cpu "two": expected a Kubernetes quantity/],
+    ["--memory", "lots", /--memory "lots": expected a Kubernetes quantity/],
+    ["--pvc", "Bad_Name", /--pvc "Bad_Name": expected a Kubernetes object name/],
+    ["--image", "a b", /--image "a b": expected a container image reference without whitespace/],
+    ["--workdir", "invbench", /--workdir invbench: expected an absolute path in the pods/],
+  ];
+  for (const [flag, value, message] of cases) {
+    const out = `${t.dir}/m${flag}`;
+    const r = await cli([
+      "k8s",
+      "tests/fixtures/tiny.yaml",
+      "--shards",
+      "2",
+      "--image",
+      "x",
+      "--out",
+      out,
+      flag,
+      value,
+    ]);
+    assert.equal(r.code, 2, `${flag} ${value}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(await Deno.stat(out).then(() => true, () => false), false, `${flag}: ${out} was written`);
+  }
+  const ok = await cli([
+    "k8s",
+    "tests/fixtures/tiny.yaml",
+    "--shards",
+    "2",
+    "--image",
+    "registry.example.org:5000/invbench:1.2",
+    "--out",
+    `${t.dir}/ok`,
+    "--cpu",
+    "1500m",
+    "--memory",
+    "8Gi",
+    "--pvc",
+    "invbench-data.v2",
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+});

@@ -73,3 +73,46 @@ Deno.test("slurm scripts: --submit without sbatch exits 2 and says what is missi
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /sbatch not found: --submit needs a Slurm client/);
 });
+
+Deno.test("slurm scripts: a malformed --time, --mem or --partition exits 2 before any script is written", async () => {
+  await using t = await tempDir("slurm-directives");
+  const cases: [string, string, RegExp][] = [
+    [
+      "--time",
+      "2h",
+      /--time "2h": expected a Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS/,
+    ],
+    [
+      "--mem",
+      "lots",
+      /--mem "lots": expected a Slurm memory size: an integer with an optional unit K, M, G or T/,
+    ],
+    [
+      "--partition",
+      "a b",
+      /--partition "a b": expected Slurm partition names \(letters, digits, _ \. -\), comma-separated/,
+    ],
+  ];
+  for (const [flag, value, message] of cases) {
+    const out = `${t.dir}/run${flag}`;
+    const r = await cli([...args(out), flag, value]);
+    assert.equal(r.code, 2, `${flag} ${value}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(await Deno.stat(out).then(() => true, () => false), false, `${flag}: ${out} was written`);
+  }
+  // Every form sbatch documents is taken.
+  for (
+    const [i, time] of ["90", "45:00", "02:00:00", "1-12", "1-12:30", "1-12:30:00", "UNLIMITED"].entries()
+  ) {
+    const r = await cli([
+      ...args(`${t.dir}/ok-${i}`),
+      "--time",
+      time,
+      "--mem",
+      "512m",
+      "--partition",
+      "gpu,cpu",
+    ]);
+    assert.equal(r.code, 0, `--time ${time}: ${r.stderr}`);
+  }
+});

@@ -61,11 +61,32 @@ function podSpec(o: KubernetesOptions, name: string, command: string[]): Record<
   };
 }
 
+/** A resource quantity (1500m, 2, 8Gi, 1e3): what a pod's requests take. */
+const QUANTITY = /^(\d+(\.\d+)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE]\d+)?$/;
+/** An object name (DNS-1123 subdomain): what a PersistentVolumeClaim is called. */
+const OBJECT_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Refuses values the API server would reject, before any manifest is written. */
+function checkValues(o: KubernetesOptions): void {
+  const bad = (flag: string, value: string, expected: string) =>
+    new InputError(`${flag} ${JSON.stringify(value)}: expected ${expected}`);
+  for (const [flag, value] of [["--cpu", o.cpu], ["--memory", o.memory]] as const) {
+    if (value !== undefined && !QUANTITY.test(value)) {
+      throw bad(flag, value, "a Kubernetes quantity (e.g. 2, 1500m, 8Gi)");
+    }
+  }
+  if (!OBJECT_NAME.test(o.pvc)) {
+    throw bad("--pvc", o.pvc, "a Kubernetes object name (lowercase letters, digits, '-' and '.')");
+  }
+  if (!/^\S+$/.test(o.image)) throw bad("--image", o.image, "a container image reference without whitespace");
+  for (const [flag, dir] of [["--workdir", o.workdir], ["--data", o.data]] as const) {
+    if (!posix.isAbsolute(dir)) throw new InputError(`${flag} ${dir}: expected an absolute path in the pods`);
+  }
+}
+
 /** Both Job manifests as objects. */
 export async function kubernetesManifests(o: KubernetesOptions): Promise<KubernetesManifests> {
-  if (!posix.isAbsolute(o.data)) {
-    throw new InputError(`--data ${o.data}: expected an absolute path in the pods`);
-  }
+  checkValues(o);
   const plan = await planLaunch(o);
   if (!plan.matrixInProject) {
     throw new InputError(

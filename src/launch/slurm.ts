@@ -43,6 +43,28 @@ export interface SlurmScripts {
   files: { shards: string; merge: string };
 }
 
+/** sbatch's time limit forms: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS, or no limit. */
+const SLURM_TIME = /^(\d+(:\d{1,2}){0,2}|\d+-\d{1,2}(:\d{1,2}){0,2}|UNLIMITED|INFINITE)$/i;
+/** sbatch's memory sizes: an integer with an optional unit (megabytes without one). */
+const SLURM_MEM = /^\d+[KMGT]?$/i;
+/** Partition names, comma-separated: nothing a directive line or a shell would split. */
+const SLURM_PARTITION = /^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/;
+
+/** Refuses directive values sbatch would reject (or split), before any script is written. */
+function checkDirectives(o: SlurmOptions): void {
+  const bad = (flag: string, value: string, expected: string) =>
+    new InputError(`${flag} ${JSON.stringify(value)}: expected ${expected}`);
+  if (o.time !== undefined && !SLURM_TIME.test(o.time)) {
+    throw bad("--time", o.time, "a Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS");
+  }
+  if (o.mem !== undefined && !SLURM_MEM.test(o.mem)) {
+    throw bad("--mem", o.mem, "a Slurm memory size: an integer with an optional unit K, M, G or T");
+  }
+  if (o.partition !== undefined && !SLURM_PARTITION.test(o.partition)) {
+    throw bad("--partition", o.partition, "Slurm partition names (letters, digits, _ . -), comma-separated");
+  }
+}
+
 function directives(o: SlurmOptions, lines: string[]): string[] {
   const d = [...lines];
   if (o.partition) d.push(`--partition=${o.partition}`);
@@ -54,6 +76,7 @@ function directives(o: SlurmOptions, lines: string[]): string[] {
 
 /** The two job scripts (not yet written). */
 export async function slurmScripts(o: SlurmOptions): Promise<SlurmScripts> {
+  checkDirectives(o);
   const plan = await planLaunch(o);
   const out = resolve(o.out);
   const n = plan.shards.length;
