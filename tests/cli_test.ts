@@ -170,6 +170,11 @@ Deno.test("cli: invalid flags and arguments exit 2", async () => {
     [["verify", SIGNED, "--keys", SIGNED], /keys\[|expected a JWKS/],
     [["run", fixture("tiny.yaml"), "--key", JWKS, "--out", `${TMP}/never`], /expected a private Ed25519 JWK/],
     [["run", fixture("tiny.yaml"), "--key", `${TMP}/missing.jwk`, "--out", `${TMP}/never`], /missing\.jwk/],
+    // Named as typed (it was "--cells NaN"), before the signature is read.
+    [
+      ["reproduce", SIGNED, "--cells", "abc", "--run-dir", `${TMP}/never`],
+      /^invbench: --cells abc: expected a positive integer/,
+    ],
   ];
   const results = await Promise.all(cases.map(([args]) => cli(args)));
   for (const [i, [args, message]] of cases.entries()) {

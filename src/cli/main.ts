@@ -385,6 +385,7 @@ export function buildCli(): Command {
     .action(async (path: string, opts) => {
       const say = humanOutput(opts.json);
       checkExecutionProvider(opts.executionProvider);
+      const cellCount = positiveInt("--cells", opts.cells);
       const raw = await readJsonDocument(path);
       // As in verify: the signature (3) is judged before the schema (2).
       const jwks = opts.keys ? await readJwks(opts.keys) : null;
@@ -403,7 +404,7 @@ export function buildCli(): Command {
       }
       const tolerance = { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) };
       const c = await reproduce(doc, {
-        cells: Number(opts.cells),
+        cells: cellCount,
         matrix: opts.matrix,
         out: key || !opts.out ? opts.runDir : opts.out,
         backend: opts.backend,
