@@ -137,8 +137,10 @@ Deno.test("cli: compare exits 0 when results agree and 4 on a mismatch or a miss
   assert.equal((await cli(["compare", pathA, `${TMP}/changed.json`, "--tolerance", "0.5"])).code, 0);
   const negative = await cli(["compare", pathA, pathA, "--tolerance", "-1"]);
   assert.equal(negative.code, 2);
-  assert.match(negative.stderr, /tolerances must be ≥ 0/);
-  assert.equal((await cli(["compare", pathA, pathA, "--seed-sd", "x"])).code, 2);
+  assert.match(negative.stderr, /--tolerance -1: expected a number ≥ 0/);
+  const notNumber = await cli(["compare", pathA, pathA, "--seed-sd", "x"]);
+  assert.equal(notNumber.code, 2);
+  assert.match(notNumber.stderr, /--seed-sd x: expected a number ≥ 0/);
 });
 
 Deno.test("cli: invalid flags and arguments exit 2", async () => {
@@ -174,6 +176,11 @@ Deno.test("cli: invalid flags and arguments exit 2", async () => {
     [
       ["reproduce", SIGNED, "--cells", "abc", "--run-dir", `${TMP}/never`],
       /^invbench: --cells abc: expected a positive integer/,
+    ],
+    // reproduce took any tolerance, and "abc" made every metric differ.
+    [
+      ["reproduce", SIGNED, "--tolerance", "abc", "--run-dir", `${TMP}/never`],
+      /^invbench: --tolerance abc: expected a number ≥ 0/,
     ],
   ];
   const results = await Promise.all(cases.map(([args]) => cli(args)));

@@ -92,6 +92,21 @@ const shardByOption = () =>
   new Option("--shard-by <how>", "split into shards by cell, or by (dataset, backbone, augmentation) group")
     .choices(SHARD_BY as unknown as string[]).default("cell");
 
+/** A flag's number ≥ 0 (a tolerance), or exit 2 naming the flag and the value as typed. */
+function nonNegative(flag: string, text: string): number {
+  const x = Number(text);
+  if (text.trim() === "" || !(x >= 0)) throw new InputError(`${flag} ${text}: expected a number ≥ 0`);
+  return x;
+}
+
+/** The tolerance flags of compare and reproduce. */
+function toleranceFlags(opts: { tolerance: string; seedSd: string }) {
+  return {
+    absolute: nonNegative("--tolerance", opts.tolerance),
+    seedSd: nonNegative("--seed-sd", opts.seedSd),
+  };
+}
+
 function positiveInt(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) {
@@ -344,10 +359,7 @@ export function buildCli(): Command {
     )
     .addOption(jsonOption())
     .action(async (a: string, b: string, opts) => {
-      const tol = { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) };
-      if (!(tol.absolute >= 0) || !(tol.seedSd >= 0)) {
-        throw new InputError("tolerances must be ≥ 0");
-      }
+      const tol = toleranceFlags(opts);
       const [docA, docB] = [(await readDocument(a)).doc, (await readDocument(b)).doc];
       const c = compareResults(docA, docB, tol);
       const caveat = exactnessCaveat(docA.environment, docB.environment, [a, b]);
@@ -386,6 +398,7 @@ export function buildCli(): Command {
       const say = humanOutput(opts.json);
       checkExecutionProvider(opts.executionProvider);
       const cellCount = positiveInt("--cells", opts.cells);
+      const tolerance = toleranceFlags(opts);
       const raw = await readJsonDocument(path);
       // As in verify: the signature (3) is judged before the schema (2).
       const jwks = opts.keys ? await readJwks(opts.keys) : null;
@@ -402,7 +415,6 @@ export function buildCli(): Command {
       if (key && await exists(opts.out)) {
         throw new InputError(`${opts.out} already exists; an attestation is never overwritten`);
       }
-      const tolerance = { absolute: Number(opts.tolerance), seedSd: Number(opts.seedSd) };
       const c = await reproduce(doc, {
         cells: cellCount,
         matrix: opts.matrix,
@@ -580,8 +592,7 @@ export function buildCli(): Command {
     .addOption(executionProviderOption())
     .action(async (opts) => {
       const backbone = flagSpec("--backbone", opts.backbone, BackboneSpec);
-      const tolerance = Number(opts.tolerance);
-      if (!(tolerance >= 0)) throw new InputError(`--tolerance ${opts.tolerance}: expected a number ≥ 0`);
+      const tolerance = nonNegative("--tolerance", opts.tolerance);
       checkExecutionProvider(opts.executionProvider);
       const c = await checkBackbone({
         backbone,
