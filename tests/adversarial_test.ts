@@ -427,11 +427,23 @@ const CASES: Case[] = [
     unchanged: ["matrix.yaml"],
   },
   {
-    name: "20: include that keeps no cell says so, located",
-    setup: (d) => Deno.writeTextFile(`${d}/matrix.yaml`, TINY + "include:\n  - { method: nothing }\n"),
+    name: "20: include and exclude that keep no cell say so, located",
+    setup: (d) =>
+      Deno.writeTextFile(
+        `${d}/matrix.yaml`,
+        TINY + "include:\n  - { method: mawa }\nexclude:\n  - { augmentation: rot }\n",
+      ),
     args: (d) => run(d),
     code: 2,
     message: /line \d+, column \d+: include: include\/exclude leave none of the matrix's 6 cells/,
+    unchanged: ["matrix.yaml"],
+  },
+  {
+    name: "low: an include pattern naming no method of the matrix (a typo), located",
+    setup: (d) => Deno.writeTextFile(`${d}/matrix.yaml`, TINY + "include:\n  - { method: nothing }\n"),
+    args: (d) => run(d),
+    code: 2,
+    message: /line \d+, column \d+: include\[0\]\.method: "nothing" is not a method id of this matrix/,
     unchanged: ["matrix.yaml"],
   },
   {

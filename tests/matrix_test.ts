@@ -448,6 +448,22 @@ const identity = (c: Cell) =>
   [c.dataset, c.backbone, c.augmentation, c.method, c.classifier, c.seed].join("/");
 const idsByIdentity = (cells: Cell[]) => new Map(cells.map((c) => [identity(c), c.id]));
 
+Deno.test("matrix: an include or exclude pattern naming no declared id or seed is refused, located", () => {
+  // A typo would otherwise exclude nothing (or include less) without a word.
+  let text = TINY + "exclude:\n  - { method: mawaa }\n";
+  let rest = assertAt(
+    problemOf(text).problem,
+    posIn(text, "{ method: mawaa }", "mawaa"),
+    "exclude[0].method",
+  );
+  assert.match(rest, /^"mawaa" is not a method id of this matrix; expected one of ec, mawa$/);
+  text = TINY + "include:\n  - { method: mawa }\n  - { augmentation: rot, seed: 7 }\n";
+  rest = assertAt(problemOf(text).problem, posIn(text, "seed: 7", "7"), "include[1].seed");
+  assert.match(rest, /^7 is not a seed of this matrix; expected one of 0, 1, 2$/);
+  // Declared values are taken.
+  parseMatrix(TINY + "exclude:\n  - { method: mawa, seed: 2, augmentation: rot, dataset: mnist }\n");
+});
+
 Deno.test("matrix: expansion is the cartesian product, minus exclude, within include", () => {
   const all = expandMatrix(grid());
   assert.equal(all.length, 2 * 3 * 2 * 3);

@@ -186,7 +186,11 @@ export function parseMatrixWith(
   }
   const spec = parsed.data;
   const where = (path: PropertyKey[]) => locate(doc, path, at);
-  const problems = [...duplicateIds(spec, where), ...viewPoolProblems(spec, where)];
+  const problems = [
+    ...duplicateIds(spec, where),
+    ...viewPoolProblems(spec, where),
+    ...patternProblems(spec, where),
+  ];
   if (problems.length) throw new MatrixError(file, problems);
   const { product, kept } = countCells(spec);
   if (product > MAX_CELLS) {
@@ -231,6 +235,46 @@ function duplicateIds(spec: MatrixSpec, where: (path: PropertyKey[]) => string):
       );
     } else seen.set(seed, i);
   });
+  return problems;
+}
+
+/**
+ * include/exclude patterns naming an id or seed the matrix does not declare: a typo would
+ * otherwise match no cell, excluding nothing (or including less) without a word.
+ */
+function patternProblems(spec: MatrixSpec, where: (path: PropertyKey[]) => string): string[] {
+  const declared = {
+    dataset: spec.datasets.map((d) => d.id),
+    backbone: spec.backbones.map((b) => b.id),
+    augmentation: spec.augmentations.map((a) => a.id),
+    method: spec.methods.map((m) => m.id),
+    classifier: spec.classifiers.map((c) => c.id),
+  };
+  const problems: string[] = [];
+  for (const list of ["include", "exclude"] as const) {
+    (spec[list] ?? []).forEach((pattern, i) => {
+      for (const [field, value] of Object.entries(pattern)) {
+        if (value === undefined) continue;
+        const path = [list, i, field];
+        if (field === "seed") {
+          if (!spec.seeds.includes(value as number)) {
+            problems.push(
+              `${where(path)}: ${describePath(path)}: ${value} is not a seed of this matrix; ` +
+                `expected one of ${spec.seeds.join(", ")}`,
+            );
+          }
+          continue;
+        }
+        const ids = declared[field as keyof typeof declared];
+        if (!ids.includes(value as string)) {
+          problems.push(
+            `${where(path)}: ${describePath(path)}: "${value}" is not a ${field} id of this matrix; ` +
+              `expected one of ${ids.join(", ")}`,
+          );
+        }
+      }
+    });
+  }
   return problems;
 }
 
