@@ -160,7 +160,7 @@ Deno.test("cli: invalid flags and arguments exit 2", async () => {
     ],
     [
       ["run", fixture("tiny.yaml"), "--filter", "method=nope", "--out", `${TMP}/never`],
-      /no cells left after --filter/,
+      /--filter "method=nope": "nope" is not a method of this matrix's cells; expected one of ec, mawa/,
     ],
     [["report", SIGNED, "--format", "pdf"], /argument 'pdf' is invalid/],
     [["frobnicate"], /unknown command 'frobnicate'/],

@@ -625,7 +625,17 @@ Deno.test("matrix: --filter keeps cells matching every field, OR within a field"
   assert.ok(anded.every((c) => c.augmentation === "noise" && c.seed !== 1 && c.method !== "mawa"));
   assert.equal(filterCells(cells, ["classifier=mlp", "dataset=mnist", "backbone=fixture"]).length, 18);
   assert.deepEqual(filterCells(cells, []).map((c) => c.id), cells.map((c) => c.id));
-  assert.equal(filterCells(cells, ["method=nope"]).length, 0);
+  // A value no cell has is a typo, not an empty selection (it would silently drop what it meant).
+  for (const typo of ["method=nope", "method=ec,wacoo", "seed=0,7"]) {
+    assert.throws(() => filterCells(cells, [typo]), (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.match(
+        e.message,
+        /^--filter "[a-z]+=[^"]+": "?(nope|wacoo|7)"? is not a (method|seed) of this matrix's cells; expected one of /,
+      );
+      return true;
+    });
+  }
   // Order is kept.
   assert.deepEqual(ec.map((c) => c.id), cells.filter((c) => c.method === "ec").map((c) => c.id));
 

@@ -223,7 +223,18 @@ export function filterCells(cells: readonly Cell[], filters: readonly string[]):
         `--filter "${f}": expected FIELD=VALUE[,VALUE] with FIELD one of ${FILTER_FIELDS.join(", ")}`,
       );
     }
-    return { field, values: new Set(m[2].split(",")) };
+    const values = new Set(m[2].split(","));
+    // A value no cell has is a typo: refused, not an empty (or silently narrower) selection.
+    const present = [...new Set(cells.map((c) => String(c[field])))];
+    for (const v of values) {
+      if (!present.includes(v)) {
+        throw new InputError(
+          `--filter "${f}": ${field === "seed" ? v : `"${v}"`} is not a ${field} of this matrix's cells; ` +
+            `expected one of ${present.join(", ")}`,
+        );
+      }
+    }
+    return { field, values };
   });
   return cells.filter((c) => parsed.every(({ field, values }) => values.has(String(c[field]))));
 }
